@@ -1,0 +1,74 @@
+//! The sample events of `events/`, with the ids of a seeded scenario put in, so tests and the
+//! demo feed the functions real-shaped events.
+
+use serde_json::{json, Value};
+
+/// `events/cloudtrail-create-vpc-peering-connection.json`.
+pub const CLOUDTRAIL_CREATE_PEERING: &str =
+    include_str!("../../events/cloudtrail-create-vpc-peering-connection.json");
+/// `events/schedule-sweep.json`.
+pub const SCHEDULE_SWEEP: &str = include_str!("../../events/schedule-sweep.json");
+/// `events/approval-granted.json`.
+pub const APPROVAL_GRANTED: &str = include_str!("../../events/approval-granted.json");
+
+fn parse(sample: &str) -> Value {
+    serde_json::from_str(sample).unwrap_or(Value::Null)
+}
+
+fn set(event: &mut Value, pointer: &str, value: Value) {
+    if let Some(slot) = event.pointer_mut(pointer) {
+        *slot = value;
+    }
+}
+
+/// What a CloudTrail `CreateVpcPeeringConnection` event says about a request.
+#[derive(Debug, Clone)]
+pub struct PeeringRequestEvent<'a> {
+    pub event_id: &'a str,
+    pub peering_id: &'a str,
+    pub requester_account: &'a str,
+    pub requester_vpc: &'a str,
+    pub accepter_account: &'a str,
+    pub accepter_vpc: &'a str,
+    pub region: &'a str,
+}
+
+/// The CloudTrail sample, describing `request`.
+pub fn cloudtrail_create_peering(request: &PeeringRequestEvent<'_>) -> Value {
+    let mut event = parse(CLOUDTRAIL_CREATE_PEERING);
+    set(&mut event, "/id", json!(request.event_id));
+    set(&mut event, "/account", json!(request.requester_account));
+    set(&mut event, "/region", json!(request.region));
+    set(&mut event, "/detail/awsRegion", json!(request.region));
+    set(&mut event, "/detail/recipientAccountId", json!(request.requester_account));
+    set(&mut event, "/detail/userIdentity/accountId", json!(request.requester_account));
+    set(&mut event, "/detail/requestParameters/vpcId", json!(request.requester_vpc));
+    set(&mut event, "/detail/requestParameters/peerVpcId", json!(request.accepter_vpc));
+    set(&mut event, "/detail/requestParameters/peerOwnerId", json!(request.accepter_account));
+    set(&mut event, "/detail/requestParameters/peerRegion", json!(request.region));
+    let pcx = "/detail/responseElements/vpcPeeringConnection";
+    set(&mut event, &format!("{pcx}/vpcPeeringConnectionId"), json!(request.peering_id));
+    set(&mut event, &format!("{pcx}/requesterVpcInfo/ownerId"), json!(request.requester_account));
+    set(&mut event, &format!("{pcx}/requesterVpcInfo/vpcId"), json!(request.requester_vpc));
+    set(&mut event, &format!("{pcx}/accepterVpcInfo/ownerId"), json!(request.accepter_account));
+    set(&mut event, &format!("{pcx}/accepterVpcInfo/vpcId"), json!(request.accepter_vpc));
+    set(&mut event, &format!("{pcx}/accepterVpcInfo/region"), json!(request.region));
+    event
+}
+
+/// The schedule sample with its own event id.
+pub fn schedule_sweep(event_id: &str) -> Value {
+    let mut event = parse(SCHEDULE_SWEEP);
+    set(&mut event, "/id", json!(event_id));
+    event
+}
+
+/// The approval sample for one peering.
+pub fn approval_granted(event_id: &str, peering_id: &str, accepter_account: &str, approved_by: &str) -> Value {
+    let mut event = parse(APPROVAL_GRANTED);
+    set(&mut event, "/id", json!(event_id));
+    set(&mut event, "/detail/peering_id", json!(peering_id));
+    set(&mut event, "/detail/accepter_account", json!(accepter_account));
+    set(&mut event, "/detail/approved_by", json!(approved_by));
+    event
+}
