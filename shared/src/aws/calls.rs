@@ -1,0 +1,157 @@
+//! Every AWS call peerwire makes, counted at the HTTP layer.
+//!
+//! The recorder wraps the SDK's HTTP client, so it sees what really goes on the wire: STS calls
+//! made by the assume-role credential provider and each retry attempt included. Tests assert
+//! exact call counts with it, and every invocation logs its totals.
+
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
+/// One HTTP request to an AWS API.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiCall {
+    /// The signing name from the SigV4 credential scope: `ec2`, `sts`, `events`, `ssm`.
+    pub service: String,
+    /// The API action, e.g. `DescribeRouteTables`.
+    pub operation: String,
+}
+
+impl ApiCall {
+    /// Whether the call changes state. STS and every `Describe*`/`Get*`/`List*` are reads.
+    pub fn is_write(&self) -> bool {
+        !(self.service == "sts"
+            || ["Describe", "Get", "List"]
+                .iter()
+                .any(|prefix| self.operation.starts_with(prefix)))
+    }
+}
+
+/// A shared, append-only log of [`ApiCall`]s.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<Vec<ApiCall>>>);
+
+impl CallLog {
+    /// A snapshot of every call so far, in order.
+    pub fn calls(&self) -> Vec<ApiCall> {
+        self.0.lock().map(|calls| calls.clone()).unwrap_or_default()
+    }
+
+    /// Empties the log and returns what it held.
+    pub fn take(&self) -> Vec<ApiCall> {
+        self.0
+            .lock()
+            .map(|mut calls| std::mem::take(&mut *calls))
+            .unwrap_or_default()
+    }
+
+    /// How many calls of `operation` were made.
+    pub fn count(&self, operation: &str) -> usize {
+        self.calls()
+            .iter()
+            .filter(|call| call.operation == operation)
+            .count()
+    }
+
+    /// The EC2 calls that change state.
+    pub fn ec2_writes(&self) -> Vec<ApiCall> {
+        self.calls()
+            .into_iter()
+            .filter(|call| call.service == "ec2" && call.is_write())
+            .collect()
+    }
+
+    fn push(&self, call: ApiCall) {
+        if let Ok(mut calls) = self.0.lock() {
+            calls.push(call);
+        }
+    }
+
+    /// Wraps `inner` so that every request it sends is recorded here.
+    pub fn wrap(&self, inner: SharedHttpClient) -> SharedHttpClient {
+        SharedHttpClient::new(RecordingClient {
+            inner,
+            log: self.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct RecordingClient {
+    inner: SharedHttpClient,
+    log: CallLog,
+}
+
+impl HttpClient for RecordingClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(RecordingConnector {
+            inner: self.inner.http_connector(settings, components),
+            log: self.log.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct RecordingConnector {
+    inner: SharedHttpConnector,
+    log: CallLog,
+}
+
+impl HttpConnector for RecordingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        self.log.push(identify(&request));
+        self.inner.call(request)
+    }
+}
+
+/// Names the API call in a signed request: JSON protocols carry `X-Amz-Target`
+/// (`AWSEvents.PutEvents`), query protocols (EC2, STS) an `Action=` form field.
+fn identify(request: &HttpRequest) -> ApiCall {
+    let headers = request.headers();
+    let service = headers
+        .get("authorization")
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|scope| scope.split('/').nth(3))
+        .unwrap_or("unknown")
+        .to_owned();
+    let operation = headers
+        .get("x-amz-target")
+        .and_then(|target| target.rsplit('.').next())
+        .map(str::to_owned)
+        .or_else(|| {
+            let body = std::str::from_utf8(request.body().bytes()?).ok()?;
+            body.split('&')
+                .find_map(|pair| pair.strip_prefix("Action="))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    ApiCall { service, operation }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes() {
+        let call = |service: &str, operation: &str| ApiCall {
+            service: service.into(),
+            operation: operation.into(),
+        };
+        assert!(!call("ec2", "DescribeRouteTables").is_write());
+        assert!(!call("sts", "AssumeRole").is_write());
+        assert!(!call("ssm", "GetParameter").is_write());
+        assert!(call("ec2", "AcceptVpcPeeringConnection").is_write());
+        assert!(call("ec2", "CreateRoute").is_write());
+        assert!(call("events", "PutEvents").is_write());
+    }
+}

@@ -1,0 +1,117 @@
+//! Clients for the hub account and for each member account reached through STS.
+//!
+//! Built once per process (at cold start) and shared by every invocation. Credentials for a
+//! member role are assumed on first use and cached for the life of the process; the SDK's
+//! identity cache refreshes them before they expire.
+
+use std::collections::HashMap;
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_types::region::Region;
+use tokio::sync::Mutex;
+
+use super::calls::CallLog;
+use crate::config::RoleConfig;
+
+/// The hub's clients plus a cache of member-account clients.
+#[derive(Debug)]
+pub struct AwsContext {
+    base: SdkConfig,
+    roles: RoleConfig,
+    calls: CallLog,
+    /// One SDK config per member role: its credential provider and identity cache are shared
+    /// by every region's client, so a role is assumed once, not once per region.
+    role_configs: Mutex<HashMap<String, SdkConfig>>,
+    ec2: Mutex<HashMap<(String, String), aws_sdk_ec2::Client>>,
+    events: aws_sdk_eventbridge::Client,
+}
+
+impl AwsContext {
+    /// Loads the hub configuration from the standard AWS environment (`AWS_REGION`,
+    /// `AWS_ENDPOINT_URL`, profiles, the Lambda role) and records every call in a new log.
+    pub async fn from_env(roles: RoleConfig) -> Self {
+        let calls = CallLog::default();
+        let http = calls.wrap(default_https_client());
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .load()
+            .await;
+        Self::new(base, roles, calls)
+    }
+
+    /// Uses `base` as the hub configuration. Its HTTP client should come from
+    /// [`CallLog::wrap`] on `calls` for the call log to see anything.
+    pub fn new(base: SdkConfig, roles: RoleConfig, calls: CallLog) -> Self {
+        let events = aws_sdk_eventbridge::Client::new(&base);
+        Self {
+            base,
+            roles,
+            calls,
+            role_configs: Mutex::default(),
+            ec2: Mutex::default(),
+            events,
+        }
+    }
+
+    /// The hub's own configuration (its region is the default region).
+    pub fn base(&self) -> &SdkConfig {
+        &self.base
+    }
+
+    /// Every AWS call made through this context.
+    pub fn calls(&self) -> &CallLog {
+        &self.calls
+    }
+
+    /// The hub's EventBridge client, for outcome events.
+    pub fn events(&self) -> &aws_sdk_eventbridge::Client {
+        &self.events
+    }
+
+    /// An EC2 client acting as `account` in `region`, through the member role with the
+    /// configured ExternalId.
+    pub async fn ec2(&self, account: &str, region: &str) -> aws_sdk_ec2::Client {
+        let key = (account.to_owned(), region.to_owned());
+        if let Some(client) = self.ec2.lock().await.get(&key) {
+            return client.clone();
+        }
+        let config = self.role_config(account).await;
+        let ec2_config = aws_sdk_ec2::config::Builder::from(&config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        let client = aws_sdk_ec2::Client::from_conf(ec2_config);
+        self.ec2.lock().await.insert(key, client.clone());
+        client
+    }
+
+    async fn role_config(&self, account: &str) -> SdkConfig {
+        let role_arn = self.roles.role_arn(account);
+        let mut configs = self.role_configs.lock().await;
+        if let Some(config) = configs.get(&role_arn) {
+            return config.clone();
+        }
+        let provider = AssumeRoleProvider::builder(role_arn.clone())
+            .external_id(self.roles.external_id.clone())
+            .session_name(self.roles.session_name.clone())
+            .configure(&self.base)
+            .build()
+            .await;
+        let config = self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        configs.insert(role_arn, config.clone());
+        config
+    }
+}
+
+/// The SDK's default HTTPS client (rustls with aws-lc), built explicitly so it can be wrapped.
+pub fn default_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .build_https()
+}

@@ -1,0 +1,262 @@
+//! Reads one side of a peering into the plain model, in as few calls as the API allows.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{self as ec2, Filter};
+use ipnet::IpNet;
+
+use crate::error::{AwsError, AwsErrorKind, Error, Result};
+use crate::model::{Peering, PeeringSide, PeeringStatus, Route, RouteTable, RouteTarget, VpcNetwork};
+
+/// `DescribeVpcPeeringConnections` pages hold 5 to 1000 results.
+const PEERING_PAGE: i32 = 1000;
+/// `DescribeRouteTables` pages hold 5 to 100 results.
+const ROUTE_TABLE_PAGE: i32 = 100;
+
+fn filter(name: &str, value: impl Into<String>) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+/// Re-reads one peering by ID. `None` when AWS no longer knows it (`*.NotFound`, or an empty
+/// answer); AWS keeps deleted peerings visible for about 2 hours, so `None` is rare.
+pub async fn describe_peering(ec2: &aws_sdk_ec2::Client, peering_id: &str) -> Result<Option<Peering>> {
+    const OP: &str = "DescribeVpcPeeringConnections";
+    let response = ec2
+        .describe_vpc_peering_connections()
+        .vpc_peering_connection_ids(peering_id)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(OP, e));
+    let response = match response {
+        Ok(response) => response,
+        Err(err) if err.kind == AwsErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    response
+        .vpc_peering_connections()
+        .iter()
+        .find(|pcx| pcx.vpc_peering_connection_id() == Some(peering_id))
+        .map(peering_from_sdk)
+        .transpose()
+}
+
+/// Every `pending-acceptance` request whose accepter is `accepter_account`, filtered and paged
+/// server side.
+pub async fn pending_requests(ec2: &aws_sdk_ec2::Client, accepter_account: &str) -> Result<Vec<Peering>> {
+    const OP: &str = "DescribeVpcPeeringConnections";
+    let mut pages = ec2
+        .describe_vpc_peering_connections()
+        .filters(filter("status-code", "pending-acceptance"))
+        .filters(filter("accepter-vpc-info.owner-id", accepter_account))
+        .max_results(PEERING_PAGE)
+        .into_paginator()
+        .send();
+    let mut peerings = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for pcx in page.vpc_peering_connections() {
+            peerings.push(peering_from_sdk(pcx)?);
+        }
+    }
+    Ok(peerings)
+}
+
+/// The VPC with its associated CIDRs and every route table of it: one `DescribeVpcs` and one
+/// `DescribeRouteTables` filtered by `vpc-id` (paged), never one call per table.
+pub async fn describe_vpc_network(
+    ec2: &aws_sdk_ec2::Client,
+    account: &str,
+    vpc_id: &str,
+) -> Result<VpcNetwork> {
+    let vpcs = ec2
+        .describe_vpcs()
+        .vpc_ids(vpc_id)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeVpcs", e))?;
+    let vpc = vpcs
+        .vpcs()
+        .iter()
+        .find(|vpc| vpc.vpc_id() == Some(vpc_id))
+        .ok_or_else(|| {
+            Error::Aws(AwsError {
+                operation: "DescribeVpcs",
+                kind: AwsErrorKind::NotFound,
+                code: Some("InvalidVpcID.NotFound".into()),
+                message: Some(format!("VPC {vpc_id} is not visible to account {account}")),
+            })
+        })?;
+    let mut cidrs = Vec::new();
+    for assoc in vpc.cidr_block_association_set() {
+        let associated = assoc
+            .cidr_block_state()
+            .and_then(|s| s.state())
+            .is_none_or(|s| *s == ec2::VpcCidrBlockStateCode::Associated);
+        if let (true, Some(block)) = (associated, assoc.cidr_block()) {
+            cidrs.push(parse_net("DescribeVpcs", block)?);
+        }
+    }
+    if cidrs.is_empty() {
+        if let Some(block) = vpc.cidr_block() {
+            cidrs.push(parse_net("DescribeVpcs", block)?);
+        }
+    }
+    for assoc in vpc.ipv6_cidr_block_association_set() {
+        let associated = assoc
+            .ipv6_cidr_block_state()
+            .and_then(|s| s.state())
+            .is_none_or(|s| *s == ec2::VpcCidrBlockStateCode::Associated);
+        if let (true, Some(block)) = (associated, assoc.ipv6_cidr_block()) {
+            cidrs.push(parse_net("DescribeVpcs", block)?);
+        }
+    }
+
+    const OP: &str = "DescribeRouteTables";
+    let mut pages = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", vpc_id))
+        .max_results(ROUTE_TABLE_PAGE)
+        .into_paginator()
+        .send();
+    let mut route_tables = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for table in page.route_tables() {
+            route_tables.push(route_table_from_sdk(table)?);
+        }
+    }
+    route_tables.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(VpcNetwork {
+        account: account.to_owned(),
+        vpc_id: vpc_id.to_owned(),
+        cidrs,
+        route_tables,
+    })
+}
+
+fn parse_net(operation: &'static str, text: &str) -> Result<IpNet> {
+    text.parse::<IpNet>()
+        .map(|net| net.trunc())
+        .map_err(|e| Error::Response {
+            operation,
+            detail: format!("`{text}` is not a CIDR block: {e}"),
+        })
+}
+
+fn missing(operation: &'static str, field: &str) -> Error {
+    Error::Response {
+        operation,
+        detail: format!("{field} is missing"),
+    }
+}
+
+fn side_from_sdk(info: Option<&ec2::VpcPeeringConnectionVpcInfo>, which: &str) -> Result<PeeringSide> {
+    const OP: &str = "DescribeVpcPeeringConnections";
+    let info = info.ok_or_else(|| missing(OP, &format!("{which}VpcInfo")))?;
+    let mut cidrs = Vec::new();
+    for block in info.cidr_block_set().iter().filter_map(|b| b.cidr_block()) {
+        cidrs.push(parse_net(OP, block)?);
+    }
+    if let Some(primary) = info.cidr_block() {
+        let primary = parse_net(OP, primary)?;
+        if !cidrs.contains(&primary) {
+            cidrs.insert(0, primary);
+        }
+    }
+    for block in info.ipv6_cidr_block_set().iter().filter_map(|b| b.ipv6_cidr_block()) {
+        cidrs.push(parse_net(OP, block)?);
+    }
+    Ok(PeeringSide {
+        account: info.owner_id().ok_or_else(|| missing(OP, &format!("{which}VpcInfo.OwnerId")))?.to_owned(),
+        vpc_id: info.vpc_id().ok_or_else(|| missing(OP, &format!("{which}VpcInfo.VpcId")))?.to_owned(),
+        region: info.region().unwrap_or_default().to_owned(),
+        cidrs,
+    })
+}
+
+fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection) -> Result<Peering> {
+    const OP: &str = "DescribeVpcPeeringConnections";
+    let id = pcx
+        .vpc_peering_connection_id()
+        .ok_or_else(|| missing(OP, "VpcPeeringConnectionId"))?;
+    let status = pcx.status();
+    let code = status
+        .and_then(|s| s.code())
+        .map(|c| c.as_str())
+        .ok_or_else(|| missing(OP, "Status.Code"))?;
+    let tags: BTreeMap<String, String> = pcx
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+        .collect();
+    Ok(Peering {
+        id: id.to_owned(),
+        status: PeeringStatus::from_code(code),
+        status_message: status.and_then(|s| s.message()).map(str::to_owned),
+        requester: side_from_sdk(pcx.requester_vpc_info(), "Requester")?,
+        accepter: side_from_sdk(pcx.accepter_vpc_info(), "Accepter")?,
+        tags,
+    })
+}
+
+fn route_target(route: &ec2::Route) -> RouteTarget {
+    let owned = |id: &str| id.to_owned();
+    if let Some(id) = route.vpc_peering_connection_id() {
+        RouteTarget::Peering(owned(id))
+    } else if let Some(id) = route.transit_gateway_id() {
+        RouteTarget::TransitGateway(owned(id))
+    } else if let Some(id) = route.nat_gateway_id() {
+        RouteTarget::NatGateway(owned(id))
+    } else if let Some(id) = route.gateway_id() {
+        if id == "local" {
+            RouteTarget::Local
+        } else {
+            RouteTarget::Gateway(owned(id))
+        }
+    } else if let Some(id) = route.instance_id() {
+        RouteTarget::Instance(owned(id))
+    } else if let Some(id) = route.network_interface_id() {
+        RouteTarget::NetworkInterface(owned(id))
+    } else {
+        let other = route
+            .egress_only_internet_gateway_id()
+            .or(route.local_gateway_id())
+            .or(route.carrier_gateway_id())
+            .or(route.core_network_arn())
+            .unwrap_or("unknown");
+        RouteTarget::Other(owned(other))
+    }
+}
+
+fn route_table_from_sdk(table: &ec2::RouteTable) -> Result<RouteTable> {
+    const OP: &str = "DescribeRouteTables";
+    let id = table.route_table_id().ok_or_else(|| missing(OP, "RouteTableId"))?;
+    let mut main = false;
+    let mut subnet_ids = Vec::new();
+    for assoc in table.associations() {
+        main |= assoc.main() == Some(true);
+        if let Some(subnet) = assoc.subnet_id() {
+            subnet_ids.push(subnet.to_owned());
+        }
+    }
+    let mut routes = Vec::new();
+    for route in table.routes() {
+        let destination = match (route.destination_cidr_block(), route.destination_ipv6_cidr_block()) {
+            (Some(v4), _) => parse_net(OP, v4)?,
+            (None, Some(v6)) => parse_net(OP, v6)?,
+            // Prefix-list destinations: not peerwire's, and their CIDRs need another call.
+            (None, None) => continue,
+        };
+        routes.push(Route {
+            destination,
+            target: route_target(route),
+            blackhole: route.state() == Some(&ec2::RouteState::Blackhole),
+        });
+    }
+    Ok(RouteTable {
+        id: id.to_owned(),
+        main,
+        subnet_ids,
+        routes,
+    })
+}

@@ -1,0 +1,161 @@
+//! Configuration from the environment, read once at cold start.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `PEERWIRE_POLICY_PARAMETER` | SSM parameter holding the policy (String or SecureString) | — |
+//! | `PEERWIRE_POLICY_FILE` | policy file, for local runs; wins over the parameter | — |
+//! | `PEERWIRE_POLICY_TTL_SECONDS` | how long a loaded policy is reused | `60` |
+//! | `PEERWIRE_ROLE_ARN_TEMPLATE` | member role ARN, `{account}` is replaced | `arn:aws:iam::{account}:role/peerwire-member` |
+//! | `PEERWIRE_EXTERNAL_ID` | ExternalId sent on every AssumeRole | required |
+//! | `PEERWIRE_OUTCOME_BUS` | EventBridge bus name or ARN for outcome events | `default` |
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Where the policy document lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicySource {
+    File(PathBuf),
+    SsmParameter(String),
+}
+
+/// How member accounts are reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleConfig {
+    /// Contains `{account}` exactly where the 12-digit account ID goes.
+    pub arn_template: String,
+    /// STS requires 2 to 1224 characters of `[\w+=,.@:/-]`.
+    pub external_id: String,
+    pub session_name: String,
+}
+
+impl RoleConfig {
+    /// The member role ARN in `account`.
+    pub fn role_arn(&self, account: &str) -> String {
+        self.arn_template.replace("{account}", account)
+    }
+}
+
+/// The whole configuration of a peerwire function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub policy: PolicySource,
+    pub policy_ttl: Duration,
+    pub roles: RoleConfig,
+    pub outcome_bus: String,
+}
+
+pub const DEFAULT_ROLE_ARN_TEMPLATE: &str = "arn:aws:iam::{account}:role/peerwire-member";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `var`, so tests need not touch the process environment.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let nonempty = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let policy = match (
+            nonempty("PEERWIRE_POLICY_FILE"),
+            nonempty("PEERWIRE_POLICY_PARAMETER"),
+        ) {
+            (Some(file), _) => PolicySource::File(PathBuf::from(file)),
+            (None, Some(name)) => PolicySource::SsmParameter(name),
+            (None, None) => {
+                return Err(Error::Config(
+                    "set PEERWIRE_POLICY_PARAMETER (or PEERWIRE_POLICY_FILE for local runs)"
+                        .into(),
+                ))
+            }
+        };
+        let policy_ttl = match nonempty("PEERWIRE_POLICY_TTL_SECONDS") {
+            Some(text) => Duration::from_secs(text.trim().parse().map_err(|_| {
+                Error::Config(format!(
+                    "PEERWIRE_POLICY_TTL_SECONDS must be whole seconds, got `{text}`"
+                ))
+            })?),
+            None => Duration::from_secs(60),
+        };
+        let arn_template = nonempty("PEERWIRE_ROLE_ARN_TEMPLATE")
+            .unwrap_or_else(|| DEFAULT_ROLE_ARN_TEMPLATE.to_owned());
+        if !arn_template.contains("{account}") || !arn_template.starts_with("arn:") {
+            return Err(Error::Config(format!(
+                "PEERWIRE_ROLE_ARN_TEMPLATE must be a role ARN containing {{account}}, got `{arn_template}`"
+            )));
+        }
+        let external_id = nonempty("PEERWIRE_EXTERNAL_ID").ok_or_else(|| {
+            Error::Config("PEERWIRE_EXTERNAL_ID is required: every member role demands it".into())
+        })?;
+        if external_id.len() < 2 || external_id.len() > 1224 {
+            return Err(Error::Config(
+                "PEERWIRE_EXTERNAL_ID must be 2 to 1224 characters (STS limit)".into(),
+            ));
+        }
+        Ok(Self {
+            policy,
+            policy_ttl,
+            roles: RoleConfig {
+                arn_template,
+                external_id,
+                session_name: "peerwire".to_owned(),
+            },
+            outcome_bus: nonempty("PEERWIRE_OUTCOME_BUS").unwrap_or_else(|| "default".to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let cfg = config(&[
+            ("PEERWIRE_POLICY_PARAMETER", "/peerwire/policy"),
+            ("PEERWIRE_EXTERNAL_ID", "peerwire-ext"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.policy, PolicySource::SsmParameter("/peerwire/policy".into()));
+        assert_eq!(cfg.outcome_bus, "default");
+        assert_eq!(cfg.policy_ttl, Duration::from_secs(60));
+        assert_eq!(
+            cfg.roles.role_arn("222222222222"),
+            "arn:aws:iam::222222222222:role/peerwire-member"
+        );
+    }
+
+    #[test]
+    fn external_id_is_required() {
+        let err = config(&[("PEERWIRE_POLICY_FILE", "p.yaml")]).unwrap_err();
+        assert!(err.to_string().contains("PEERWIRE_EXTERNAL_ID"), "{err}");
+    }
+
+    #[test]
+    fn a_policy_source_is_required() {
+        let err = config(&[("PEERWIRE_EXTERNAL_ID", "x1")]).unwrap_err();
+        assert!(err.to_string().contains("PEERWIRE_POLICY_PARAMETER"), "{err}");
+    }
+
+    #[test]
+    fn role_template_needs_the_account_placeholder() {
+        let err = config(&[
+            ("PEERWIRE_POLICY_FILE", "p.yaml"),
+            ("PEERWIRE_EXTERNAL_ID", "x1"),
+            ("PEERWIRE_ROLE_ARN_TEMPLATE", "arn:aws:iam::111111111111:role/x"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("{account}"), "{err}");
+    }
+}

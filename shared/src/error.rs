@@ -1,0 +1,260 @@
+//! Errors of the peerwire core. AWS errors keep their code, so that throttling, not-found and
+//! access-denied stay distinguishable all the way to the Lambda's retry decision.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::events::EventError;
+use crate::policy::PolicyError;
+
+/// What kind of failure an AWS error code stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AwsErrorKind {
+    /// `RequestLimitExceeded`, `Throttling*`, `TooManyRequests*`: retry later.
+    Throttling,
+    /// Any `*.NotFound` / `*NotFound*` code (matched case-insensitively: moto spells
+    /// `InvalidVpcPeeringConnectionId.NotFound`, AWS `...ID.NotFound`).
+    NotFound,
+    /// `AccessDenied*`, `UnauthorizedOperation`, `OperationNotPermitted`, `AuthFailure`.
+    AccessDenied,
+    /// `RouteAlreadyExists`, `InvalidPermission.Duplicate`: the desired state already holds.
+    AlreadyExists,
+    /// `InvalidStateTransition` and kin: the resource moved on since it was observed.
+    InvalidState,
+    /// No response or a 5xx: the network, a timeout, or the service.
+    Unavailable,
+    /// Anything else (validation errors and the like): permanent.
+    Other,
+}
+
+impl AwsErrorKind {
+    /// Classifies an AWS error code; `status` is the HTTP status when known.
+    pub fn classify(code: Option<&str>, status: Option<u16>) -> Self {
+        let Some(code) = code else {
+            return match status {
+                Some(s) if s >= 500 => Self::Unavailable,
+                Some(429) => Self::Throttling,
+                _ => Self::Other,
+            };
+        };
+        let lower = code.to_ascii_lowercase();
+        if lower.contains("throttl")
+            || lower == "requestlimitexceeded"
+            || lower.starts_with("toomanyrequests")
+            || lower == "slowdown"
+        {
+            Self::Throttling
+        } else if lower.contains("notfound") || lower.ends_with(".notfound") {
+            Self::NotFound
+        } else if lower.starts_with("accessdenied")
+            || lower == "unauthorizedoperation"
+            || lower == "operationnotpermitted"
+            || lower == "authfailure"
+        {
+            Self::AccessDenied
+        } else if lower == "routealreadyexists" || lower == "invalidpermission.duplicate" {
+            Self::AlreadyExists
+        } else if lower.contains("invalidstatetransition") || lower.contains("incorrectstate") {
+            Self::InvalidState
+        } else if lower == "internalerror"
+            || lower == "internalfailure"
+            || lower == "serviceunavailable"
+            || lower == "unavailable"
+            || status.is_some_and(|s| s >= 500)
+        {
+            Self::Unavailable
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// One failed AWS call, with the operation and the error code AWS returned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub kind: AwsErrorKind,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl AwsError {
+    /// Converts any SDK error of `operation`, keeping its code.
+    pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match &err {
+            SdkError::ServiceError(service) => {
+                let status = Some(service.raw().status().as_u16());
+                let meta = service.err();
+                Self {
+                    operation,
+                    kind: AwsErrorKind::classify(meta.code(), status),
+                    code: meta.code().map(str::to_owned),
+                    message: meta.message().map(str::to_owned),
+                }
+            }
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Self {
+                operation,
+                kind: AwsErrorKind::Unavailable,
+                code: None,
+                message: Some(error_chain(&err)),
+            },
+            SdkError::ResponseError(resp) => Self {
+                operation,
+                kind: AwsErrorKind::classify(None, Some(resp.raw().status().as_u16())),
+                code: None,
+                message: Some(error_chain(&err)),
+            },
+            _ => Self {
+                operation,
+                kind: AwsErrorKind::Other,
+                code: None,
+                message: Some(error_chain(&err)),
+            },
+        }
+    }
+
+    /// Worth retrying the whole invocation: throttling or an unavailable service.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, AwsErrorKind::Throttling | AwsErrorKind::Unavailable)
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed", self.operation)?;
+        if let Some(code) = &self.code {
+            write!(f, ": {code}")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("invalid event: {0}")]
+    Event(#[from] EventError),
+    #[error("invalid policy: {0}")]
+    Policy(#[from] PolicyError),
+    #[error("configuration: {0}")]
+    Config(String),
+    /// AWS answered without a field the API documents as always present.
+    #[error("unexpected {operation} response: {detail}")]
+    Response {
+        operation: &'static str,
+        detail: String,
+    },
+}
+
+impl Error {
+    /// Transient errors fail the invocation so that Lambda retries it; everything else is
+    /// permanent and is reported as an outcome event instead.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Aws(aws) if aws.is_transient())
+    }
+
+    /// A stable type name for Lambda's error report and for outcome events.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Aws(aws) => match aws.kind {
+                AwsErrorKind::Throttling => "peerwire.AwsThrottling",
+                AwsErrorKind::NotFound => "peerwire.AwsNotFound",
+                AwsErrorKind::AccessDenied => "peerwire.AwsAccessDenied",
+                AwsErrorKind::AlreadyExists => "peerwire.AwsAlreadyExists",
+                AwsErrorKind::InvalidState => "peerwire.AwsInvalidState",
+                AwsErrorKind::Unavailable => "peerwire.AwsUnavailable",
+                AwsErrorKind::Other => "peerwire.AwsError",
+            },
+            Self::Event(_) => "peerwire.InvalidEvent",
+            Self::Policy(_) => "peerwire.InvalidPolicy",
+            Self::Config(_) => "peerwire.Config",
+            Self::Response { .. } => "peerwire.UnexpectedResponse",
+        }
+    }
+}
+
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(err: Error) -> Self {
+        Self {
+            error_type: err.error_type().to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// Result of the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::AwsErrorKind::*;
+    use super::*;
+
+    #[test]
+    fn codes_are_told_apart() {
+        let cases = [
+            ("RequestLimitExceeded", Throttling),
+            ("ThrottlingException", Throttling),
+            ("Throttling", Throttling),
+            ("InvalidVpcPeeringConnectionID.NotFound", NotFound),
+            ("InvalidVpcPeeringConnectionId.NotFound", NotFound),
+            ("InvalidRouteTableID.NotFound", NotFound),
+            ("InvalidRoute.NotFound", NotFound),
+            ("ResourceNotFoundException", NotFound),
+            ("UnauthorizedOperation", AccessDenied),
+            ("AccessDenied", AccessDenied),
+            ("AccessDeniedException", AccessDenied),
+            ("OperationNotPermitted", AccessDenied),
+            ("RouteAlreadyExists", AlreadyExists),
+            ("InvalidPermission.Duplicate", AlreadyExists),
+            ("InvalidStateTransition", InvalidState),
+            ("InternalError", Unavailable),
+            ("InvalidParameterValue", Other),
+        ];
+        for (code, kind) in cases {
+            assert_eq!(AwsErrorKind::classify(Some(code), Some(400)), kind, "{code}");
+        }
+        assert_eq!(AwsErrorKind::classify(None, Some(503)), Unavailable);
+        assert_eq!(AwsErrorKind::classify(None, Some(429)), Throttling);
+    }
+
+    #[test]
+    fn only_throttling_and_unavailable_are_transient() {
+        let err = |kind| AwsError {
+            operation: "AcceptVpcPeeringConnection",
+            kind,
+            code: None,
+            message: None,
+        };
+        assert!(err(Throttling).is_transient());
+        assert!(err(Unavailable).is_transient());
+        for kind in [NotFound, AccessDenied, AlreadyExists, InvalidState, Other] {
+            assert!(!err(kind).is_transient(), "{kind:?}");
+        }
+    }
+}
