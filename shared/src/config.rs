@@ -66,8 +66,7 @@ impl Config {
             (None, Some(name)) => PolicySource::SsmParameter(name),
             (None, None) => {
                 return Err(Error::Config(
-                    "set PEERWIRE_POLICY_PARAMETER (or PEERWIRE_POLICY_FILE for local runs)"
-                        .into(),
+                    "set PEERWIRE_POLICY_PARAMETER (or PEERWIRE_POLICY_FILE for local runs)".into(),
                 ))
             }
         };
@@ -127,7 +126,10 @@ mod tests {
             ("PEERWIRE_EXTERNAL_ID", "peerwire-ext"),
         ])
         .unwrap();
-        assert_eq!(cfg.policy, PolicySource::SsmParameter("/peerwire/policy".into()));
+        assert_eq!(
+            cfg.policy,
+            PolicySource::SsmParameter("/peerwire/policy".into())
+        );
         assert_eq!(cfg.outcome_bus, "default");
         assert_eq!(cfg.policy_ttl, Duration::from_secs(60));
         assert_eq!(
@@ -145,7 +147,10 @@ mod tests {
     #[test]
     fn a_policy_source_is_required() {
         let err = config(&[("PEERWIRE_EXTERNAL_ID", "x1")]).unwrap_err();
-        assert!(err.to_string().contains("PEERWIRE_POLICY_PARAMETER"), "{err}");
+        assert!(
+            err.to_string().contains("PEERWIRE_POLICY_PARAMETER"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -153,7 +158,10 @@ mod tests {
         let err = config(&[
             ("PEERWIRE_POLICY_FILE", "p.yaml"),
             ("PEERWIRE_EXTERNAL_ID", "x1"),
-            ("PEERWIRE_ROLE_ARN_TEMPLATE", "arn:aws:iam::111111111111:role/x"),
+            (
+                "PEERWIRE_ROLE_ARN_TEMPLATE",
+                "arn:aws:iam::111111111111:role/x",
+            ),
         ])
         .unwrap_err();
         assert!(err.to_string().contains("{account}"), "{err}");

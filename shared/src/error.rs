@@ -122,7 +122,10 @@ impl AwsError {
 
     /// Worth retrying the whole invocation: throttling or an unavailable service.
     pub fn is_transient(&self) -> bool {
-        matches!(self.kind, AwsErrorKind::Throttling | AwsErrorKind::Unavailable)
+        matches!(
+            self.kind,
+            AwsErrorKind::Throttling | AwsErrorKind::Unavailable
+        )
     }
 }
 
@@ -237,7 +240,11 @@ mod tests {
             ("InvalidParameterValue", Other),
         ];
         for (code, kind) in cases {
-            assert_eq!(AwsErrorKind::classify(Some(code), Some(400)), kind, "{code}");
+            assert_eq!(
+                AwsErrorKind::classify(Some(code), Some(400)),
+                kind,
+                "{code}"
+            );
         }
         assert_eq!(AwsErrorKind::classify(None, Some(503)), Unavailable);
         assert_eq!(AwsErrorKind::classify(None, Some(429)), Throttling);

@@ -6,7 +6,9 @@ use aws_sdk_ec2::types::{self as ec2, Filter};
 use ipnet::IpNet;
 
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::model::{Peering, PeeringSide, PeeringStatus, Route, RouteTable, RouteTarget, VpcNetwork};
+use crate::model::{
+    Peering, PeeringSide, PeeringStatus, Route, RouteTable, RouteTarget, VpcNetwork,
+};
 
 /// `DescribeVpcPeeringConnections` pages hold 5 to 1000 results.
 const PEERING_PAGE: i32 = 1000;
@@ -19,7 +21,10 @@ fn filter(name: &str, value: impl Into<String>) -> Filter {
 
 /// Re-reads one peering by ID. `None` when AWS no longer knows it (`*.NotFound`, or an empty
 /// answer); AWS keeps deleted peerings visible for about 2 hours, so `None` is rare.
-pub async fn describe_peering(ec2: &aws_sdk_ec2::Client, peering_id: &str) -> Result<Option<Peering>> {
+pub async fn describe_peering(
+    ec2: &aws_sdk_ec2::Client,
+    peering_id: &str,
+) -> Result<Option<Peering>> {
     const OP: &str = "DescribeVpcPeeringConnections";
     let response = ec2
         .describe_vpc_peering_connections()
@@ -42,7 +47,10 @@ pub async fn describe_peering(ec2: &aws_sdk_ec2::Client, peering_id: &str) -> Re
 
 /// Every `pending-acceptance` request whose accepter is `accepter_account`, filtered and paged
 /// server side.
-pub async fn pending_requests(ec2: &aws_sdk_ec2::Client, accepter_account: &str) -> Result<Vec<Peering>> {
+pub async fn pending_requests(
+    ec2: &aws_sdk_ec2::Client,
+    accepter_account: &str,
+) -> Result<Vec<Peering>> {
     const OP: &str = "DescribeVpcPeeringConnections";
     let mut pages = ec2
         .describe_vpc_peering_connections()
@@ -150,7 +158,10 @@ fn missing(operation: &'static str, field: &str) -> Error {
     }
 }
 
-fn side_from_sdk(info: Option<&ec2::VpcPeeringConnectionVpcInfo>, which: &str) -> Result<PeeringSide> {
+fn side_from_sdk(
+    info: Option<&ec2::VpcPeeringConnectionVpcInfo>,
+    which: &str,
+) -> Result<PeeringSide> {
     const OP: &str = "DescribeVpcPeeringConnections";
     let info = info.ok_or_else(|| missing(OP, &format!("{which}VpcInfo")))?;
     let mut cidrs = Vec::new();
@@ -163,12 +174,22 @@ fn side_from_sdk(info: Option<&ec2::VpcPeeringConnectionVpcInfo>, which: &str) -
             cidrs.insert(0, primary);
         }
     }
-    for block in info.ipv6_cidr_block_set().iter().filter_map(|b| b.ipv6_cidr_block()) {
+    for block in info
+        .ipv6_cidr_block_set()
+        .iter()
+        .filter_map(|b| b.ipv6_cidr_block())
+    {
         cidrs.push(parse_net(OP, block)?);
     }
     Ok(PeeringSide {
-        account: info.owner_id().ok_or_else(|| missing(OP, &format!("{which}VpcInfo.OwnerId")))?.to_owned(),
-        vpc_id: info.vpc_id().ok_or_else(|| missing(OP, &format!("{which}VpcInfo.VpcId")))?.to_owned(),
+        account: info
+            .owner_id()
+            .ok_or_else(|| missing(OP, &format!("{which}VpcInfo.OwnerId")))?
+            .to_owned(),
+        vpc_id: info
+            .vpc_id()
+            .ok_or_else(|| missing(OP, &format!("{which}VpcInfo.VpcId")))?
+            .to_owned(),
         region: info.region().unwrap_or_default().to_owned(),
         cidrs,
     })
@@ -187,7 +208,12 @@ fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection) -> Result<Peering> {
     let tags: BTreeMap<String, String> = pcx
         .tags()
         .iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
         .collect();
     Ok(Peering {
         id: id.to_owned(),
@@ -230,7 +256,9 @@ fn route_target(route: &ec2::Route) -> RouteTarget {
 
 fn route_table_from_sdk(table: &ec2::RouteTable) -> Result<RouteTable> {
     const OP: &str = "DescribeRouteTables";
-    let id = table.route_table_id().ok_or_else(|| missing(OP, "RouteTableId"))?;
+    let id = table
+        .route_table_id()
+        .ok_or_else(|| missing(OP, "RouteTableId"))?;
     let mut main = false;
     let mut subnet_ids = Vec::new();
     for assoc in table.associations() {
@@ -241,7 +269,10 @@ fn route_table_from_sdk(table: &ec2::RouteTable) -> Result<RouteTable> {
     }
     let mut routes = Vec::new();
     for route in table.routes() {
-        let destination = match (route.destination_cidr_block(), route.destination_ipv6_cidr_block()) {
+        let destination = match (
+            route.destination_cidr_block(),
+            route.destination_ipv6_cidr_block(),
+        ) {
             (Some(v4), _) => parse_net(OP, v4)?,
             (None, Some(v6)) => parse_net(OP, v6)?,
             // Prefix-list destinations: not peerwire's, and their CIDRs need another call.

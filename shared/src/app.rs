@@ -1,0 +1,34 @@
+//! What a function builds once at cold start and lends to every invocation.
+
+use crate::aws::clients::AwsContext;
+use crate::config::Config;
+use crate::error::Result;
+use crate::outcome::OutcomeBus;
+use crate::policy_store::PolicyStore;
+
+/// Clients, policy and outcome bus of one process.
+#[derive(Debug)]
+pub struct App {
+    pub aws: AwsContext,
+    pub policies: PolicyStore,
+    pub outcomes: OutcomeBus,
+}
+
+impl App {
+    /// Reads the configuration and the AWS environment. Called once per cold start.
+    pub async fn from_env() -> Result<Self> {
+        let config = Config::from_env()?;
+        let aws = AwsContext::from_env(config.roles.clone()).await;
+        Ok(Self::new(&config, aws))
+    }
+
+    /// Builds the app on an existing AWS context (tests point it at the emulator).
+    pub fn new(config: &Config, aws: AwsContext) -> Self {
+        let ssm = aws_sdk_ssm::Client::new(aws.base());
+        Self {
+            policies: PolicyStore::new(config.policy.clone(), config.policy_ttl, ssm),
+            outcomes: OutcomeBus::new(aws.events().clone(), config.outcome_bus.clone()),
+            aws,
+        }
+    }
+}

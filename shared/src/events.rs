@@ -1,0 +1,304 @@
+//! Typed EventBridge events. An event only says *where to look*; nothing in it is trusted as
+//! state. Anything unknown or malformed becomes an [`EventError`] that names the field, before
+//! any AWS call is made.
+
+use aws_lambda_events::cloudwatch_events::cloudtrail::AWSAPICall;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Source of approval events. EventBridge refuses `aws.*` sources from PutEvents, so only
+/// principals the bus policy admits can send this; see README.
+pub const APPROVAL_SOURCE: &str = "peerwire.approval";
+/// Detail type of an approval event.
+pub const APPROVAL_DETAIL_TYPE: &str = "Peering Approval Granted";
+/// Detail type of every CloudTrail management event forwarded by EventBridge.
+pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+/// Detail type of EventBridge schedules and EventBridge Scheduler events.
+pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// Why an event was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// Not an EventBridge envelope, or a required envelope or detail field is missing or has
+    /// the wrong type; the serde message names the field.
+    #[error("malformed {what}: {message}")]
+    Malformed { what: &'static str, message: String },
+    /// Well-formed but not an event this function handles.
+    #[error("unsupported event: source `{source_name}`, detail-type `{detail_type}`")]
+    Unsupported {
+        source_name: String,
+        detail_type: String,
+    },
+    /// A field is present but its value is not acceptable.
+    #[error("field `{field}`: {reason}")]
+    InvalidField { field: String, reason: String },
+    /// CloudTrail recorded a call that failed: there is nothing to look at.
+    #[error("CloudTrail reports that {event_name} failed with {error_code}")]
+    FailedCall {
+        event_name: String,
+        error_code: String,
+    },
+}
+
+/// Where a peering lives, from the accepter's point of view.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PeeringRef {
+    pub peering_id: String,
+    pub accepter_account: String,
+    pub region: String,
+}
+
+/// What the request door was asked to look at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "trigger", rename_all = "kebab-case")]
+pub enum RequestTrigger {
+    /// CloudTrail `CreateVpcPeeringConnection` from the requester account.
+    PeeringRequested(PeeringRef),
+    /// A schedule: sweep every pending request in the policy's accepter accounts.
+    Sweep,
+    /// A person granted a held request.
+    Approval {
+        #[serde(flatten)]
+        peering: PeeringRef,
+        approved_by: String,
+    },
+}
+
+impl RequestTrigger {
+    /// A short name for logs and outcome events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::PeeringRequested(_) => "cloudtrail",
+            Self::Sweep => "sweep",
+            Self::Approval { .. } => "approval",
+        }
+    }
+}
+
+/// A parsed event for the request door.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestEvent {
+    /// The EventBridge event `id`, used as the correlation id of logs and outcomes.
+    pub correlation_id: String,
+    pub trigger: RequestTrigger,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatePeeringParams {
+    #[serde(default)]
+    peer_owner_id: Option<String>,
+    #[serde(default)]
+    peer_region: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatePeeringResponse {
+    vpc_peering_connection: CloudTrailPeering,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudTrailPeering {
+    vpc_peering_connection_id: String,
+    #[serde(default)]
+    accepter_vpc_info: Option<CloudTrailVpcInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudTrailVpcInfo {
+    #[serde(default)]
+    owner_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalDetail {
+    peering_id: String,
+    accepter_account: String,
+    region: String,
+    approved_by: String,
+}
+
+fn malformed(what: &'static str, err: serde_json::Error) -> EventError {
+    EventError::Malformed {
+        what,
+        message: err.to_string(),
+    }
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> EventError {
+    EventError::InvalidField {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// `pcx-` followed by 8 or 17 lowercase hex digits.
+pub fn is_peering_id(id: &str) -> bool {
+    id.strip_prefix("pcx-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17)
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Exactly 12 ASCII digits.
+pub fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The shape of an AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`.
+pub fn is_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts.len() <= 4
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn checked(
+    field: &str,
+    value: String,
+    valid: fn(&str) -> bool,
+    what: &str,
+) -> Result<String, EventError> {
+    if valid(&value) {
+        Ok(value)
+    } else {
+        let shown: String = value.chars().take(64).collect();
+        Err(invalid(field, format!("`{shown}` is not {what}")))
+    }
+}
+
+/// Parses an event for the peering-request function.
+///
+/// Accepts: CloudTrail `CreateVpcPeeringConnection` (source `aws.ec2`), schedules (source
+/// `aws.events` or `aws.scheduler`), and approvals (source [`APPROVAL_SOURCE`]).
+pub fn parse_request_event(event: &Value) -> Result<RequestEvent, EventError> {
+    let envelope: EventBridgeEvent<Value> =
+        serde_json::from_value(event.clone()).map_err(|e| malformed("EventBridge envelope", e))?;
+    let correlation_id = envelope
+        .id
+        .clone()
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+        .ok_or_else(|| invalid("id", "an EventBridge event id is required (1-128 chars)"))?;
+    let trigger = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
+        ("aws.ec2", CLOUDTRAIL_DETAIL_TYPE) => peering_requested(&envelope)?,
+        ("aws.events" | "aws.scheduler", SCHEDULED_DETAIL_TYPE) => RequestTrigger::Sweep,
+        (APPROVAL_SOURCE, APPROVAL_DETAIL_TYPE) => approval(&envelope)?,
+        (source, detail_type) => {
+            return Err(EventError::Unsupported {
+                source_name: source.chars().take(128).collect(),
+                detail_type: detail_type.chars().take(128).collect(),
+            })
+        }
+    };
+    Ok(RequestEvent {
+        correlation_id,
+        trigger,
+    })
+}
+
+fn peering_requested(envelope: &EventBridgeEvent<Value>) -> Result<RequestTrigger, EventError> {
+    if let Some(code) = envelope.detail.get("errorCode").and_then(Value::as_str) {
+        return Err(EventError::FailedCall {
+            event_name: "CreateVpcPeeringConnection".into(),
+            error_code: code.chars().take(128).collect(),
+        });
+    }
+    let call: AWSAPICall<CreatePeeringParams, CreatePeeringResponse> =
+        serde_json::from_value(envelope.detail.clone())
+            .map_err(|e| malformed("CloudTrail detail", e))?;
+    if call.event_source != "ec2.amazonaws.com" {
+        return Err(invalid("detail.eventSource", "must be ec2.amazonaws.com"));
+    }
+    if call.event_name != "CreateVpcPeeringConnection" {
+        return Err(EventError::Unsupported {
+            source_name: "aws.ec2".into(),
+            detail_type: format!(
+                "{CLOUDTRAIL_DETAIL_TYPE}: {}",
+                call.event_name.chars().take(64).collect::<String>()
+            ),
+        });
+    }
+    let response = call.response_elements.ok_or_else(|| {
+        invalid(
+            "detail.responseElements",
+            "missing: the call did not succeed",
+        )
+    })?;
+    let pcx = response.vpc_peering_connection;
+    let accepter = pcx.accepter_vpc_info.as_ref();
+    // The accepter is the peer owner; it defaults to the requester's own account and region.
+    let account = accepter
+        .and_then(|a| a.owner_id.clone())
+        .or(call.request_parameters.peer_owner_id)
+        .or_else(|| call.user_identity.account_id.clone())
+        .or_else(|| envelope.account.clone())
+        .ok_or_else(|| {
+            invalid(
+                "detail.requestParameters.peerOwnerId",
+                "no accepter account in the event",
+            )
+        })?;
+    let region = accepter
+        .and_then(|a| a.region.clone())
+        .or(call.request_parameters.peer_region)
+        .unwrap_or(call.aws_region);
+    Ok(RequestTrigger::PeeringRequested(PeeringRef {
+        peering_id: checked(
+            "detail.responseElements.vpcPeeringConnection.vpcPeeringConnectionId",
+            pcx.vpc_peering_connection_id,
+            is_peering_id,
+            "a VPC peering connection id",
+        )?,
+        accepter_account: checked(
+            "detail.responseElements.vpcPeeringConnection.accepterVpcInfo.ownerId",
+            account,
+            is_account_id,
+            "a 12-digit account id",
+        )?,
+        region: checked("detail.awsRegion", region, is_region, "an AWS region")?,
+    }))
+}
+
+fn approval(envelope: &EventBridgeEvent<Value>) -> Result<RequestTrigger, EventError> {
+    let detail: ApprovalDetail = serde_json::from_value(envelope.detail.clone())
+        .map_err(|e| malformed("approval detail", e))?;
+    let approved_by = detail.approved_by.trim().to_owned();
+    if approved_by.is_empty() || approved_by.len() > 256 {
+        return Err(invalid(
+            "detail.approved_by",
+            "must name who approved (1-256 chars)",
+        ));
+    }
+    Ok(RequestTrigger::Approval {
+        peering: PeeringRef {
+            peering_id: checked(
+                "detail.peering_id",
+                detail.peering_id,
+                is_peering_id,
+                "a VPC peering connection id",
+            )?,
+            accepter_account: checked(
+                "detail.accepter_account",
+                detail.accepter_account,
+                is_account_id,
+                "a 12-digit account id",
+            )?,
+            region: checked("detail.region", detail.region, is_region, "an AWS region")?,
+        },
+        approved_by,
+    })
+}

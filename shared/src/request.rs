@@ -1,0 +1,279 @@
+//! The request door: accept, reject or hold peering requests by policy.
+//!
+//! Level-triggered: the event only names which peering(s) to look at. Each one is re-read with
+//! the accepter's credentials, decided by the pure [`decide_request`], and the resulting plan
+//! (at most one write) is applied. Replays find the peering no longer pending and write nothing.
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::app::App;
+use crate::aws::{apply, observe};
+use crate::decision::{decide_request, Verdict};
+use crate::error::{AwsErrorKind, Error, Result};
+use crate::events::{parse_request_event, PeeringRef, RequestTrigger};
+use crate::model::{Peering, PeeringStatus};
+use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
+use crate::plan::plan_request;
+use crate::policy::Policy;
+
+/// What one invocation did; also the Lambda's response.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestReport {
+    pub correlation_id: String,
+    pub trigger: RequestTrigger,
+    pub outcomes: Vec<Outcome>,
+    /// Peerings looked at but outside the policy's accepter scope: no outcome, no write.
+    pub ignored: Vec<String>,
+}
+
+/// Handles one EventBridge event for the request door.
+///
+/// Errors: a malformed or unsupported event is refused before any AWS call. Transient AWS
+/// errors (throttling, 5xx) fail the invocation after every other peering of the run has been
+/// handled and reported, so Lambda retries; permanent ones become `failed` outcomes.
+pub async fn handle_request_event(app: &App, event: &Value) -> Result<RequestReport> {
+    let parsed = parse_request_event(event)?;
+    let span = tracing::info_span!(
+        "request",
+        correlation_id = %parsed.correlation_id,
+        trigger = parsed.trigger.name()
+    );
+    async move {
+        let policy = app.policies.current().await?;
+        let mut run = Run {
+            app,
+            policy: &policy,
+            trigger: parsed.trigger.name(),
+            correlation_id: &parsed.correlation_id,
+            outcomes: Vec::new(),
+            ignored: Vec::new(),
+            transient: None,
+        };
+        match &parsed.trigger {
+            RequestTrigger::PeeringRequested(target) => run.one(target, None).await,
+            RequestTrigger::Approval {
+                peering,
+                approved_by,
+            } => run.one(peering, Some(approved_by)).await,
+            RequestTrigger::Sweep => run.sweep().await,
+        }
+        app.outcomes.publish(&run.outcomes).await?;
+        tracing::info!(
+            calls = app.aws.calls().calls().len(),
+            outcomes = run.outcomes.len(),
+            "request handled"
+        );
+        if let Some(err) = run.transient {
+            return Err(err);
+        }
+        Ok(RequestReport {
+            correlation_id: parsed.correlation_id.clone(),
+            trigger: parsed.trigger.clone(),
+            outcomes: run.outcomes,
+            ignored: run.ignored,
+        })
+    }
+    .instrument(span)
+    .await
+}
+
+struct Run<'a> {
+    app: &'a App,
+    policy: &'a Policy,
+    trigger: &'static str,
+    correlation_id: &'a str,
+    outcomes: Vec<Outcome>,
+    ignored: Vec<String>,
+    /// The first transient error; the invocation fails with it once the run is reported.
+    transient: Option<Error>,
+}
+
+impl Run<'_> {
+    async fn one(&mut self, target: &PeeringRef, approved_by: Option<&str>) {
+        if !self
+            .policy
+            .covers_accepter(&target.accepter_account, &target.region, None)
+        {
+            tracing::info!(peering_id = %target.peering_id, account = %target.accepter_account,
+                region = %target.region, "accepter not in policy scope; ignored");
+            self.ignored.push(target.peering_id.clone());
+            return;
+        }
+        let ec2 = self
+            .app
+            .aws
+            .ec2(&target.accepter_account, &target.region)
+            .await;
+        let result = match observe::describe_peering(&ec2, &target.peering_id).await {
+            Ok(Some(peering)) => self.reconcile(&ec2, peering, approved_by).await,
+            Ok(None) => Ok(Some(self.not_found(target))),
+            Err(err) => Err(err),
+        };
+        self.record(&target.peering_id, target, result);
+    }
+
+    async fn sweep(&mut self) {
+        for scope in &self.policy.accepters {
+            for region in &scope.regions {
+                let target = PeeringRef {
+                    peering_id: String::new(),
+                    accepter_account: scope.account.clone(),
+                    region: region.clone(),
+                };
+                let ec2 = self.app.aws.ec2(&scope.account, region).await;
+                let pending = match observe::pending_requests(&ec2, &scope.account).await {
+                    Ok(pending) => pending,
+                    Err(err) => {
+                        self.record("", &target, Err(err));
+                        continue;
+                    }
+                };
+                tracing::info!(account = %scope.account, region = %region,
+                    pending = pending.len(), "sweep found pending requests");
+                for peering in pending {
+                    let id = peering.id.clone();
+                    let result = self.reconcile(&ec2, peering, None).await;
+                    self.record(&id, &target, result);
+                }
+            }
+        }
+    }
+
+    /// Decides and applies for one observed peering. `Ok(None)` means out of scope.
+    async fn reconcile(
+        &mut self,
+        ec2: &aws_sdk_ec2::Client,
+        peering: Peering,
+        approved_by: Option<&str>,
+    ) -> Result<Option<Outcome>> {
+        let accepter = &peering.accepter;
+        if !self
+            .policy
+            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
+        {
+            tracing::info!(peering_id = %peering.id, vpc_id = %accepter.vpc_id,
+                "accepter VPC not in policy scope; ignored");
+            self.ignored.push(peering.id.clone());
+            return Ok(None);
+        }
+        if peering.status != PeeringStatus::PendingAcceptance {
+            // Nothing to decide: skip without reading the VPC.
+            let mut outcome = self.outcome(OutcomeKind::Skipped, &peering);
+            outcome.reasons.push(status_reason(&peering));
+            return Ok(Some(outcome));
+        }
+        let network =
+            observe::describe_vpc_network(ec2, &accepter.account, &accepter.vpc_id).await?;
+        let decision = decide_request(&peering, &network, self.policy, approved_by.is_some());
+        tracing::info!(peering_id = %peering.id, verdict = ?decision.verdict,
+            rule = decision.rule.as_deref().unwrap_or(""), reasons = %decision.reasons.join("; "),
+            "decision");
+        for step in plan_request(&peering, &decision) {
+            if let Err(err) = apply::execute(ec2, &step).await {
+                return self.after_failed_write(ec2, &peering, err).await.map(Some);
+            }
+            tracing::info!(peering_id = %peering.id, operation = step.operation(), "applied");
+        }
+        let kind = match decision.verdict {
+            Verdict::Accept => OutcomeKind::Accepted,
+            Verdict::Reject => OutcomeKind::Rejected,
+            Verdict::Hold => OutcomeKind::ApprovalRequired,
+            Verdict::Skip => OutcomeKind::Skipped,
+        };
+        let mut outcome = self.outcome(kind, &peering);
+        outcome.rule = decision.rule;
+        outcome.reasons = decision.reasons;
+        if kind == OutcomeKind::Accepted {
+            outcome.approved_by = approved_by.map(str::to_owned);
+        }
+        Ok(Some(outcome))
+    }
+
+    /// A write failed because the peering moved on (accepted by a concurrent run, deleted,
+    /// expired): re-observe and report what it is now instead of crashing.
+    async fn after_failed_write(
+        &self,
+        ec2: &aws_sdk_ec2::Client,
+        peering: &Peering,
+        err: Error,
+    ) -> Result<Outcome> {
+        let moved_on = matches!(&err, Error::Aws(aws)
+            if matches!(aws.kind, AwsErrorKind::InvalidState | AwsErrorKind::NotFound));
+        if !moved_on {
+            return Err(err);
+        }
+        tracing::warn!(peering_id = %peering.id, error = %err, "peering changed while deciding; re-observing");
+        let now = observe::describe_peering(ec2, &peering.id).await?;
+        let current = now.as_ref().unwrap_or(peering);
+        let mut outcome = self.outcome(OutcomeKind::Skipped, current);
+        if now.is_none() {
+            outcome.status = Some("not-found".into());
+        }
+        outcome.reasons.push(format!(
+            "peering changed while deciding ({err}); {}",
+            status_reason(current)
+        ));
+        Ok(outcome)
+    }
+
+    fn outcome(&self, kind: OutcomeKind, peering: &Peering) -> Outcome {
+        Outcome::about(kind, peering, self.trigger, self.correlation_id)
+    }
+
+    fn not_found(&self, target: &PeeringRef) -> Outcome {
+        Outcome {
+            kind: OutcomeKind::Skipped,
+            peering_id: target.peering_id.clone(),
+            trigger: self.trigger.to_owned(),
+            correlation_id: self.correlation_id.to_owned(),
+            requester: None,
+            accepter: None,
+            status: Some("not-found".into()),
+            rule: None,
+            reasons: vec![format!(
+                "peering {} is not visible in account {} region {}",
+                target.peering_id, target.accepter_account, target.region
+            )],
+            approved_by: None,
+            error: None,
+        }
+    }
+
+    fn record(&mut self, peering_id: &str, target: &PeeringRef, result: Result<Option<Outcome>>) {
+        match result {
+            Ok(Some(outcome)) => self.outcomes.push(outcome),
+            Ok(None) => {}
+            Err(err) if err.is_transient() => {
+                tracing::warn!(peering_id, error = %err, "transient error; the invocation will fail and be retried");
+                self.transient.get_or_insert(err);
+            }
+            Err(err) => {
+                tracing::error!(peering_id, error = %err, "permanent error");
+                let mut outcome = self.not_found(target);
+                outcome.kind = OutcomeKind::Failed;
+                outcome.peering_id = peering_id.to_owned();
+                outcome.status = None;
+                outcome.reasons = vec![format!(
+                    "account {} region {}: {err}",
+                    target.accepter_account, target.region
+                )];
+                outcome.error = Some(OutcomeError {
+                    error_type: err.error_type().to_owned(),
+                    message: err.to_string(),
+                });
+                self.outcomes.push(outcome);
+            }
+        }
+    }
+}
+
+fn status_reason(peering: &Peering) -> String {
+    match &peering.status_message {
+        Some(message) if !message.is_empty() => {
+            format!("peering is {} ({message})", peering.status)
+        }
+        _ => format!("peering is {}", peering.status),
+    }
+}

@@ -1,0 +1,150 @@
+//! The integration harness: one patched moto server per test (so tests run in parallel and
+//! never share state), the two-account scenario, an outcome bus captured through SQS, and the
+//! product's [`App`] pointed at all of it with its own call log.
+//!
+//! Test-only code: panicking on a broken fixture is the right failure here.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use peerwire::aws::calls::CallLog;
+use peerwire::aws::clients::AwsContext;
+use peerwire::config::{Config, PolicySource};
+use peerwire::App;
+use peerwire_emulator::outcomes::OutcomeCapture;
+use peerwire_emulator::scenario::{self, Scenario};
+use peerwire_emulator::Emulator;
+use serde_json::Value;
+
+pub use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
+pub use peerwire_emulator::REGION;
+
+/// The policy most tests run under: account A's 10.0.0.0/8 VPCs tagged team=payments may peer
+/// with account B in us-east-1; anything else is rejected.
+pub const DEFAULT_POLICY: &str = r#"
+version: 1
+unmatched: reject
+accepters:
+  - account: "222222222222"
+    regions: [us-east-1]
+rules:
+  - name: payments-ecs-to-rds
+    requester_accounts: ["111111111111"]
+    allowed_cidrs: ["10.0.0.0/8"]
+    min_prefix_length: 16
+    regions: [us-east-1]
+    required_tags: { team: payments }
+"#;
+
+/// One test's world.
+#[derive(Debug)]
+pub struct TestEnv {
+    pub scenario: Scenario,
+    pub app: App,
+    pub outcomes: OutcomeCapture,
+    policy_path: PathBuf,
+    next_event: AtomicUsize,
+    // Last: the server outlives every client above.
+    pub emulator: Emulator,
+}
+
+impl TestEnv {
+    /// A fresh emulator, seeded, with `policy` in force.
+    pub async fn new(policy: &str) -> Self {
+        let emulator = Emulator::start().await.expect("emulator starts");
+        let scenario = Scenario::seed(&emulator).await.expect("scenario seeds");
+        let calls = CallLog::default();
+        let hub = emulator.hub_config(&calls).await;
+        let outcomes = OutcomeCapture::create(&hub, "peerwire-outcomes")
+            .await
+            .expect("outcome bus");
+        calls.take();
+        let policy_path = unique_policy_path();
+        std::fs::write(&policy_path, policy).expect("policy file");
+        let config = Config {
+            policy: PolicySource::File(policy_path.clone()),
+            policy_ttl: Duration::from_secs(0),
+            roles: scenario::roles(),
+            outcome_bus: outcomes.bus_name.clone(),
+        };
+        let app = App::new(&config, AwsContext::new(hub, scenario::roles(), calls));
+        Self {
+            scenario,
+            app,
+            outcomes,
+            policy_path,
+            next_event: AtomicUsize::new(1),
+            emulator,
+        }
+    }
+
+    /// Replaces the policy; it applies from the next event on (the test TTL is 0).
+    pub fn set_policy(&self, policy: &str) {
+        std::fs::write(&self.policy_path, policy).expect("policy file");
+    }
+
+    /// Every AWS call the product made so far.
+    pub fn calls(&self) -> &CallLog {
+        self.app.aws.calls()
+    }
+
+    /// A fresh EventBridge event id.
+    pub fn event_id(&self) -> String {
+        format!(
+            "00000000-0000-4000-8000-{:012}",
+            self.next_event.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// The CloudTrail event the requester account emits for `peering_id` from `requester_vpc`.
+    pub fn cloudtrail_event(
+        &self,
+        peering_id: &str,
+        requester_account: &str,
+        requester_vpc: &str,
+    ) -> Value {
+        let event_id = self.event_id();
+        peerwire_emulator::samples::cloudtrail_create_peering(
+            &peerwire_emulator::samples::PeeringRequestEvent {
+                event_id: &event_id,
+                peering_id,
+                requester_account,
+                requester_vpc,
+                accepter_account: ACCEPTER_ACCOUNT,
+                accepter_vpc: &self.scenario.accepter.vpc_id,
+                region: REGION,
+            },
+        )
+    }
+
+    /// The CloudTrail event for a request from the seeded requester VPC.
+    pub fn request_event(&self, peering_id: &str) -> Value {
+        self.cloudtrail_event(
+            peering_id,
+            REQUESTER_ACCOUNT,
+            &self.scenario.requester.vpc_id,
+        )
+    }
+
+    /// The outcome events delivered to the bus since the last call.
+    pub async fn delivered_outcomes(&self) -> Vec<Value> {
+        self.outcomes.drain().await.expect("outcomes drain")
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.policy_path);
+    }
+}
+
+fn unique_policy_path() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    std::env::temp_dir().join(format!(
+        "peerwire-policy-{}-{}.yaml",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
+}

@@ -1,0 +1,476 @@
+//! Policy-gated auto-accept, end to end against the patched emulator: each test reads like a
+//! row of the troubleshooting table.
+
+use peerwire::outcome::OutcomeKind;
+use peerwire::request::handle_request_event;
+use peerwire_integration::{TestEnv, DEFAULT_POLICY};
+
+const TAGS: &[(&str, &str)] = &[("team", "payments")];
+
+#[tokio::test]
+async fn an_allowlisted_request_is_accepted() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+
+    let report = handle_request_event(&env.app, &env.request_event(&pcx))
+        .await
+        .unwrap();
+
+    assert_eq!(report.outcomes.len(), 1);
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Accepted, "{outcome:?}");
+    assert_eq!(outcome.rule.as_deref(), Some("payments-ecs-to-rds"));
+    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "active");
+    let ops: Vec<String> = env
+        .calls()
+        .calls()
+        .into_iter()
+        .map(|c| c.operation)
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "AssumeRole",
+            "DescribeVpcPeeringConnections",
+            "DescribeVpcs",
+            "DescribeRouteTables",
+            "AcceptVpcPeeringConnection",
+            "PutEvents"
+        ]
+    );
+    let delivered = env.delivered_outcomes().await;
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0]["detail-type"], "Peering Request Accepted");
+    assert_eq!(delivered[0]["source"], "peerwire");
+    assert_eq!(delivered[0]["detail"]["peering_id"], pcx.as_str());
+    assert_eq!(
+        delivered[0]["detail"]["requester"]["account"],
+        "111111111111"
+    );
+    assert_eq!(
+        delivered[0]["detail"]["accepter"]["cidrs"][0],
+        "10.1.0.0/16"
+    );
+}
+
+#[tokio::test]
+async fn a_request_from_an_unknown_account_is_never_accepted() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let (vpc, pcx) = env
+        .scenario
+        .request_from_new_vpc("999999999999", "10.9.0.0/16", TAGS)
+        .await
+        .unwrap();
+
+    let report = handle_request_event(&env.app, &env.cloudtrail_event(&pcx, "999999999999", &vpc))
+        .await
+        .unwrap();
+
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    assert!(
+        outcome.reasons.iter().any(|r| r.contains("999999999999")),
+        "{:?}",
+        outcome.reasons
+    );
+    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+    let delivered = env.delivered_outcomes().await;
+    assert_eq!(delivered[0]["detail-type"], "Peering Request Rejected");
+}
+
+#[tokio::test]
+async fn an_unknown_account_stays_pending_when_unmatched_requests_are_held() {
+    let env = TestEnv::new(&DEFAULT_POLICY.replace("unmatched: reject", "unmatched: hold")).await;
+    let (vpc, pcx) = env
+        .scenario
+        .request_from_new_vpc("999999999999", "10.9.0.0/16", TAGS)
+        .await
+        .unwrap();
+    let event = env.cloudtrail_event(&pcx, "999999999999", &vpc);
+
+    let held = handle_request_event(&env.app, &event).await.unwrap();
+    assert_eq!(held.outcomes[0].kind, OutcomeKind::ApprovalRequired);
+
+    // Not even an approval accepts a request outside every rule.
+    let approval = peerwire_emulator::samples::approval_granted(
+        &env.event_id(),
+        &pcx,
+        peerwire_integration::ACCEPTER_ACCOUNT,
+        "mallory@example.com",
+    );
+    let after = handle_request_event(&env.app, &approval).await.unwrap();
+    assert_eq!(after.outcomes[0].kind, OutcomeKind::ApprovalRequired);
+    assert_eq!(
+        env.scenario.status(&pcx).await.unwrap(),
+        "pending-acceptance"
+    );
+    assert!(
+        env.calls().ec2_writes().is_empty(),
+        "{:?}",
+        env.calls().ec2_writes()
+    );
+}
+
+#[tokio::test]
+async fn a_cidr_outside_the_allowed_ranges_is_refused() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let (vpc, pcx) = env
+        .scenario
+        .request_from_new_vpc(
+            peerwire_integration::REQUESTER_ACCOUNT,
+            "192.168.0.0/16",
+            TAGS,
+        )
+        .await
+        .unwrap();
+
+    let report = handle_request_event(
+        &env.app,
+        &env.cloudtrail_event(&pcx, peerwire_integration::REQUESTER_ACCOUNT, &vpc),
+    )
+    .await
+    .unwrap();
+
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    assert!(
+        outcome.reasons.iter().any(|r| r.contains("192.168.0.0/16")),
+        "{:?}",
+        outcome.reasons
+    );
+    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+}
+
+#[tokio::test]
+async fn a_cidr_broader_than_the_minimum_prefix_is_refused() {
+    // AWS VPCs are /16 to /28, so a /20 minimum shows the check on a real VPC.
+    let env =
+        TestEnv::new(&DEFAULT_POLICY.replace("min_prefix_length: 16", "min_prefix_length: 20"))
+            .await;
+    let (vpc, pcx) = env
+        .scenario
+        .request_from_new_vpc(
+            peerwire_integration::REQUESTER_ACCOUNT,
+            "10.64.0.0/16",
+            TAGS,
+        )
+        .await
+        .unwrap();
+
+    let report = handle_request_event(
+        &env.app,
+        &env.cloudtrail_event(&pcx, peerwire_integration::REQUESTER_ACCOUNT, &vpc),
+    )
+    .await
+    .unwrap();
+
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    assert!(
+        outcome
+            .reasons
+            .iter()
+            .any(|r| r.contains("10.64.0.0/16") && r.contains("/20")),
+        "{:?}",
+        outcome.reasons
+    );
+    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+}
+
+#[tokio::test]
+async fn overlap_with_a_secondary_cidr_of_the_requester_is_refused() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    // The requester VPC grows into the accepter's range after asking.
+    env.scenario
+        .requester
+        .ec2
+        .associate_vpc_cidr_block()
+        .vpc_id(&env.scenario.requester.vpc_id)
+        .cidr_block("10.1.128.0/17")
+        .send()
+        .await
+        .unwrap();
+
+    let report = handle_request_event(&env.app, &env.request_event(&pcx))
+        .await
+        .unwrap();
+
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    assert!(
+        outcome
+            .reasons
+            .iter()
+            .any(|r| r.contains("10.1.128.0/17") && r.contains("10.1.0.0/16")),
+        "{:?}",
+        outcome.reasons
+    );
+    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+}
+
+#[tokio::test]
+async fn overlap_with_an_accepter_cidr_is_refused() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    // The accepter VPC gained a secondary CIDR inside the requester's range.
+    env.scenario
+        .accepter
+        .ec2
+        .associate_vpc_cidr_block()
+        .vpc_id(&env.scenario.accepter.vpc_id)
+        .cidr_block("10.0.64.0/18")
+        .send()
+        .await
+        .unwrap();
+
+    let report = handle_request_event(&env.app, &env.request_event(&pcx))
+        .await
+        .unwrap();
+
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    assert!(
+        outcome
+            .reasons
+            .iter()
+            .any(|r| r.contains("10.0.64.0/18") && r.contains(&env.scenario.accepter.vpc_id)),
+        "{:?}",
+        outcome.reasons
+    );
+}
+
+#[tokio::test]
+async fn overlap_with_an_existing_accepter_route_is_refused_and_names_the_table() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let accepter = &env.scenario.accepter;
+    let tgw = accepter
+        .ec2
+        .create_transit_gateway()
+        .send()
+        .await
+        .unwrap()
+        .transit_gateway()
+        .and_then(|t| t.transit_gateway_id())
+        .unwrap()
+        .to_owned();
+    accepter
+        .ec2
+        .create_route()
+        .route_table_id(&accepter.route_tables[1])
+        .destination_cidr_block("10.0.0.0/16")
+        .transit_gateway_id(&tgw)
+        .send()
+        .await
+        .unwrap();
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+
+    let report = handle_request_event(&env.app, &env.request_event(&pcx))
+        .await
+        .unwrap();
+
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    assert!(
+        outcome
+            .reasons
+            .iter()
+            .any(|r| r.contains(&accepter.route_tables[1]) && r.contains(&tgw)),
+        "{:?}",
+        outcome.reasons
+    );
+}
+
+#[tokio::test]
+async fn a_held_request_is_accepted_by_the_approval_event() {
+    let policy = DEFAULT_POLICY.replace(
+        "required_tags: { team: payments }",
+        "required_tags: { team: payments }\n    approval: required",
+    );
+    let env = TestEnv::new(&policy).await;
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+
+    let held = handle_request_event(&env.app, &env.request_event(&pcx))
+        .await
+        .unwrap();
+    assert_eq!(held.outcomes[0].kind, OutcomeKind::ApprovalRequired);
+    assert_eq!(
+        env.scenario.status(&pcx).await.unwrap(),
+        "pending-acceptance"
+    );
+    assert!(env.calls().ec2_writes().is_empty());
+    let delivered = env.delivered_outcomes().await;
+    assert_eq!(delivered[0]["detail-type"], "Peering Approval Required");
+
+    let approval = peerwire_emulator::samples::approval_granted(
+        &env.event_id(),
+        &pcx,
+        peerwire_integration::ACCEPTER_ACCOUNT,
+        "alice@example.com",
+    );
+    let approved = handle_request_event(&env.app, &approval).await.unwrap();
+
+    let outcome = &approved.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Accepted, "{outcome:?}");
+    assert_eq!(outcome.approved_by.as_deref(), Some("alice@example.com"));
+    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "active");
+}
+
+#[tokio::test]
+async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let good = env.scenario.request_peering(TAGS).await.unwrap();
+    let untagged = env.scenario.request_peering(&[]).await.unwrap();
+
+    let sweep = peerwire_emulator::samples::schedule_sweep(&env.event_id());
+    let report = handle_request_event(&env.app, &sweep).await.unwrap();
+
+    let kind_of = |id: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.peering_id == id)
+            .map(|o| o.kind)
+    };
+    assert_eq!(kind_of(&good), Some(OutcomeKind::Accepted));
+    assert_eq!(kind_of(&untagged), Some(OutcomeKind::Rejected));
+    assert_eq!(report.outcomes.len(), 2);
+    assert_eq!(env.scenario.status(&good).await.unwrap(), "active");
+    assert_eq!(env.scenario.status(&untagged).await.unwrap(), "rejected");
+
+    // The next sweep finds nothing pending and writes nothing to EC2.
+    let writes_before = env.calls().ec2_writes().len();
+    let again = handle_request_event(
+        &env.app,
+        &peerwire_emulator::samples::schedule_sweep(&env.event_id()),
+    )
+    .await
+    .unwrap();
+    assert!(again.outcomes.is_empty());
+    assert_eq!(env.calls().ec2_writes().len(), writes_before);
+}
+
+#[tokio::test]
+async fn replaying_the_same_event_five_times_accepts_once_then_writes_nothing() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let event = env.request_event(&pcx);
+
+    let mut kinds = Vec::new();
+    for _ in 0..5 {
+        let report = handle_request_event(&env.app, &event).await.unwrap();
+        kinds.extend(report.outcomes.iter().map(|o| o.kind));
+    }
+
+    assert_eq!(kinds[0], OutcomeKind::Accepted);
+    assert!(
+        kinds[1..].iter().all(|k| *k == OutcomeKind::Skipped),
+        "{kinds:?}"
+    );
+    let writes = env.calls().ec2_writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].operation, "AcceptVpcPeeringConnection");
+    // Credentials are assumed once for the whole process, not per event.
+    assert_eq!(env.calls().count("AssumeRole"), 1);
+    // A replay only re-reads the peering: an active one needs no VPC read.
+    assert_eq!(env.calls().count("DescribeVpcPeeringConnections"), 5);
+    assert_eq!(env.calls().count("DescribeVpcs"), 1);
+}
+
+#[tokio::test]
+async fn deleted_and_failed_peerings_are_skipped_cleanly() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let deleted = env.scenario.request_peering(TAGS).await.unwrap();
+    env.scenario
+        .requester
+        .ec2
+        .delete_vpc_peering_connection()
+        .vpc_peering_connection_id(&deleted)
+        .send()
+        .await
+        .unwrap();
+    // A requester VPC overlapping the accepter's: AWS fails the request itself.
+    let (overlapping_vpc, failed) = env
+        .scenario
+        .request_from_new_vpc(peerwire_integration::REQUESTER_ACCOUNT, "10.1.0.0/16", TAGS)
+        .await
+        .unwrap();
+
+    let first = handle_request_event(&env.app, &env.request_event(&deleted))
+        .await
+        .unwrap();
+    let second = handle_request_event(
+        &env.app,
+        &env.cloudtrail_event(
+            &failed,
+            peerwire_integration::REQUESTER_ACCOUNT,
+            &overlapping_vpc,
+        ),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(first.outcomes[0].kind, OutcomeKind::Skipped);
+    assert_eq!(first.outcomes[0].status.as_deref(), Some("deleted"));
+    assert_eq!(second.outcomes[0].kind, OutcomeKind::Skipped);
+    assert_eq!(second.outcomes[0].status.as_deref(), Some("failed"));
+    assert!(
+        second.outcomes[0].reasons[0].contains("Overlapping CIDR range"),
+        "{:?}",
+        second.outcomes[0].reasons
+    );
+    assert!(env.calls().ec2_writes().is_empty());
+    let delivered = env.delivered_outcomes().await;
+    assert!(delivered
+        .iter()
+        .all(|e| e["detail-type"] == "Peering Request Skipped"));
+    assert_eq!(delivered.len(), 2);
+}
+
+#[tokio::test]
+async fn a_malformed_event_is_a_typed_error_with_no_aws_call() {
+    let env = TestEnv::new(DEFAULT_POLICY).await;
+    let cases = [
+        serde_json::json!({"hello": "world"}),
+        serde_json::json!({"id": "x", "source": "aws.ec2", "detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": 5}}),
+        serde_json::from_str(include_str!(
+            "../../events/cloudtrail-create-vpc-peering-connection-failed.json"
+        ))
+        .unwrap(),
+        serde_json::json!({"id": "x", "source": "peerwire.approval", "detail-type": "Peering Approval Granted",
+            "detail": {"peering_id": "pcx-../../etc", "accepter_account": "222222222222", "region": "us-east-1", "approved_by": "a"}}),
+        serde_json::json!({"id": "x", "source": "aws.rds", "detail-type": "RDS DB Instance Event", "detail": {}}),
+    ];
+    for event in cases {
+        let err = handle_request_event(&env.app, &event).await.unwrap_err();
+        assert!(matches!(err, peerwire::Error::Event(_)), "{err}");
+        assert_eq!(err.error_type(), "peerwire.InvalidEvent");
+    }
+    assert!(env.calls().calls().is_empty(), "{:?}", env.calls().calls());
+}
+
+#[tokio::test]
+async fn an_accepter_outside_the_policy_is_ignored_without_any_call() {
+    let env = TestEnv::new(
+        &DEFAULT_POLICY.replace("regions: [us-east-1]\nrules", "regions: [eu-west-1]\nrules"),
+    )
+    .await;
+    let env_policy_check = DEFAULT_POLICY.contains("regions: [us-east-1]\nrules");
+    assert!(
+        env_policy_check,
+        "the policy text this test edits has changed"
+    );
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+
+    let report = handle_request_event(&env.app, &env.request_event(&pcx))
+        .await
+        .unwrap();
+
+    assert!(report.outcomes.is_empty());
+    assert_eq!(report.ignored, vec![pcx.clone()]);
+    assert!(env.calls().calls().is_empty(), "{:?}", env.calls().calls());
+    assert_eq!(
+        env.scenario.status(&pcx).await.unwrap(),
+        "pending-acceptance"
+    );
+}
