@@ -40,19 +40,67 @@ pub fn cloudtrail_create_peering(request: &PeeringRequestEvent<'_>) -> Value {
     set(&mut event, "/account", json!(request.requester_account));
     set(&mut event, "/region", json!(request.region));
     set(&mut event, "/detail/awsRegion", json!(request.region));
-    set(&mut event, "/detail/recipientAccountId", json!(request.requester_account));
-    set(&mut event, "/detail/userIdentity/accountId", json!(request.requester_account));
-    set(&mut event, "/detail/requestParameters/vpcId", json!(request.requester_vpc));
-    set(&mut event, "/detail/requestParameters/peerVpcId", json!(request.accepter_vpc));
-    set(&mut event, "/detail/requestParameters/peerOwnerId", json!(request.accepter_account));
-    set(&mut event, "/detail/requestParameters/peerRegion", json!(request.region));
+    set(
+        &mut event,
+        "/detail/recipientAccountId",
+        json!(request.requester_account),
+    );
+    set(
+        &mut event,
+        "/detail/userIdentity/accountId",
+        json!(request.requester_account),
+    );
+    set(
+        &mut event,
+        "/detail/requestParameters/vpcId",
+        json!(request.requester_vpc),
+    );
+    set(
+        &mut event,
+        "/detail/requestParameters/peerVpcId",
+        json!(request.accepter_vpc),
+    );
+    set(
+        &mut event,
+        "/detail/requestParameters/peerOwnerId",
+        json!(request.accepter_account),
+    );
+    set(
+        &mut event,
+        "/detail/requestParameters/peerRegion",
+        json!(request.region),
+    );
     let pcx = "/detail/responseElements/vpcPeeringConnection";
-    set(&mut event, &format!("{pcx}/vpcPeeringConnectionId"), json!(request.peering_id));
-    set(&mut event, &format!("{pcx}/requesterVpcInfo/ownerId"), json!(request.requester_account));
-    set(&mut event, &format!("{pcx}/requesterVpcInfo/vpcId"), json!(request.requester_vpc));
-    set(&mut event, &format!("{pcx}/accepterVpcInfo/ownerId"), json!(request.accepter_account));
-    set(&mut event, &format!("{pcx}/accepterVpcInfo/vpcId"), json!(request.accepter_vpc));
-    set(&mut event, &format!("{pcx}/accepterVpcInfo/region"), json!(request.region));
+    set(
+        &mut event,
+        &format!("{pcx}/vpcPeeringConnectionId"),
+        json!(request.peering_id),
+    );
+    set(
+        &mut event,
+        &format!("{pcx}/requesterVpcInfo/ownerId"),
+        json!(request.requester_account),
+    );
+    set(
+        &mut event,
+        &format!("{pcx}/requesterVpcInfo/vpcId"),
+        json!(request.requester_vpc),
+    );
+    set(
+        &mut event,
+        &format!("{pcx}/accepterVpcInfo/ownerId"),
+        json!(request.accepter_account),
+    );
+    set(
+        &mut event,
+        &format!("{pcx}/accepterVpcInfo/vpcId"),
+        json!(request.accepter_vpc),
+    );
+    set(
+        &mut event,
+        &format!("{pcx}/accepterVpcInfo/region"),
+        json!(request.region),
+    );
     event
 }
 
@@ -64,11 +112,20 @@ pub fn schedule_sweep(event_id: &str) -> Value {
 }
 
 /// The approval sample for one peering.
-pub fn approval_granted(event_id: &str, peering_id: &str, accepter_account: &str, approved_by: &str) -> Value {
+pub fn approval_granted(
+    event_id: &str,
+    peering_id: &str,
+    accepter_account: &str,
+    approved_by: &str,
+) -> Value {
     let mut event = parse(APPROVAL_GRANTED);
     set(&mut event, "/id", json!(event_id));
     set(&mut event, "/detail/peering_id", json!(peering_id));
-    set(&mut event, "/detail/accepter_account", json!(accepter_account));
+    set(
+        &mut event,
+        "/detail/accepter_account",
+        json!(accepter_account),
+    );
     set(&mut event, "/detail/approved_by", json!(approved_by));
     event
 }

@@ -84,22 +84,22 @@ impl Scenario {
         })
     }
 
-    /// The requester asks to peer `from_vpc` with the accepter's VPC, tagging the request.
-    pub async fn request_peering_from(
+    /// `ec2`'s account asks to peer `from_vpc` with the accepter's VPC, tagging the request.
+    pub async fn request_peering_with(
         &self,
+        ec2: &aws_sdk_ec2::Client,
         from_vpc: &str,
         tags: &[(&str, &str)],
     ) -> Result<String, EmulatorError> {
-        let mut request = self
-            .requester
-            .ec2
+        let mut request = ec2
             .create_vpc_peering_connection()
             .vpc_id(from_vpc)
             .peer_vpc_id(&self.accepter.vpc_id)
             .peer_owner_id(&self.accepter.account)
             .peer_region(REGION);
         if !tags.is_empty() {
-            let mut spec = TagSpecification::builder().resource_type(ResourceType::VpcPeeringConnection);
+            let mut spec =
+                TagSpecification::builder().resource_type(ResourceType::VpcPeeringConnection);
             for (key, value) in tags {
                 spec = spec.tags(Tag::builder().key(*key).value(*value).build());
             }
@@ -116,9 +116,24 @@ impl Scenario {
             .ok_or_else(|| EmulatorError::Seed("CreateVpcPeeringConnection returned no id".into()))
     }
 
+    /// A new VPC with `cidr` in `account`, which then asks to peer with the accepter.
+    /// Returns (VPC id, peering id).
+    pub async fn request_from_new_vpc(
+        &self,
+        account: &str,
+        cidr: &str,
+        tags: &[(&str, &str)],
+    ) -> Result<(String, String), EmulatorError> {
+        let ec2 = self.seeder.ec2(account, REGION).await;
+        let vpc = create_vpc(&ec2, cidr).await?;
+        let pcx = self.request_peering_with(&ec2, &vpc, tags).await?;
+        Ok((vpc, pcx))
+    }
+
     /// The requester asks to peer its seeded VPC with the accepter's.
     pub async fn request_peering(&self, tags: &[(&str, &str)]) -> Result<String, EmulatorError> {
-        self.request_peering_from(&self.requester.vpc_id, tags).await
+        self.request_peering_with(&self.requester.ec2, &self.requester.vpc_id, tags)
+            .await
     }
 
     /// The peering's status code as the accepter sees it.
@@ -164,7 +179,11 @@ async fn seed_side(
     let vpc_id = create_vpc(&ec2, cidr).await?;
     ec2.modify_vpc_attribute()
         .vpc_id(&vpc_id)
-        .enable_dns_hostnames(aws_sdk_ec2::types::AttributeBooleanValue::builder().value(true).build())
+        .enable_dns_hostnames(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(true)
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| seed_err("ModifyVpcAttribute", e))?;
@@ -191,7 +210,12 @@ async fn seed_side(
     let main = ec2
         .describe_route_tables()
         .filters(Filter::builder().name("vpc-id").values(&vpc_id).build())
-        .filters(Filter::builder().name("association.main").values("true").build())
+        .filters(
+            Filter::builder()
+                .name("association.main")
+                .values("true")
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| seed_err("DescribeRouteTables", e))?;
