@@ -65,12 +65,17 @@ impl Emulator {
 
     /// Starts a server with the named patches turned off, to show what each one restores.
     pub async fn start_with_disabled(disabled: &[&str]) -> Result<Self, EmulatorError> {
+        Self::start_on(0, disabled).await
+    }
+
+    /// Starts a server on `port` (0 picks a free one) with the named patches turned off.
+    pub async fn start_on(port: u16, disabled: &[&str]) -> Result<Self, EmulatorError> {
         let python = python();
         let launcher = workspace_root().join("emulator/launcher.py");
         let mut command = Command::new(&python);
         command
             .arg(&launcher)
-            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true);

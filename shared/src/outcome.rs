@@ -47,8 +47,8 @@ pub struct Outcome {
     pub correlation_id: String,
     pub requester: Option<PeeringSide>,
     pub accepter: Option<PeeringSide>,
-    /// The peering's status when it was observed.
-    pub status: Option<String>,
+    /// The peering's status when peerwire observed it, before any change it made.
+    pub observed_status: Option<String>,
     pub rule: Option<String>,
     pub reasons: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,7 +79,7 @@ impl Outcome {
             correlation_id: correlation_id.to_owned(),
             requester: Some(peering.requester.clone()),
             accepter: Some(peering.accepter.clone()),
-            status: Some(peering.status.code().to_owned()),
+            observed_status: Some(peering.status.code().to_owned()),
             rule: None,
             reasons: Vec::new(),
             approved_by: None,

@@ -209,7 +209,7 @@ impl Run<'_> {
         let current = now.as_ref().unwrap_or(peering);
         let mut outcome = self.outcome(OutcomeKind::Skipped, current);
         if now.is_none() {
-            outcome.status = Some("not-found".into());
+            outcome.observed_status = Some("not-found".into());
         }
         outcome.reasons.push(format!(
             "peering changed while deciding ({err}); {}",
@@ -230,7 +230,7 @@ impl Run<'_> {
             correlation_id: self.correlation_id.to_owned(),
             requester: None,
             accepter: None,
-            status: Some("not-found".into()),
+            observed_status: Some("not-found".into()),
             rule: None,
             reasons: vec![format!(
                 "peering {} is not visible in account {} region {}",
@@ -254,7 +254,7 @@ impl Run<'_> {
                 let mut outcome = self.not_found(target);
                 outcome.kind = OutcomeKind::Failed;
                 outcome.peering_id = peering_id.to_owned();
-                outcome.status = None;
+                outcome.observed_status = None;
                 outcome.reasons = vec![format!(
                     "account {} region {}: {err}",
                     target.accepter_account, target.region

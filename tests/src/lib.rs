@@ -57,10 +57,11 @@ impl TestEnv {
         let scenario = Scenario::seed(&emulator).await.expect("scenario seeds");
         let calls = CallLog::default();
         let hub = emulator.hub_config(&calls).await;
-        let outcomes = OutcomeCapture::create(&hub, "peerwire-outcomes")
+        // The capture queue has its own call log: only peerwire's calls are counted.
+        let capture_hub = emulator.hub_config(&CallLog::default()).await;
+        let outcomes = OutcomeCapture::create(&capture_hub, "peerwire-outcomes")
             .await
             .expect("outcome bus");
-        calls.take();
         let policy_path = unique_policy_path();
         std::fs::write(&policy_path, policy).expect("policy file");
         let config = Config {

@@ -411,9 +411,15 @@ async fn deleted_and_failed_peerings_are_skipped_cleanly() {
     .unwrap();
 
     assert_eq!(first.outcomes[0].kind, OutcomeKind::Skipped);
-    assert_eq!(first.outcomes[0].status.as_deref(), Some("deleted"));
+    assert_eq!(
+        first.outcomes[0].observed_status.as_deref(),
+        Some("deleted")
+    );
     assert_eq!(second.outcomes[0].kind, OutcomeKind::Skipped);
-    assert_eq!(second.outcomes[0].status.as_deref(), Some("failed"));
+    assert_eq!(
+        second.outcomes[0].observed_status.as_deref(),
+        Some("failed")
+    );
     assert!(
         second.outcomes[0].reasons[0].contains("Overlapping CIDR range"),
         "{:?}",
