@@ -127,7 +127,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         let report = handle_request_event(&app, &event)
             .await
             .map_err(|e| e.to_string())?;
-        for outcome in &report.outcomes {
+        for outcome in &report.run.outcomes {
             println!("decision: {:?} (rule {:?})", outcome.kind, outcome.rule);
             for reason in &outcome.reasons {
                 println!("  because {reason}");

@@ -6,6 +6,9 @@ use serde_json::{json, Value};
 /// `events/cloudtrail-create-vpc-peering-connection.json`.
 pub const CLOUDTRAIL_CREATE_PEERING: &str =
     include_str!("../../events/cloudtrail-create-vpc-peering-connection.json");
+/// `events/cloudtrail-accept-vpc-peering-connection.json`.
+pub const CLOUDTRAIL_ACCEPT_PEERING: &str =
+    include_str!("../../events/cloudtrail-accept-vpc-peering-connection.json");
 /// `events/schedule-sweep.json`.
 pub const SCHEDULE_SWEEP: &str = include_str!("../../events/schedule-sweep.json");
 /// `events/approval-granted.json`.
@@ -127,5 +130,40 @@ pub fn approval_granted(
         json!(accepter_account),
     );
     set(&mut event, "/detail/approved_by", json!(approved_by));
+    event
+}
+
+/// The CloudTrail `AcceptVpcPeeringConnection` sample, emitted by `accepter_account`.
+pub fn cloudtrail_accept_peering(
+    event_id: &str,
+    peering_id: &str,
+    accepter_account: &str,
+    region: &str,
+) -> Value {
+    let mut event = parse(CLOUDTRAIL_ACCEPT_PEERING);
+    set(&mut event, "/id", json!(event_id));
+    set(&mut event, "/account", json!(accepter_account));
+    set(&mut event, "/region", json!(region));
+    set(&mut event, "/detail/awsRegion", json!(region));
+    set(
+        &mut event,
+        "/detail/recipientAccountId",
+        json!(accepter_account),
+    );
+    set(
+        &mut event,
+        "/detail/userIdentity/accountId",
+        json!(accepter_account),
+    );
+    set(
+        &mut event,
+        "/detail/requestParameters/vpcPeeringConnectionId",
+        json!(peering_id),
+    );
+    set(
+        &mut event,
+        "/detail/responseElements/vpcPeeringConnection/vpcPeeringConnectionId",
+        json!(peering_id),
+    );
     event
 }

@@ -67,6 +67,7 @@ impl Scenario {
             "10.0.0.0/16",
             "ecs-tasks",
             "ECS tasks of the payments service",
+            "ecs-tasks",
         )
         .await?;
         let accepter = seed_side(
@@ -75,6 +76,7 @@ impl Scenario {
             "10.1.0.0/16",
             "rds-db",
             "RDS PostgreSQL of the payments service",
+            "rds-db",
         )
         .await?;
         Ok(Self {
@@ -136,6 +138,47 @@ impl Scenario {
             .await
     }
 
+    /// The accepter accepts `peering_id` directly, as a person would (no policy involved).
+    pub async fn accept_directly(&self, peering_id: &str) -> Result<(), EmulatorError> {
+        self.accepter
+            .ec2
+            .accept_vpc_peering_connection()
+            .vpc_peering_connection_id(peering_id)
+            .send()
+            .await
+            .map_err(|e| seed_err("AcceptVpcPeeringConnection", e))?;
+        Ok(())
+    }
+
+    /// A Multi-AZ PostgreSQL instance `id` in the accepter VPC, its DB subnet group spanning
+    /// all three accepter subnets (three AZs, three route tables), in the DB security group.
+    pub async fn create_db(&self, id: &str) -> Result<(), EmulatorError> {
+        let rds = self.seeder.rds(ACCEPTER_ACCOUNT, REGION).await;
+        let group = format!("{id}-subnets");
+        rds.create_db_subnet_group()
+            .db_subnet_group_name(&group)
+            .db_subnet_group_description("payments database subnets in 3 AZs")
+            .set_subnet_ids(Some(self.accepter.subnet_ids.clone()))
+            .send()
+            .await
+            .map_err(|e| seed_err("CreateDBSubnetGroup", e))?;
+        rds.create_db_instance()
+            .db_instance_identifier(id)
+            .engine("postgres")
+            .db_instance_class("db.t3.micro")
+            .allocated_storage(20)
+            .master_username("payments")
+            .master_user_password("not-a-secret-1")
+            .db_subnet_group_name(&group)
+            .vpc_security_group_ids(&self.accepter.security_group_id)
+            .multi_az(true)
+            .port(5432)
+            .send()
+            .await
+            .map_err(|e| seed_err("CreateDBInstance", e))?;
+        Ok(())
+    }
+
     /// The peering's status code as the accepter sees it.
     pub async fn status(&self, peering_id: &str) -> Result<String, EmulatorError> {
         let response = self
@@ -175,6 +218,7 @@ async fn seed_side(
     cidr: &str,
     group_name: &str,
     group_description: &str,
+    group_role: &str,
 ) -> Result<Side, EmulatorError> {
     let vpc_id = create_vpc(&ec2, cidr).await?;
     ec2.modify_vpc_attribute()
@@ -250,6 +294,12 @@ async fn seed_side(
         .vpc_id(&vpc_id)
         .group_name(group_name)
         .description(group_description)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::SecurityGroup)
+                .tags(Tag::builder().key("role").value(group_role).build())
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| seed_err("CreateSecurityGroup", e))?

@@ -848,6 +848,7 @@ rules:
                     } else {
                         Approval::Auto
                     },
+                    wiring: Default::default(),
                 },
             )
     }
@@ -898,6 +899,7 @@ rules:
             vpc_id: String::from(vpc),
             region: String::from(region),
             cidrs,
+            allow_dns_resolution_from_remote_vpc: false,
         };
         (
             (account, select(REQUESTER_VPCS.to_vec()), region()),

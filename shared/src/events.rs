@@ -302,3 +302,158 @@ fn approval(envelope: &EventBridgeEvent<Value>) -> Result<RequestTrigger, EventE
         approved_by,
     })
 }
+
+/// What the wiring door was asked to look at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "trigger", rename_all = "kebab-case")]
+pub enum WiringTrigger {
+    /// CloudTrail `AcceptVpcPeeringConnection`, or peerwire's own "accepted" outcome.
+    PeeringAccepted(PeeringRef),
+    /// A schedule: every active peering in the policy's accepter accounts.
+    Sweep,
+}
+
+impl WiringTrigger {
+    /// A short name for logs and outcome events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::PeeringAccepted(_) => "accepted",
+            Self::Sweep => "sweep",
+        }
+    }
+}
+
+/// A parsed event for the wiring door.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WiringEvent {
+    pub correlation_id: String,
+    pub trigger: WiringTrigger,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AcceptPeeringParams {
+    vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct AcceptedOutcomeDetail {
+    peering_id: String,
+    accepter: AcceptedOutcomeSide,
+}
+
+#[derive(Debug, Deserialize)]
+struct AcceptedOutcomeSide {
+    account: String,
+    region: String,
+}
+
+/// Parses an event for the peering-wiring function.
+///
+/// Accepts: CloudTrail `AcceptVpcPeeringConnection` (source `aws.ec2`, emitted in the accepter
+/// account), peerwire's `Peering Request Accepted` outcome (source `peerwire`), and schedules.
+pub fn parse_wiring_event(event: &Value) -> Result<WiringEvent, EventError> {
+    let envelope: EventBridgeEvent<Value> =
+        serde_json::from_value(event.clone()).map_err(|e| malformed("EventBridge envelope", e))?;
+    let correlation_id = envelope
+        .id
+        .clone()
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+        .ok_or_else(|| invalid("id", "an EventBridge event id is required (1-128 chars)"))?;
+    let trigger = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
+        ("aws.ec2", CLOUDTRAIL_DETAIL_TYPE) => peering_accepted_cloudtrail(&envelope)?,
+        (crate::outcome::OUTCOME_SOURCE, "Peering Request Accepted") => {
+            let detail: AcceptedOutcomeDetail = serde_json::from_value(envelope.detail.clone())
+                .map_err(|e| malformed("outcome detail", e))?;
+            WiringTrigger::PeeringAccepted(PeeringRef {
+                peering_id: checked(
+                    "detail.peering_id",
+                    detail.peering_id,
+                    is_peering_id,
+                    "a VPC peering connection id",
+                )?,
+                accepter_account: checked(
+                    "detail.accepter.account",
+                    detail.accepter.account,
+                    is_account_id,
+                    "a 12-digit account id",
+                )?,
+                region: checked(
+                    "detail.accepter.region",
+                    detail.accepter.region,
+                    is_region,
+                    "an AWS region",
+                )?,
+            })
+        }
+        ("aws.events" | "aws.scheduler", SCHEDULED_DETAIL_TYPE) => WiringTrigger::Sweep,
+        (source, detail_type) => {
+            return Err(EventError::Unsupported {
+                source_name: source.chars().take(128).collect(),
+                detail_type: detail_type.chars().take(128).collect(),
+            })
+        }
+    };
+    Ok(WiringEvent {
+        correlation_id,
+        trigger,
+    })
+}
+
+fn peering_accepted_cloudtrail(
+    envelope: &EventBridgeEvent<Value>,
+) -> Result<WiringTrigger, EventError> {
+    if let Some(code) = envelope.detail.get("errorCode").and_then(Value::as_str) {
+        return Err(EventError::FailedCall {
+            event_name: "AcceptVpcPeeringConnection".into(),
+            error_code: code.chars().take(128).collect(),
+        });
+    }
+    let call: AWSAPICall<AcceptPeeringParams, Value> =
+        serde_json::from_value(envelope.detail.clone())
+            .map_err(|e| malformed("CloudTrail detail", e))?;
+    if call.event_source != "ec2.amazonaws.com" {
+        return Err(invalid("detail.eventSource", "must be ec2.amazonaws.com"));
+    }
+    if call.event_name != "AcceptVpcPeeringConnection" {
+        return Err(EventError::Unsupported {
+            source_name: "aws.ec2".into(),
+            detail_type: format!(
+                "{CLOUDTRAIL_DETAIL_TYPE}: {}",
+                call.event_name.chars().take(64).collect::<String>()
+            ),
+        });
+    }
+    // The accepter account made the call, so the event comes from its CloudTrail.
+    let account = call
+        .user_identity
+        .account_id
+        .clone()
+        .or_else(|| envelope.account.clone())
+        .ok_or_else(|| {
+            invalid(
+                "detail.userIdentity.accountId",
+                "no accepter account in the event",
+            )
+        })?;
+    Ok(WiringTrigger::PeeringAccepted(PeeringRef {
+        peering_id: checked(
+            "detail.requestParameters.vpcPeeringConnectionId",
+            call.request_parameters.vpc_peering_connection_id,
+            is_peering_id,
+            "a VPC peering connection id",
+        )?,
+        accepter_account: checked(
+            "detail.userIdentity.accountId",
+            account,
+            is_account_id,
+            "a 12-digit account id",
+        )?,
+        region: checked(
+            "detail.awsRegion",
+            call.aws_region,
+            is_region,
+            "an AWS region",
+        )?,
+    }))
+}

@@ -17,7 +17,10 @@ pub mod plan;
 pub mod policy;
 pub mod policy_store;
 pub mod request;
+pub mod run;
 pub mod telemetry;
+pub mod wire;
+pub mod wiring;
 
 pub use app::App;
 pub use error::{Error, Result};

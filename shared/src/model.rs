@@ -81,6 +81,10 @@ pub struct PeeringSide {
     /// Every IPv4 and IPv6 CIDR of the VPC that the peering reports (`CidrBlockSet`,
     /// `Ipv6CidrBlockSet`), primary first. May be empty on the accepter side before acceptance.
     pub cidrs: Vec<IpNet>,
+    /// This side's `AllowDnsResolutionFromRemoteVpc` peering option. Only this side's owner
+    /// may set it, and only while the peering is active.
+    #[serde(default)]
+    pub allow_dns_resolution_from_remote_vpc: bool,
 }
 
 /// A VPC peering connection as seen from one of its two accounts.
@@ -155,4 +159,102 @@ pub struct VpcNetwork {
     /// Associated IPv4 and IPv6 CIDR blocks, secondary associations included.
     pub cidrs: Vec<IpNet>,
     pub route_tables: Vec<RouteTable>,
+}
+
+/// A subnet of a VPC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub id: String,
+    pub availability_zone: String,
+    pub cidr: Option<IpNet>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What a security-group rule admits traffic from (ingress) or to (egress).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RulePeer {
+    Cidr {
+        cidr: IpNet,
+    },
+    /// Another security group; `account` is set for a group in another account, which AWS
+    /// allows across an active same-region peering.
+    Group {
+        account: Option<AccountId>,
+        group_id: String,
+    },
+}
+
+impl fmt::Display for RulePeer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cidr { cidr } => write!(f, "{cidr}"),
+            Self::Group {
+                account: Some(account),
+                group_id,
+            } => write!(f, "{account}/{group_id}"),
+            Self::Group {
+                account: None,
+                group_id,
+            } => f.write_str(group_id),
+        }
+    }
+}
+
+/// One security-group rule, one peer per rule (AWS's IpPermissions are flattened).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SgRule {
+    /// `tcp`, `udp`, `icmp`, ... or `-1` for all traffic.
+    pub protocol: String,
+    /// `None` with protocol `-1` (all ports).
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub peer: RulePeer,
+    pub description: Option<String>,
+}
+
+/// A security group with its rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+    pub ingress: Vec<SgRule>,
+    pub egress: Vec<SgRule>,
+}
+
+/// An RDS DB instance with the subnets of its DB subnet group. A Multi-AZ failover can move it
+/// into any of them, so all of them must be routed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbInstance {
+    pub id: String,
+    pub port: Option<i32>,
+    /// The AZ of the current primary.
+    pub availability_zone: Option<String>,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+/// Everything the wiring plan needs to know about one side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SideState {
+    pub network: VpcNetwork,
+    pub subnets: Vec<Subnet>,
+    /// The groups the policy selects on this side (by id, tag, or DB instance).
+    pub security_groups: Vec<SecurityGroup>,
+    /// The VPC attributes `enableDnsSupport` and `enableDnsHostnames`: both must be on for
+    /// DNS names to resolve to private addresses across the peering.
+    pub dns_support: bool,
+    pub dns_hostnames: bool,
+    /// The DB instances the policy names (accepter side).
+    pub db_instances: Vec<DbInstance>,
+}
+
+/// Both sides of an active peering, as observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WiringState {
+    pub peering: Peering,
+    /// `None` when the policy says peerwire does not manage this side.
+    pub requester: Option<SideState>,
+    pub accepter: Option<SideState>,
 }

@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
+use crate::events::PeeringRef;
 use crate::model::{Peering, PeeringSide};
+use crate::plan::{Finding, PlanStep};
 
 /// `source` of every outcome event.
 pub const OUTCOME_SOURCE: &str = "peerwire";
@@ -21,6 +23,11 @@ pub enum OutcomeKind {
     Skipped,
     /// A permanent error (access denied, a resource that vanished): reported, not retried.
     Failed,
+    /// Wiring changed something: routes, rules or DNS options were added.
+    Wired,
+    /// Wiring found a conflict it must not resolve (a route to the peer through another
+    /// target); whatever else was missing has been applied.
+    WiringBlocked,
 }
 
 impl OutcomeKind {
@@ -32,6 +39,8 @@ impl OutcomeKind {
             Self::ApprovalRequired => "Peering Approval Required",
             Self::Skipped => "Peering Request Skipped",
             Self::Failed => "Peering Reconcile Failed",
+            Self::Wired => "Peering Wired",
+            Self::WiringBlocked => "Peering Wiring Blocked",
         }
     }
 }
@@ -55,6 +64,12 @@ pub struct Outcome {
     pub approved_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<OutcomeError>,
+    /// The changes made (wiring outcomes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<PlanStep>,
+    /// What was found and left alone (wiring outcomes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 /// A permanent error, as carried in a `failed` outcome.
@@ -84,6 +99,33 @@ impl Outcome {
             reasons: Vec::new(),
             approved_by: None,
             error: None,
+            changes: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// An outcome about a peering known only by reference (not found, or an account-level
+    /// failure when `peering_id` is empty).
+    pub fn about_ref(
+        kind: OutcomeKind,
+        target: &PeeringRef,
+        trigger: &str,
+        correlation_id: &str,
+    ) -> Self {
+        Self {
+            kind,
+            peering_id: target.peering_id.clone(),
+            trigger: trigger.to_owned(),
+            correlation_id: correlation_id.to_owned(),
+            requester: None,
+            accepter: None,
+            observed_status: None,
+            rule: None,
+            reasons: Vec::new(),
+            approved_by: None,
+            error: None,
+            changes: Vec::new(),
+            findings: Vec::new(),
         }
     }
 

@@ -90,6 +90,96 @@ pub struct Rule {
     /// Each key must be on the peering with exactly this value.
     pub required_tags: BTreeMap<String, String>,
     pub approval: Approval,
+    /// How an accepted peering of this rule is wired; see [`Wiring`].
+    pub wiring: Wiring,
+}
+
+/// How peerwire wires an active peering on both sides.
+///
+/// The default (no `wiring:` key) routes every peer CIDR in every route table of both VPCs
+/// (the main table included) and enables DNS resolution on both sides, but adds no
+/// security-group rule: rules need `ports` and selected groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Wiring {
+    /// TCP ports of the database (e.g. 5432). Security-group rules are opened for these only.
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    #[serde(default)]
+    pub requester: SideWiring,
+    #[serde(default)]
+    pub accepter: SideWiring,
+    /// Source of the accepter's ingress rules: the requester CIDRs, or the requester's selected
+    /// security groups (`account/sg-id`, same region only; falls back to CIDRs across regions).
+    #[serde(default)]
+    pub ingress_source: IngressSource,
+    /// Turn on `enableDnsSupport`/`enableDnsHostnames` when off; otherwise only report them.
+    #[serde(default)]
+    pub fix_vpc_dns_attributes: bool,
+}
+
+/// What peerwire touches on one side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SideWiring {
+    /// `false`: peerwire has no role on this side and changes nothing there.
+    #[serde(default = "yes")]
+    pub manage: bool,
+    /// Subnets in scope for routes. With no subnet selector and no DB instance, every subnet
+    /// is in scope and the main route table is always included.
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub subnet_tags: BTreeMap<String, String>,
+    /// Groups to open: ingress on the accepter (DB groups), egress on the requester (tasks).
+    #[serde(default)]
+    pub security_group_ids: Vec<String>,
+    #[serde(default)]
+    pub security_group_tags: BTreeMap<String, String>,
+    /// RDS DB instance identifiers: every subnet of their DB subnet groups is routed, and
+    /// their VPC security groups are opened.
+    #[serde(default)]
+    pub db_instances: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for SideWiring {
+    fn default() -> Self {
+        Self {
+            manage: true,
+            subnet_ids: Vec::new(),
+            subnet_tags: BTreeMap::new(),
+            security_group_ids: Vec::new(),
+            security_group_tags: BTreeMap::new(),
+            db_instances: Vec::new(),
+        }
+    }
+}
+
+impl SideWiring {
+    /// No subnet selector and no DB instance: every subnet is in scope.
+    pub fn all_subnets(&self) -> bool {
+        self.subnet_ids.is_empty() && self.subnet_tags.is_empty() && self.db_instances.is_empty()
+    }
+
+    /// Whether any security group is selected, directly or through DB instances.
+    pub fn selects_groups(&self) -> bool {
+        !self.security_group_ids.is_empty()
+            || !self.security_group_tags.is_empty()
+            || !self.db_instances.is_empty()
+    }
+}
+
+/// Where the accepter's ingress rules admit traffic from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum IngressSource {
+    #[default]
+    Cidr,
+    SecurityGroup,
 }
 
 /// A validated policy document. Build it with [`Policy::parse`]; deserializing it with serde
@@ -310,6 +400,8 @@ struct RuleDoc {
     required_tags: BTreeMap<String, String>,
     #[serde(default)]
     approval: Approval,
+    #[serde(default)]
+    wiring: Wiring,
 }
 
 fn default_min_prefix_length() -> u8 {
@@ -492,7 +584,61 @@ fn rule(path: &str, doc: RuleDoc) -> Result<Rule, PolicyError> {
         regions: doc.regions,
         required_tags: doc.required_tags,
         approval: doc.approval,
+        wiring: check_wiring(&format!("{path}.wiring"), doc.wiring)?,
     })
+}
+
+fn check_wiring(path: &str, wiring: Wiring) -> Result<Wiring, PolicyError> {
+    for (i, port) in wiring.ports.iter().enumerate() {
+        if *port == 0 {
+            return Err(invalid(
+                &format!("{path}.ports[{i}]"),
+                "ports are 1 to 65535",
+            ));
+        }
+    }
+    for (side, scope) in [
+        ("requester", &wiring.requester),
+        ("accepter", &wiring.accepter),
+    ] {
+        let path = format!("{path}.{side}");
+        check_all(&path, "subnet_ids", &scope.subnet_ids, |v| {
+            prefixed_id(v, "subnet-")
+        })?;
+        check_all(
+            &path,
+            "security_group_ids",
+            &scope.security_group_ids,
+            |v| prefixed_id(v, "sg-"),
+        )?;
+        check_all(&path, "db_instances", &scope.db_instances, |v| {
+            let ok = !v.is_empty()
+                && v.len() <= 63
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not a DB instance identifier"))
+            }
+        })?;
+    }
+    Ok(wiring)
+}
+
+fn prefixed_id(value: &str, prefix: &str) -> Result<(), String> {
+    let ok = value.strip_prefix(prefix).is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17)
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{value}` is not an ID ({prefix} and 8 or 17 lowercase hex digits)"
+        ))
+    }
 }
 
 fn check_all(
@@ -581,12 +727,14 @@ pub(crate) mod tests {
                 vpc_id: "vpc-11111111".to_owned(),
                 region: "us-east-1".to_owned(),
                 cidrs: cidrs.iter().map(|c| net(c)).collect(),
+                allow_dns_resolution_from_remote_vpc: false,
             },
             accepter: PeeringSide {
                 account: ACCEPTER.to_owned(),
                 vpc_id: ACCEPTER_VPC.to_owned(),
                 region: "us-east-1".to_owned(),
                 cidrs: vec![],
+                allow_dns_resolution_from_remote_vpc: false,
             },
             tags: BTreeMap::new(),
         }

@@ -9,23 +9,24 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::aws::{apply, observe};
+use crate::aws::apply::{self, Applied};
+use crate::aws::observe;
 use crate::decision::{decide_request, Verdict};
 use crate::error::{AwsErrorKind, Error, Result};
 use crate::events::{parse_request_event, PeeringRef, RequestTrigger};
 use crate::model::{Peering, PeeringStatus};
-use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
+use crate::outcome::{Outcome, OutcomeKind};
 use crate::plan::plan_request;
 use crate::policy::Policy;
+use crate::run::RunLog;
 
 /// What one invocation did; also the Lambda's response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct RequestReport {
     pub correlation_id: String,
     pub trigger: RequestTrigger,
-    pub outcomes: Vec<Outcome>,
-    /// Peerings looked at but outside the policy's accepter scope: no outcome, no write.
-    pub ignored: Vec<String>,
+    #[serde(flatten)]
+    pub run: RunLog,
 }
 
 /// Handles one EventBridge event for the request door.
@@ -42,63 +43,57 @@ pub async fn handle_request_event(app: &App, event: &Value) -> Result<RequestRep
     );
     async move {
         let policy = app.policies.current().await?;
-        let mut run = Run {
+        let mut door = Door {
             app,
             policy: &policy,
             trigger: parsed.trigger.name(),
             correlation_id: &parsed.correlation_id,
-            outcomes: Vec::new(),
-            ignored: Vec::new(),
-            transient: None,
+            log: RunLog::default(),
         };
         match &parsed.trigger {
-            RequestTrigger::PeeringRequested(target) => run.one(target, None).await,
+            RequestTrigger::PeeringRequested(target) => door.one(target, None).await,
             RequestTrigger::Approval {
                 peering,
                 approved_by,
-            } => run.one(peering, Some(approved_by)).await,
-            RequestTrigger::Sweep => run.sweep().await,
+            } => door.one(peering, Some(approved_by)).await,
+            RequestTrigger::Sweep => door.sweep().await,
         }
+        let mut run = door.log;
         app.outcomes.publish(&run.outcomes).await?;
         tracing::info!(
             calls = app.aws.calls().calls().len(),
             outcomes = run.outcomes.len(),
             "request handled"
         );
-        if let Some(err) = run.transient {
+        if let Some(err) = run.transient.take() {
             return Err(err);
         }
         Ok(RequestReport {
             correlation_id: parsed.correlation_id.clone(),
             trigger: parsed.trigger.clone(),
-            outcomes: run.outcomes,
-            ignored: run.ignored,
+            run,
         })
     }
     .instrument(span)
     .await
 }
 
-struct Run<'a> {
+struct Door<'a> {
     app: &'a App,
     policy: &'a Policy,
     trigger: &'static str,
     correlation_id: &'a str,
-    outcomes: Vec<Outcome>,
-    ignored: Vec<String>,
-    /// The first transient error; the invocation fails with it once the run is reported.
-    transient: Option<Error>,
+    log: RunLog,
 }
 
-impl Run<'_> {
+impl Door<'_> {
     async fn one(&mut self, target: &PeeringRef, approved_by: Option<&str>) {
         if !self
             .policy
             .covers_accepter(&target.accepter_account, &target.region, None)
         {
-            tracing::info!(peering_id = %target.peering_id, account = %target.accepter_account,
-                region = %target.region, "accepter not in policy scope; ignored");
-            self.ignored.push(target.peering_id.clone());
+            self.log
+                .ignore(&target.peering_id, "accepter not in the policy's accepters");
             return;
         }
         let ec2 = self
@@ -111,13 +106,14 @@ impl Run<'_> {
             Ok(None) => Ok(Some(self.not_found(target))),
             Err(err) => Err(err),
         };
-        self.record(&target.peering_id, target, result);
+        self.log
+            .record(target, self.trigger, self.correlation_id, result);
     }
 
     async fn sweep(&mut self) {
         for scope in &self.policy.accepters {
             for region in &scope.regions {
-                let target = PeeringRef {
+                let mut target = PeeringRef {
                     peering_id: String::new(),
                     accepter_account: scope.account.clone(),
                     region: region.clone(),
@@ -126,16 +122,18 @@ impl Run<'_> {
                 let pending = match observe::pending_requests(&ec2, &scope.account).await {
                     Ok(pending) => pending,
                     Err(err) => {
-                        self.record("", &target, Err(err));
+                        self.log
+                            .record(&target, self.trigger, self.correlation_id, Err(err));
                         continue;
                     }
                 };
                 tracing::info!(account = %scope.account, region = %region,
                     pending = pending.len(), "sweep found pending requests");
                 for peering in pending {
-                    let id = peering.id.clone();
+                    target.peering_id = peering.id.clone();
                     let result = self.reconcile(&ec2, peering, None).await;
-                    self.record(&id, &target, result);
+                    self.log
+                        .record(&target, self.trigger, self.correlation_id, result);
                 }
             }
         }
@@ -153,9 +151,8 @@ impl Run<'_> {
             .policy
             .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
         {
-            tracing::info!(peering_id = %peering.id, vpc_id = %accepter.vpc_id,
-                "accepter VPC not in policy scope; ignored");
-            self.ignored.push(peering.id.clone());
+            self.log
+                .ignore(&peering.id, "accepter VPC not in the policy's accepters");
             return Ok(None);
         }
         if peering.status != PeeringStatus::PendingAcceptance {
@@ -167,12 +164,25 @@ impl Run<'_> {
         let network =
             observe::describe_vpc_network(ec2, &accepter.account, &accepter.vpc_id).await?;
         let decision = decide_request(&peering, &network, self.policy, approved_by.is_some());
-        tracing::info!(peering_id = %peering.id, verdict = ?decision.verdict,
+        tracing::info!(peering_id = %peering.id, verdict = %decision.verdict,
             rule = decision.rule.as_deref().unwrap_or(""), reasons = %decision.reasons.join("; "),
             "decision");
         for step in plan_request(&peering, &decision) {
-            if let Err(err) = apply::execute(ec2, &step).await {
-                return self.after_failed_write(ec2, &peering, err).await.map(Some);
+            let changed = match apply::execute(ec2, &step).await {
+                Ok(Applied::Done | Applied::AlreadyInPlace) => None,
+                Ok(Applied::Vanished { code }) => Some(code),
+                Err(Error::Aws(aws))
+                    if matches!(
+                        aws.kind,
+                        AwsErrorKind::InvalidState | AwsErrorKind::NotFound
+                    ) =>
+                {
+                    Some(aws.to_string())
+                }
+                Err(err) => return Err(err),
+            };
+            if let Some(why) = changed {
+                return self.re_observe(ec2, &peering, &why).await.map(Some);
             }
             tracing::info!(peering_id = %peering.id, operation = step.operation(), "applied");
         }
@@ -193,18 +203,13 @@ impl Run<'_> {
 
     /// A write failed because the peering moved on (accepted by a concurrent run, deleted,
     /// expired): re-observe and report what it is now instead of crashing.
-    async fn after_failed_write(
+    async fn re_observe(
         &self,
         ec2: &aws_sdk_ec2::Client,
         peering: &Peering,
-        err: Error,
+        why: &str,
     ) -> Result<Outcome> {
-        let moved_on = matches!(&err, Error::Aws(aws)
-            if matches!(aws.kind, AwsErrorKind::InvalidState | AwsErrorKind::NotFound));
-        if !moved_on {
-            return Err(err);
-        }
-        tracing::warn!(peering_id = %peering.id, error = %err, "peering changed while deciding; re-observing");
+        tracing::warn!(peering_id = %peering.id, why, "peering changed while deciding; re-observing");
         let now = observe::describe_peering(ec2, &peering.id).await?;
         let current = now.as_ref().unwrap_or(peering);
         let mut outcome = self.outcome(OutcomeKind::Skipped, current);
@@ -212,7 +217,7 @@ impl Run<'_> {
             outcome.observed_status = Some("not-found".into());
         }
         outcome.reasons.push(format!(
-            "peering changed while deciding ({err}); {}",
+            "peering changed while deciding ({why}); {}",
             status_reason(current)
         ));
         Ok(outcome)
@@ -223,53 +228,23 @@ impl Run<'_> {
     }
 
     fn not_found(&self, target: &PeeringRef) -> Outcome {
-        Outcome {
-            kind: OutcomeKind::Skipped,
-            peering_id: target.peering_id.clone(),
-            trigger: self.trigger.to_owned(),
-            correlation_id: self.correlation_id.to_owned(),
-            requester: None,
-            accepter: None,
-            observed_status: Some("not-found".into()),
-            rule: None,
-            reasons: vec![format!(
-                "peering {} is not visible in account {} region {}",
-                target.peering_id, target.accepter_account, target.region
-            )],
-            approved_by: None,
-            error: None,
-        }
-    }
-
-    fn record(&mut self, peering_id: &str, target: &PeeringRef, result: Result<Option<Outcome>>) {
-        match result {
-            Ok(Some(outcome)) => self.outcomes.push(outcome),
-            Ok(None) => {}
-            Err(err) if err.is_transient() => {
-                tracing::warn!(peering_id, error = %err, "transient error; the invocation will fail and be retried");
-                self.transient.get_or_insert(err);
-            }
-            Err(err) => {
-                tracing::error!(peering_id, error = %err, "permanent error");
-                let mut outcome = self.not_found(target);
-                outcome.kind = OutcomeKind::Failed;
-                outcome.peering_id = peering_id.to_owned();
-                outcome.observed_status = None;
-                outcome.reasons = vec![format!(
-                    "account {} region {}: {err}",
-                    target.accepter_account, target.region
-                )];
-                outcome.error = Some(OutcomeError {
-                    error_type: err.error_type().to_owned(),
-                    message: err.to_string(),
-                });
-                self.outcomes.push(outcome);
-            }
-        }
+        let mut outcome = Outcome::about_ref(
+            OutcomeKind::Skipped,
+            target,
+            self.trigger,
+            self.correlation_id,
+        );
+        outcome.observed_status = Some("not-found".into());
+        outcome.reasons.push(format!(
+            "peering {} is not visible in account {} region {}",
+            target.peering_id, target.accepter_account, target.region
+        ));
+        outcome
     }
 }
 
-fn status_reason(peering: &Peering) -> String {
+/// "peering is <status> (<message>)".
+pub fn status_reason(peering: &Peering) -> String {
     match &peering.status_message {
         Some(message) if !message.is_empty() => {
             format!("peering is {} ({message})", peering.status)

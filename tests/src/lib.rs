@@ -38,6 +38,29 @@ rules:
     required_tags: { team: payments }
 "#;
 
+/// The default policy plus wiring: PostgreSQL on 5432 from the ECS task groups (tag
+/// role=ecs-tasks) to the groups of DB instance `payments-db`, every subnet of both VPCs routed.
+pub const WIRING_POLICY: &str = r#"
+version: 1
+unmatched: reject
+accepters:
+  - account: "222222222222"
+    regions: [us-east-1]
+rules:
+  - name: payments-ecs-to-rds
+    requester_accounts: ["111111111111"]
+    allowed_cidrs: ["10.0.0.0/8"]
+    min_prefix_length: 16
+    regions: [us-east-1]
+    required_tags: { team: payments }
+    wiring:
+      ports: [5432]
+      requester:
+        security_group_tags: { role: ecs-tasks }
+      accepter:
+        security_group_tags: { role: rds-db }
+"#;
+
 /// One test's world.
 #[derive(Debug)]
 pub struct TestEnv {
@@ -126,6 +149,16 @@ impl TestEnv {
             peering_id,
             REQUESTER_ACCOUNT,
             &self.scenario.requester.vpc_id,
+        )
+    }
+
+    /// The CloudTrail event the accepter account emits when `peering_id` is accepted.
+    pub fn accepted_event(&self, peering_id: &str) -> Value {
+        peerwire_emulator::samples::cloudtrail_accept_peering(
+            &self.event_id(),
+            peering_id,
+            ACCEPTER_ACCOUNT,
+            REGION,
         )
     }
 

@@ -1,6 +1,8 @@
 //! Policy-gated auto-accept, end to end against the patched emulator: each test reads like a
 //! row of the troubleshooting table.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
+
 use peerwire::outcome::OutcomeKind;
 use peerwire::request::handle_request_event;
 use peerwire_integration::{TestEnv, DEFAULT_POLICY};
@@ -16,8 +18,8 @@ async fn an_allowlisted_request_is_accepted() {
         .await
         .unwrap();
 
-    assert_eq!(report.outcomes.len(), 1);
-    let outcome = &report.outcomes[0];
+    assert_eq!(report.run.outcomes.len(), 1);
+    let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::Accepted, "{outcome:?}");
     assert_eq!(outcome.rule.as_deref(), Some("payments-ecs-to-rds"));
     assert_eq!(env.scenario.status(&pcx).await.unwrap(), "active");
@@ -66,7 +68,7 @@ async fn a_request_from_an_unknown_account_is_never_accepted() {
         .await
         .unwrap();
 
-    let outcome = &report.outcomes[0];
+    let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
     assert!(
         outcome.reasons.iter().any(|r| r.contains("999999999999")),
@@ -89,7 +91,7 @@ async fn an_unknown_account_stays_pending_when_unmatched_requests_are_held() {
     let event = env.cloudtrail_event(&pcx, "999999999999", &vpc);
 
     let held = handle_request_event(&env.app, &event).await.unwrap();
-    assert_eq!(held.outcomes[0].kind, OutcomeKind::ApprovalRequired);
+    assert_eq!(held.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
 
     // Not even an approval accepts a request outside every rule.
     let approval = peerwire_emulator::samples::approval_granted(
@@ -99,7 +101,7 @@ async fn an_unknown_account_stays_pending_when_unmatched_requests_are_held() {
         "mallory@example.com",
     );
     let after = handle_request_event(&env.app, &approval).await.unwrap();
-    assert_eq!(after.outcomes[0].kind, OutcomeKind::ApprovalRequired);
+    assert_eq!(after.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
     assert_eq!(
         env.scenario.status(&pcx).await.unwrap(),
         "pending-acceptance"
@@ -131,7 +133,7 @@ async fn a_cidr_outside_the_allowed_ranges_is_refused() {
     .await
     .unwrap();
 
-    let outcome = &report.outcomes[0];
+    let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
     assert!(
         outcome.reasons.iter().any(|r| r.contains("192.168.0.0/16")),
@@ -164,7 +166,7 @@ async fn a_cidr_broader_than_the_minimum_prefix_is_refused() {
     .await
     .unwrap();
 
-    let outcome = &report.outcomes[0];
+    let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
     assert!(
         outcome
@@ -196,7 +198,7 @@ async fn overlap_with_a_secondary_cidr_of_the_requester_is_refused() {
         .await
         .unwrap();
 
-    let outcome = &report.outcomes[0];
+    let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
     assert!(
         outcome
@@ -228,7 +230,7 @@ async fn overlap_with_an_accepter_cidr_is_refused() {
         .await
         .unwrap();
 
-    let outcome = &report.outcomes[0];
+    let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
     assert!(
         outcome
@@ -269,7 +271,7 @@ async fn overlap_with_an_existing_accepter_route_is_refused_and_names_the_table(
         .await
         .unwrap();
 
-    let outcome = &report.outcomes[0];
+    let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
     assert!(
         outcome
@@ -293,7 +295,7 @@ async fn a_held_request_is_accepted_by_the_approval_event() {
     let held = handle_request_event(&env.app, &env.request_event(&pcx))
         .await
         .unwrap();
-    assert_eq!(held.outcomes[0].kind, OutcomeKind::ApprovalRequired);
+    assert_eq!(held.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
     assert_eq!(
         env.scenario.status(&pcx).await.unwrap(),
         "pending-acceptance"
@@ -310,7 +312,7 @@ async fn a_held_request_is_accepted_by_the_approval_event() {
     );
     let approved = handle_request_event(&env.app, &approval).await.unwrap();
 
-    let outcome = &approved.outcomes[0];
+    let outcome = &approved.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::Accepted, "{outcome:?}");
     assert_eq!(outcome.approved_by.as_deref(), Some("alice@example.com"));
     assert_eq!(env.scenario.status(&pcx).await.unwrap(), "active");
@@ -327,6 +329,7 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
 
     let kind_of = |id: &str| {
         report
+            .run
             .outcomes
             .iter()
             .find(|o| o.peering_id == id)
@@ -334,7 +337,7 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     };
     assert_eq!(kind_of(&good), Some(OutcomeKind::Accepted));
     assert_eq!(kind_of(&untagged), Some(OutcomeKind::Rejected));
-    assert_eq!(report.outcomes.len(), 2);
+    assert_eq!(report.run.outcomes.len(), 2);
     assert_eq!(env.scenario.status(&good).await.unwrap(), "active");
     assert_eq!(env.scenario.status(&untagged).await.unwrap(), "rejected");
 
@@ -346,7 +349,7 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     )
     .await
     .unwrap();
-    assert!(again.outcomes.is_empty());
+    assert!(again.run.outcomes.is_empty());
     assert_eq!(env.calls().ec2_writes().len(), writes_before);
 }
 
@@ -359,7 +362,7 @@ async fn replaying_the_same_event_five_times_accepts_once_then_writes_nothing() 
     let mut kinds = Vec::new();
     for _ in 0..5 {
         let report = handle_request_event(&env.app, &event).await.unwrap();
-        kinds.extend(report.outcomes.iter().map(|o| o.kind));
+        kinds.extend(report.run.outcomes.iter().map(|o| o.kind));
     }
 
     assert_eq!(kinds[0], OutcomeKind::Accepted);
@@ -410,20 +413,20 @@ async fn deleted_and_failed_peerings_are_skipped_cleanly() {
     .await
     .unwrap();
 
-    assert_eq!(first.outcomes[0].kind, OutcomeKind::Skipped);
+    assert_eq!(first.run.outcomes[0].kind, OutcomeKind::Skipped);
     assert_eq!(
-        first.outcomes[0].observed_status.as_deref(),
+        first.run.outcomes[0].observed_status.as_deref(),
         Some("deleted")
     );
-    assert_eq!(second.outcomes[0].kind, OutcomeKind::Skipped);
+    assert_eq!(second.run.outcomes[0].kind, OutcomeKind::Skipped);
     assert_eq!(
-        second.outcomes[0].observed_status.as_deref(),
+        second.run.outcomes[0].observed_status.as_deref(),
         Some("failed")
     );
     assert!(
-        second.outcomes[0].reasons[0].contains("Overlapping CIDR range"),
+        second.run.outcomes[0].reasons[0].contains("Overlapping CIDR range"),
         "{:?}",
-        second.outcomes[0].reasons
+        second.run.outcomes[0].reasons
     );
     assert!(env.calls().ec2_writes().is_empty());
     let delivered = env.delivered_outcomes().await;
@@ -472,8 +475,8 @@ async fn an_accepter_outside_the_policy_is_ignored_without_any_call() {
         .await
         .unwrap();
 
-    assert!(report.outcomes.is_empty());
-    assert_eq!(report.ignored, vec![pcx.clone()]);
+    assert!(report.run.outcomes.is_empty());
+    assert_eq!(report.run.ignored, vec![pcx.clone()]);
     assert!(env.calls().calls().is_empty(), "{:?}", env.calls().calls());
     assert_eq!(
         env.scenario.status(&pcx).await.unwrap(),

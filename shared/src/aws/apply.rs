@@ -1,28 +1,255 @@
 //! Executes plan steps with the credentials of the side that owns each resource.
 
-use crate::error::{AwsError, Result};
-use crate::plan::PlanStep;
+use std::collections::BTreeMap;
 
-/// Executes `step` through `ec2`, which must act as the account that owns the resource.
-///
-/// Errors keep their AWS code: the caller decides whether "already done" or "not found" means
-/// converged, re-observe, or fail.
-pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<()> {
-    match step {
-        PlanStep::AcceptPeering { peering_id, .. } => {
-            ec2.accept_vpc_peering_connection()
-                .vpc_peering_connection_id(peering_id)
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, IpPermission, IpRange, Ipv6Range, PeeringConnectionOptionsRequest,
+    UserIdGroupPair,
+};
+use ipnet::IpNet;
+
+use crate::error::{AwsError, AwsErrorKind, Error, Result};
+use crate::model::RulePeer;
+use crate::plan::{DnsAttribute, Permission, PlanStep, Side};
+
+/// How a step ended, when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applied {
+    Done,
+    /// `RouteAlreadyExists`, `InvalidPermission.Duplicate`: converged (a concurrent run, or a
+    /// person, got there first).
+    AlreadyInPlace,
+    /// A `*.NotFound` mid-run: the resource vanished after it was observed. The step is
+    /// dropped; the next run re-observes and converges.
+    Vanished {
+        code: String,
+    },
+}
+
+/// Executes `step` through `ec2`, which must act as the account that owns the resource
+/// ([`PlanStep::side`]). Transient and permanent errors are returned with their AWS code.
+pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Applied> {
+    let result = match step {
+        PlanStep::AcceptPeering { peering_id, .. } => ec2
+            .accept_vpc_peering_connection()
+            .vpc_peering_connection_id(peering_id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("AcceptVpcPeeringConnection", e)),
+        PlanStep::RejectPeering { peering_id, .. } => ec2
+            .reject_vpc_peering_connection()
+            .vpc_peering_connection_id(peering_id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("RejectVpcPeeringConnection", e)),
+        PlanStep::CreateRoute {
+            route_table_id,
+            destination,
+            peering_id,
+            ..
+        } => {
+            let request = ec2
+                .create_route()
+                .route_table_id(route_table_id)
+                .vpc_peering_connection_id(peering_id);
+            let request = match destination {
+                IpNet::V4(_) => request.destination_cidr_block(destination.to_string()),
+                IpNet::V6(_) => request.destination_ipv6_cidr_block(destination.to_string()),
+            };
+            request
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("AcceptVpcPeeringConnection", e))?;
+                .map(drop)
+                .map_err(|e| AwsError::from_sdk("CreateRoute", e))
         }
-        PlanStep::RejectPeering { peering_id, .. } => {
-            ec2.reject_vpc_peering_connection()
-                .vpc_peering_connection_id(peering_id)
+        PlanStep::ReplaceBlackholeRoute {
+            route_table_id,
+            destination,
+            peering_id,
+            ..
+        } => {
+            let request = ec2
+                .replace_route()
+                .route_table_id(route_table_id)
+                .vpc_peering_connection_id(peering_id);
+            let request = match destination {
+                IpNet::V4(_) => request.destination_cidr_block(destination.to_string()),
+                IpNet::V6(_) => request.destination_ipv6_cidr_block(destination.to_string()),
+            };
+            request
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("RejectVpcPeeringConnection", e))?;
+                .map(drop)
+                .map_err(|e| AwsError::from_sdk("ReplaceRoute", e))
         }
+        PlanStep::AuthorizeIngress {
+            group_id,
+            permissions,
+            ..
+        } => return authorize(ec2, group_id, permissions, Direction::Ingress).await,
+        PlanStep::AuthorizeEgress {
+            group_id,
+            permissions,
+            ..
+        } => return authorize(ec2, group_id, permissions, Direction::Egress).await,
+        PlanStep::SetDnsResolution { side, peering_id } => {
+            let on = PeeringConnectionOptionsRequest::builder()
+                .allow_dns_resolution_from_remote_vpc(true)
+                .build();
+            let request = ec2
+                .modify_vpc_peering_connection_options()
+                .vpc_peering_connection_id(peering_id);
+            // AWS lets each owner set only its own side's option.
+            let request = match side {
+                Side::Requester => request.requester_peering_connection_options(on),
+                Side::Accepter => request.accepter_peering_connection_options(on),
+            };
+            request
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| AwsError::from_sdk("ModifyVpcPeeringConnectionOptions", e))
+        }
+        PlanStep::EnableVpcDnsAttribute {
+            vpc_id, attribute, ..
+        } => {
+            // ModifyVpcAttribute takes exactly one attribute per call.
+            let on = AttributeBooleanValue::builder().value(true).build();
+            let request = ec2.modify_vpc_attribute().vpc_id(vpc_id);
+            let request = match attribute {
+                DnsAttribute::EnableDnsSupport => request.enable_dns_support(on),
+                DnsAttribute::EnableDnsHostnames => request.enable_dns_hostnames(on),
+            };
+            request
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| AwsError::from_sdk("ModifyVpcAttribute", e))
+        }
+    };
+    settle(result)
+}
+
+/// Maps "already there" and "gone" to outcomes; everything else stays an error.
+fn settle(result: std::result::Result<(), AwsError>) -> Result<Applied> {
+    match result {
+        Ok(()) => Ok(Applied::Done),
+        Err(err) if err.kind == AwsErrorKind::AlreadyExists => Ok(Applied::AlreadyInPlace),
+        Err(err) if err.kind == AwsErrorKind::NotFound => Ok(Applied::Vanished {
+            code: err.code.unwrap_or_default(),
+        }),
+        Err(err) => Err(Error::Aws(err)),
     }
-    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// One Authorize call for every permission of a group. AWS refuses the whole batch when any
+/// entry is a duplicate; then each permission is retried alone (rare: only after a race).
+async fn authorize(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+    permissions: &[Permission],
+    direction: Direction,
+) -> Result<Applied> {
+    let batch = authorize_call(ec2, group_id, permissions, direction).await;
+    match settle(batch)? {
+        Applied::AlreadyInPlace if permissions.len() > 1 => {
+            let mut outcome = Applied::AlreadyInPlace;
+            for permission in permissions {
+                let single =
+                    authorize_call(ec2, group_id, std::slice::from_ref(permission), direction)
+                        .await;
+                match settle(single)? {
+                    Applied::Done => outcome = Applied::Done,
+                    Applied::AlreadyInPlace => {}
+                    vanished @ Applied::Vanished { .. } => return Ok(vanished),
+                }
+            }
+            Ok(outcome)
+        }
+        other => Ok(other),
+    }
+}
+
+async fn authorize_call(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+    permissions: &[Permission],
+    direction: Direction,
+) -> std::result::Result<(), AwsError> {
+    let ip_permissions = ip_permissions(permissions);
+    match direction {
+        Direction::Ingress => ec2
+            .authorize_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(ip_permissions))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("AuthorizeSecurityGroupIngress", e)),
+        Direction::Egress => ec2
+            .authorize_security_group_egress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(ip_permissions))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("AuthorizeSecurityGroupEgress", e)),
+    }
+}
+
+/// Groups permissions by port: one IpPermission per port with all its peers.
+pub fn ip_permissions(permissions: &[Permission]) -> Vec<IpPermission> {
+    let mut by_port: BTreeMap<u16, Vec<&Permission>> = BTreeMap::new();
+    for permission in permissions {
+        by_port.entry(permission.port).or_default().push(permission);
+    }
+    by_port
+        .into_iter()
+        .map(|(port, entries)| {
+            let mut ip = IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(i32::from(port))
+                .to_port(i32::from(port));
+            for entry in entries {
+                ip = match &entry.peer {
+                    RulePeer::Cidr { cidr: IpNet::V4(_) } => ip.ip_ranges(
+                        IpRange::builder()
+                            .cidr_ip(peer_cidr(&entry.peer))
+                            .description(&entry.description)
+                            .build(),
+                    ),
+                    RulePeer::Cidr { cidr: IpNet::V6(_) } => ip.ipv6_ranges(
+                        Ipv6Range::builder()
+                            .cidr_ipv6(peer_cidr(&entry.peer))
+                            .description(&entry.description)
+                            .build(),
+                    ),
+                    RulePeer::Group { account, group_id } => ip.user_id_group_pairs(
+                        UserIdGroupPair::builder()
+                            .set_user_id(account.clone())
+                            .group_id(group_id)
+                            .description(&entry.description)
+                            .build(),
+                    ),
+                };
+            }
+            ip.build()
+        })
+        .collect()
+}
+
+fn peer_cidr(peer: &RulePeer) -> String {
+    match peer {
+        RulePeer::Cidr { cidr } => cidr.to_string(),
+        RulePeer::Group { group_id, .. } => group_id.clone(),
+    }
 }

@@ -26,6 +26,7 @@ pub struct AwsContext {
     /// by every region's client, so a role is assumed once, not once per region.
     role_configs: Mutex<HashMap<String, SdkConfig>>,
     ec2: Mutex<HashMap<(String, String), aws_sdk_ec2::Client>>,
+    rds: Mutex<HashMap<(String, String), aws_sdk_rds::Client>>,
     events: aws_sdk_eventbridge::Client,
 }
 
@@ -52,6 +53,7 @@ impl AwsContext {
             calls,
             role_configs: Mutex::default(),
             ec2: Mutex::default(),
+            rds: Mutex::default(),
             events,
         }
     }
@@ -84,6 +86,21 @@ impl AwsContext {
             .build();
         let client = aws_sdk_ec2::Client::from_conf(ec2_config);
         self.ec2.lock().await.insert(key, client.clone());
+        client
+    }
+
+    /// An RDS client acting as `account` in `region`, sharing the EC2 client's credentials.
+    pub async fn rds(&self, account: &str, region: &str) -> aws_sdk_rds::Client {
+        let key = (account.to_owned(), region.to_owned());
+        if let Some(client) = self.rds.lock().await.get(&key) {
+            return client.clone();
+        }
+        let config = self.role_config(account).await;
+        let rds_config = aws_sdk_rds::config::Builder::from(&config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        let client = aws_sdk_rds::Client::from_conf(rds_config);
+        self.rds.lock().await.insert(key, client.clone());
         client
     }
 

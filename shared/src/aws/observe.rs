@@ -51,10 +51,20 @@ pub async fn pending_requests(
     ec2: &aws_sdk_ec2::Client,
     accepter_account: &str,
 ) -> Result<Vec<Peering>> {
+    peerings_in_status(ec2, accepter_account, "pending-acceptance").await
+}
+
+/// Every peering in `status` (an AWS status code) whose accepter is `accepter_account`,
+/// filtered and paged server side.
+pub async fn peerings_in_status(
+    ec2: &aws_sdk_ec2::Client,
+    accepter_account: &str,
+    status: &str,
+) -> Result<Vec<Peering>> {
     const OP: &str = "DescribeVpcPeeringConnections";
     let mut pages = ec2
         .describe_vpc_peering_connections()
-        .filters(filter("status-code", "pending-acceptance"))
+        .filters(filter("status-code", status))
         .filters(filter("accepter-vpc-info.owner-id", accepter_account))
         .max_results(PEERING_PAGE)
         .into_paginator()
@@ -192,6 +202,10 @@ fn side_from_sdk(
             .to_owned(),
         region: info.region().unwrap_or_default().to_owned(),
         cidrs,
+        allow_dns_resolution_from_remote_vpc: info
+            .peering_options()
+            .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
+            .unwrap_or(false),
     })
 }
 
@@ -290,4 +304,275 @@ fn route_table_from_sdk(table: &ec2::RouteTable) -> Result<RouteTable> {
         subnet_ids,
         routes,
     })
+}
+
+/// `DescribeSubnets` and `DescribeSecurityGroups` pages hold 5 to 1000 results.
+const PAGE: i32 = 1000;
+
+/// Reads one side for wiring: the VPC and its route tables, subnets, DNS attributes, the DB
+/// instances the policy names, and the security groups it selects (by id, by tag, and the
+/// groups of those DB instances).
+///
+/// Calls: `DescribeVpcs`, `DescribeRouteTables`, `DescribeSubnets`, 2 × `DescribeVpcAttribute`
+/// (AWS returns one attribute per call), `DescribeDBInstances` only when DB instances are
+/// named, and one `DescribeSecurityGroups` per kind of selector in use (ids, tags).
+pub async fn describe_side(
+    ec2: &aws_sdk_ec2::Client,
+    rds: &aws_sdk_rds::Client,
+    account: &str,
+    vpc_id: &str,
+    scope: &crate::policy::SideWiring,
+) -> Result<crate::model::SideState> {
+    let network = describe_vpc_network(ec2, account, vpc_id).await?;
+    let subnets = describe_subnets(ec2, vpc_id).await?;
+    let dns_support = vpc_attribute(ec2, vpc_id, ec2::VpcAttributeName::EnableDnsSupport).await?;
+    let dns_hostnames =
+        vpc_attribute(ec2, vpc_id, ec2::VpcAttributeName::EnableDnsHostnames).await?;
+    let db_instances = describe_db_instances(rds, vpc_id, &scope.db_instances).await?;
+
+    let mut group_ids: Vec<String> = scope.security_group_ids.clone();
+    group_ids.extend(
+        db_instances
+            .iter()
+            .flat_map(|db| db.security_group_ids.iter().cloned()),
+    );
+    group_ids.sort();
+    group_ids.dedup();
+    let mut security_groups = Vec::new();
+    if !group_ids.is_empty() {
+        let request = ec2
+            .describe_security_groups()
+            .filters(filter("vpc-id", vpc_id))
+            .filters(
+                Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(group_ids))
+                    .build(),
+            );
+        security_groups.extend(security_groups_pages(request).await?);
+    }
+    if !scope.security_group_tags.is_empty() {
+        let mut request = ec2
+            .describe_security_groups()
+            .filters(filter("vpc-id", vpc_id));
+        for (key, value) in &scope.security_group_tags {
+            request = request.filters(filter(&format!("tag:{key}"), value.clone()));
+        }
+        for group in security_groups_pages(request).await? {
+            if !security_groups
+                .iter()
+                .any(|g: &crate::model::SecurityGroup| g.id == group.id)
+            {
+                security_groups.push(group);
+            }
+        }
+    }
+    security_groups.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(crate::model::SideState {
+        network,
+        subnets,
+        security_groups,
+        dns_support,
+        dns_hostnames,
+        db_instances,
+    })
+}
+
+async fn describe_subnets(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+) -> Result<Vec<crate::model::Subnet>> {
+    const OP: &str = "DescribeSubnets";
+    let mut pages = ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", vpc_id))
+        .max_results(PAGE)
+        .into_paginator()
+        .send();
+    let mut subnets = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for subnet in page.subnets() {
+            subnets.push(crate::model::Subnet {
+                id: subnet
+                    .subnet_id()
+                    .ok_or_else(|| missing(OP, "SubnetId"))?
+                    .to_owned(),
+                availability_zone: subnet.availability_zone().unwrap_or_default().to_owned(),
+                cidr: subnet.cidr_block().map(|c| parse_net(OP, c)).transpose()?,
+                tags: tags(subnet.tags()),
+            });
+        }
+    }
+    subnets.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(subnets)
+}
+
+fn tags(tags: &[ec2::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+async fn vpc_attribute(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+    attribute: ec2::VpcAttributeName,
+) -> Result<bool> {
+    let response = ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc_id)
+        .attribute(attribute.clone())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeVpcAttribute", e))?;
+    let value = match attribute {
+        ec2::VpcAttributeName::EnableDnsSupport => response.enable_dns_support(),
+        _ => response.enable_dns_hostnames(),
+    };
+    Ok(value.and_then(|v| v.value()).unwrap_or(false))
+}
+
+async fn security_groups_pages(
+    request: aws_sdk_ec2::operation::describe_security_groups::builders::DescribeSecurityGroupsFluentBuilder,
+) -> Result<Vec<crate::model::SecurityGroup>> {
+    const OP: &str = "DescribeSecurityGroups";
+    let mut pages = request.max_results(PAGE).into_paginator().send();
+    let mut groups = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for group in page.security_groups() {
+            groups.push(crate::model::SecurityGroup {
+                id: group
+                    .group_id()
+                    .ok_or_else(|| missing(OP, "GroupId"))?
+                    .to_owned(),
+                name: group.group_name().unwrap_or_default().to_owned(),
+                tags: tags(group.tags()),
+                ingress: sg_rules(group.ip_permissions())?,
+                egress: sg_rules(group.ip_permissions_egress())?,
+            });
+        }
+    }
+    Ok(groups)
+}
+
+/// Flattens IpPermissions into one rule per peer.
+fn sg_rules(permissions: &[ec2::IpPermission]) -> Result<Vec<crate::model::SgRule>> {
+    use crate::model::{RulePeer, SgRule};
+    const OP: &str = "DescribeSecurityGroups";
+    let mut rules = Vec::new();
+    for permission in permissions {
+        let protocol = permission
+            .ip_protocol()
+            .unwrap_or("-1")
+            .to_ascii_lowercase();
+        let rule = |peer: RulePeer, description: Option<&str>| SgRule {
+            protocol: protocol.clone(),
+            from_port: permission.from_port(),
+            to_port: permission.to_port(),
+            peer,
+            description: description.map(str::to_owned),
+        };
+        for range in permission.ip_ranges() {
+            if let Some(cidr) = range.cidr_ip() {
+                rules.push(rule(
+                    RulePeer::Cidr {
+                        cidr: parse_net(OP, cidr)?,
+                    },
+                    range.description(),
+                ));
+            }
+        }
+        for range in permission.ipv6_ranges() {
+            if let Some(cidr) = range.cidr_ipv6() {
+                rules.push(rule(
+                    RulePeer::Cidr {
+                        cidr: parse_net(OP, cidr)?,
+                    },
+                    range.description(),
+                ));
+            }
+        }
+        for pair in permission.user_id_group_pairs() {
+            if let Some(group_id) = pair.group_id() {
+                rules.push(rule(
+                    RulePeer::Group {
+                        account: pair.user_id().map(str::to_owned),
+                        group_id: group_id.to_owned(),
+                    },
+                    pair.description(),
+                ));
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// The named DB instances that live in `vpc_id`, with every subnet of their DB subnet group.
+/// One `DescribeDBInstances` call filtered by identifier (AWS: up to 100 filter values).
+async fn describe_db_instances(
+    rds: &aws_sdk_rds::Client,
+    vpc_id: &str,
+    identifiers: &[String],
+) -> Result<Vec<crate::model::DbInstance>> {
+    const OP: &str = "DescribeDBInstances";
+    if identifiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let response = rds
+        .describe_db_instances()
+        .filters(
+            aws_sdk_rds::types::Filter::builder()
+                .name("db-instance-id")
+                .set_values(Some(identifiers.to_vec()))
+                .build(),
+        )
+        .send()
+        .await;
+    let response = match response {
+        Ok(response) => response,
+        Err(err) => {
+            let err = AwsError::from_sdk(OP, err);
+            if err.kind == AwsErrorKind::NotFound {
+                return Ok(Vec::new());
+            }
+            return Err(err.into());
+        }
+    };
+    let mut instances = Vec::new();
+    for db in response.db_instances() {
+        let Some(group) = db.db_subnet_group() else {
+            continue;
+        };
+        if group.vpc_id() != Some(vpc_id) {
+            continue;
+        }
+        let mut subnet_ids: Vec<String> = group
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+            .collect();
+        subnet_ids.sort();
+        instances.push(crate::model::DbInstance {
+            id: db.db_instance_identifier().unwrap_or_default().to_owned(),
+            port: db
+                .endpoint()
+                .and_then(|e| e.port())
+                .or(db.db_instance_port()),
+            availability_zone: db.availability_zone().map(str::to_owned),
+            subnet_ids,
+            security_group_ids: db
+                .vpc_security_groups()
+                .iter()
+                .filter_map(|g| g.vpc_security_group_id().map(str::to_owned))
+                .collect(),
+        });
+    }
+    Ok(instances)
 }

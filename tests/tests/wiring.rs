@@ -1,0 +1,571 @@
+//! Wiring an active peering on both sides, against the patched emulator. Each test is a row of
+//! the troubleshooting table: which route, which rule, which DNS option, on which side.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
+
+use aws_sdk_ec2::types::Filter;
+use peerwire::outcome::OutcomeKind;
+use peerwire::plan::{Finding, PlanStep};
+use peerwire::wire::{apply_wiring, handle_wiring_event, observe_wiring, wiring_for};
+use peerwire::wiring::plan_wiring;
+use peerwire_integration::{TestEnv, WIRING_POLICY};
+
+const TAGS: &[(&str, &str)] = &[("team", "payments")];
+
+/// A peering accepted by a person (no peerwire decision), ready to wire.
+async fn active_peering(env: &TestEnv) -> String {
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    env.scenario.accept_directly(&pcx).await.unwrap();
+    pcx
+}
+
+/// Destination -> target of every route of `table` as `side_ec2` sees it.
+async fn routes(ec2: &aws_sdk_ec2::Client, table: &str) -> Vec<(String, String)> {
+    let response = ec2
+        .describe_route_tables()
+        .route_table_ids(table)
+        .send()
+        .await
+        .unwrap();
+    response.route_tables()[0]
+        .routes()
+        .iter()
+        .filter_map(|r| {
+            let target = r
+                .vpc_peering_connection_id()
+                .or(r.gateway_id())
+                .or(r.transit_gateway_id())?;
+            Some((r.destination_cidr_block()?.to_owned(), target.to_owned()))
+        })
+        .collect()
+}
+
+fn has_route(routes: &[(String, String)], destination: &str, target: &str) -> bool {
+    routes.iter().any(|(d, t)| d == destination && t == target)
+}
+
+/// (protocol, from, to, peer, description) of the group's ingress or egress rules.
+async fn rules(
+    ec2: &aws_sdk_ec2::Client,
+    group: &str,
+    egress: bool,
+) -> Vec<(String, i32, i32, String, String)> {
+    let response = ec2
+        .describe_security_groups()
+        .group_ids(group)
+        .send()
+        .await
+        .unwrap();
+    let group = &response.security_groups()[0];
+    let permissions = if egress {
+        group.ip_permissions_egress()
+    } else {
+        group.ip_permissions()
+    };
+    let mut out = Vec::new();
+    for p in permissions {
+        let proto = p.ip_protocol().unwrap_or_default().to_owned();
+        let (from, to) = (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
+        for r in p.ip_ranges() {
+            out.push((
+                proto.clone(),
+                from,
+                to,
+                r.cidr_ip().unwrap_or_default().to_owned(),
+                r.description().unwrap_or_default().to_owned(),
+            ));
+        }
+        for g in p.user_id_group_pairs() {
+            out.push((
+                proto.clone(),
+                from,
+                to,
+                format!(
+                    "{}/{}",
+                    g.user_id().unwrap_or_default(),
+                    g.group_id().unwrap_or_default()
+                ),
+                g.description().unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+async fn dns_options(env: &TestEnv, pcx: &str) -> (bool, bool) {
+    let response = env
+        .scenario
+        .accepter
+        .ec2
+        .describe_vpc_peering_connections()
+        .vpc_peering_connection_ids(pcx)
+        .send()
+        .await
+        .unwrap();
+    let p = &response.vpc_peering_connections()[0];
+    let option = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
+        info.and_then(|i| i.peering_options())
+            .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
+            .unwrap_or(false)
+    };
+    (
+        option(p.requester_vpc_info()),
+        option(p.accepter_vpc_info()),
+    )
+}
+
+#[tokio::test]
+async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_sides() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let pcx = active_peering(&env).await;
+    let (requester, accepter) = (&env.scenario.requester, &env.scenario.accepter);
+
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    let outcome = &report.run.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Wired, "{outcome:?}");
+    // Three route tables per side, the main one included (it serves subnet c).
+    for table in requester
+        .route_tables
+        .iter()
+        .chain([&requester.main_route_table])
+    {
+        let routes = routes(&requester.ec2, table).await;
+        assert!(
+            has_route(&routes, "10.1.0.0/16", &pcx),
+            "{table}: {routes:?}"
+        );
+    }
+    for table in accepter
+        .route_tables
+        .iter()
+        .chain([&accepter.main_route_table])
+    {
+        let routes = routes(&accepter.ec2, table).await;
+        assert!(
+            has_route(&routes, "10.0.0.0/16", &pcx),
+            "{table}: {routes:?}"
+        );
+    }
+    // DB port only, from the requester CIDR only, marked as peerwire's.
+    let ingress = rules(&accepter.ec2, &accepter.security_group_id, false).await;
+    assert_eq!(
+        ingress,
+        [(
+            "tcp".to_owned(),
+            5432,
+            5432,
+            "10.0.0.0/16".to_owned(),
+            format!("peerwire:{pcx}")
+        )]
+    );
+    // The task group's default allow-all egress already covers 10.1.0.0/16:5432.
+    let egress = rules(&requester.ec2, &requester.security_group_id, true).await;
+    assert!(
+        egress.iter().all(|r| !r.4.starts_with("peerwire:")),
+        "{egress:?}"
+    );
+    assert_eq!(dns_options(&env, &pcx).await, (true, true));
+
+    // The exact calls: filtered describes per side, one write per missing thing.
+    let count = |op: &str| env.calls().count(op);
+    assert_eq!(count("AssumeRole"), 2, "one per member role");
+    assert_eq!(count("DescribeVpcPeeringConnections"), 1);
+    assert_eq!(count("DescribeVpcs"), 2);
+    assert_eq!(
+        count("DescribeRouteTables"),
+        2,
+        "one filtered describe per side"
+    );
+    assert_eq!(count("DescribeSubnets"), 2);
+    assert_eq!(count("DescribeVpcAttribute"), 4, "two attributes per side");
+    assert_eq!(
+        count("DescribeSecurityGroups"),
+        2,
+        "one tag-filtered describe per side"
+    );
+    assert_eq!(count("DescribeDBInstances"), 0, "no DB instance named");
+    assert_eq!(count("CreateRoute"), 6);
+    assert_eq!(count("AuthorizeSecurityGroupIngress"), 1);
+    assert_eq!(count("AuthorizeSecurityGroupEgress"), 0);
+    assert_eq!(count("ModifyVpcPeeringConnectionOptions"), 2);
+    assert_eq!(count("PutEvents"), 1);
+    assert_eq!(env.calls().calls().len(), 25);
+
+    let delivered = env.delivered_outcomes().await;
+    assert_eq!(delivered[0]["detail-type"], "Peering Wired");
+    assert_eq!(
+        delivered[0]["detail"]["changes"].as_array().unwrap().len(),
+        9
+    );
+}
+
+#[tokio::test]
+async fn a_re_run_with_nothing_to_do_only_reads() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let pcx = active_peering(&env).await;
+    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+    env.calls().take();
+    env.delivered_outcomes().await;
+
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    assert!(report.run.outcomes.is_empty(), "{:?}", report.run.outcomes);
+    let calls = env.calls().calls();
+    assert!(calls.iter().all(|c| !c.is_write()), "{calls:?}");
+    // Credentials are cached: the re-run assumes no role.
+    assert_eq!(env.calls().count("AssumeRole"), 0);
+    assert_eq!(calls.len(), 13, "{calls:?}");
+    assert!(env.delivered_outcomes().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_accepted_outcome_event_drives_the_wiring() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    peerwire::request::handle_request_event(&env.app, &env.request_event(&pcx))
+        .await
+        .unwrap();
+    // The real "accepted" event, as EventBridge delivered it.
+    let accepted = env.delivered_outcomes().await.remove(0);
+    assert_eq!(accepted["detail-type"], "Peering Request Accepted");
+
+    let report = handle_wiring_event(&env.app, &accepted).await.unwrap();
+
+    assert_eq!(report.run.outcomes[0].kind, OutcomeKind::Wired);
+    let routes = routes(
+        &env.scenario.accepter.ec2,
+        &env.scenario.accepter.main_route_table,
+    )
+    .await;
+    assert!(has_route(&routes, "10.0.0.0/16", &pcx), "{routes:?}");
+}
+
+#[tokio::test]
+async fn two_cidrs_on_one_side_are_both_routed_and_opened_in_one_call() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let requester = &env.scenario.requester;
+    requester
+        .ec2
+        .associate_vpc_cidr_block()
+        .vpc_id(&requester.vpc_id)
+        .cidr_block("10.2.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let pcx = active_peering(&env).await;
+
+    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    let accepter = &env.scenario.accepter;
+    for table in accepter
+        .route_tables
+        .iter()
+        .chain([&accepter.main_route_table])
+    {
+        let routes = routes(&accepter.ec2, table).await;
+        assert!(has_route(&routes, "10.0.0.0/16", &pcx), "{routes:?}");
+        assert!(has_route(&routes, "10.2.0.0/16", &pcx), "{routes:?}");
+    }
+    let ingress = rules(&accepter.ec2, &accepter.security_group_id, false).await;
+    let sources: Vec<&str> = ingress.iter().map(|r| r.3.as_str()).collect();
+    assert_eq!(sources, ["10.0.0.0/16", "10.2.0.0/16"]);
+    assert_eq!(env.calls().count("AuthorizeSecurityGroupIngress"), 1);
+}
+
+#[tokio::test]
+async fn a_transit_gateway_route_to_the_peer_is_left_alone_and_reported() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let pcx = active_peering(&env).await;
+    let accepter = &env.scenario.accepter;
+    let tgw = accepter
+        .ec2
+        .create_transit_gateway()
+        .send()
+        .await
+        .unwrap()
+        .transit_gateway()
+        .and_then(|t| t.transit_gateway_id())
+        .unwrap()
+        .to_owned();
+    let conflicted = &accepter.route_tables[0];
+    accepter
+        .ec2
+        .create_route()
+        .route_table_id(conflicted)
+        .destination_cidr_block("10.0.0.0/16")
+        .transit_gateway_id(&tgw)
+        .send()
+        .await
+        .unwrap();
+
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    let outcome = &report.run.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::WiringBlocked, "{outcome:?}");
+    assert!(outcome.findings.iter().any(|f| matches!(f,
+        Finding::RouteConflict { route_table_id, target, .. }
+            if route_table_id == conflicted && target.to_string() == tgw)));
+    assert!(has_route(
+        &routes(&accepter.ec2, conflicted).await,
+        "10.0.0.0/16",
+        &tgw
+    ));
+    // Everything else was still wired.
+    assert!(has_route(
+        &routes(&accepter.ec2, &accepter.route_tables[1]).await,
+        "10.0.0.0/16",
+        &pcx
+    ));
+    assert_eq!(env.calls().count("ReplaceRoute"), 0);
+    let delivered = env.delivered_outcomes().await;
+    assert_eq!(delivered[0]["detail-type"], "Peering Wiring Blocked");
+}
+
+#[tokio::test]
+async fn a_db_subnet_group_over_three_azs_gets_every_table_and_nothing_else() {
+    let policy = WIRING_POLICY.replace(
+        "      accepter:\n        security_group_tags: { role: rds-db }",
+        "      accepter:\n        db_instances: [payments-db]",
+    );
+    assert_ne!(policy, WIRING_POLICY);
+    let env = TestEnv::new(&policy).await;
+    env.scenario.create_db("payments-db").await.unwrap();
+    let accepter = &env.scenario.accepter;
+    // A fourth subnet with its own table, outside the DB subnet group: out of scope.
+    let other = accepter
+        .ec2
+        .create_subnet()
+        .vpc_id(&accepter.vpc_id)
+        .cidr_block("10.1.9.0/24")
+        .availability_zone("us-east-1d")
+        .send()
+        .await
+        .unwrap()
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .unwrap()
+        .to_owned();
+    let other_table = accepter
+        .ec2
+        .create_route_table()
+        .vpc_id(&accepter.vpc_id)
+        .send()
+        .await
+        .unwrap()
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .unwrap()
+        .to_owned();
+    accepter
+        .ec2
+        .associate_route_table()
+        .route_table_id(&other_table)
+        .subnet_id(&other)
+        .send()
+        .await
+        .unwrap();
+    let pcx = active_peering(&env).await;
+
+    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    for table in accepter
+        .route_tables
+        .iter()
+        .chain([&accepter.main_route_table])
+    {
+        let routes = routes(&accepter.ec2, table).await;
+        assert!(
+            has_route(&routes, "10.0.0.0/16", &pcx),
+            "{table}: {routes:?}"
+        );
+    }
+    let routes = routes(&accepter.ec2, &other_table).await;
+    assert!(!routes.iter().any(|(_, t)| t == &pcx), "{routes:?}");
+    // The DB's own security group is opened, found through the instance.
+    let ingress = rules(&accepter.ec2, &accepter.security_group_id, false).await;
+    assert_eq!(ingress.len(), 1, "{ingress:?}");
+    assert_eq!(env.calls().count("DescribeDBInstances"), 1);
+}
+
+#[tokio::test]
+async fn a_same_region_peer_security_group_is_the_ingress_source_when_asked() {
+    let policy = WIRING_POLICY.replace(
+        "      ports: [5432]",
+        "      ports: [5432]\n      ingress_source: security-group",
+    );
+    let env = TestEnv::new(&policy).await;
+    let pcx = active_peering(&env).await;
+
+    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    let accepter = &env.scenario.accepter;
+    let ingress = rules(&accepter.ec2, &accepter.security_group_id, false).await;
+    assert_eq!(
+        ingress,
+        [(
+            "tcp".to_owned(),
+            5432,
+            5432,
+            format!("111111111111/{}", env.scenario.requester.security_group_id),
+            format!("peerwire:{pcx}")
+        )]
+    );
+}
+
+#[tokio::test]
+async fn egress_is_added_only_where_the_task_group_does_not_already_allow_it() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let requester = &env.scenario.requester;
+    // A locked-down task group: no default allow-all egress.
+    requester
+        .ec2
+        .revoke_security_group_egress()
+        .group_id(&requester.security_group_id)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("-1")
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let pcx = active_peering(&env).await;
+
+    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    let egress = rules(&requester.ec2, &requester.security_group_id, true).await;
+    assert_eq!(
+        egress,
+        [(
+            "tcp".to_owned(),
+            5432,
+            5432,
+            "10.1.0.0/16".to_owned(),
+            format!("peerwire:{pcx}")
+        )]
+    );
+}
+
+#[tokio::test]
+async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_next_run_converges()
+{
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let pcx = active_peering(&env).await;
+    let policy = peerwire::policy::Policy::parse(WIRING_POLICY).unwrap();
+    let ec2 = env.app.aws.ec2("222222222222", "us-east-1").await;
+    let peering = peerwire::aws::observe::describe_peering(&ec2, &pcx)
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, wiring) = wiring_for(&policy, &peering).unwrap();
+    let state = observe_wiring(&env.app, &peering, wiring).await.unwrap();
+    let plan = plan_wiring(&state, wiring);
+    // Between observe and apply, someone moves subnet a to the main table and deletes its table.
+    let accepter = &env.scenario.accepter;
+    let doomed = &accepter.route_tables[0];
+    let association = accepter
+        .ec2
+        .describe_route_tables()
+        .filters(
+            Filter::builder()
+                .name("route-table-id")
+                .values(doomed)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .route_tables()[0]
+        .associations()[0]
+        .route_table_association_id()
+        .unwrap()
+        .to_owned();
+    accepter
+        .ec2
+        .disassociate_route_table()
+        .association_id(association)
+        .send()
+        .await
+        .unwrap();
+    accepter
+        .ec2
+        .delete_route_table()
+        .route_table_id(doomed)
+        .send()
+        .await
+        .unwrap();
+
+    let applied = apply_wiring(&env.app, &peering, &plan).await.unwrap();
+
+    let vanished: Vec<_> = applied
+        .iter()
+        .filter(|a| matches!(a.result, peerwire::aws::apply::Applied::Vanished { .. }))
+        .collect();
+    assert_eq!(vanished.len(), 1, "{applied:?}");
+    assert!(
+        matches!(&vanished[0].step, PlanStep::CreateRoute { route_table_id, .. } if route_table_id == doomed)
+    );
+
+    // The next run re-observes: subnet a now uses the main table, which is routed.
+    env.calls().take();
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+    assert!(report.run.outcomes.is_empty(), "{:?}", report.run.outcomes);
+    assert!(env.calls().calls().iter().all(|c| !c.is_write()));
+}
+
+#[tokio::test]
+async fn the_sweep_wires_every_active_peering_and_ignores_pending_ones() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let active = active_peering(&env).await;
+    let pending = env.scenario.request_peering(TAGS).await.unwrap();
+
+    let sweep = peerwire_emulator::samples::schedule_sweep(&env.event_id());
+    let report = handle_wiring_event(&env.app, &sweep).await.unwrap();
+
+    assert_eq!(report.run.outcomes.len(), 1);
+    assert_eq!(report.run.outcomes[0].peering_id, active);
+    assert_eq!(
+        env.scenario.status(&pending).await.unwrap(),
+        "pending-acceptance"
+    );
+}
+
+#[tokio::test]
+async fn a_peering_no_rule_matches_is_not_wired() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    // Accepted by a person, without the required tag: outside the policy.
+    let pcx = env.scenario.request_peering(&[]).await.unwrap();
+    env.scenario.accept_directly(&pcx).await.unwrap();
+
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    assert!(report.run.outcomes.is_empty());
+    assert_eq!(report.run.ignored, vec![pcx]);
+    assert!(env.calls().ec2_writes().is_empty());
+}
