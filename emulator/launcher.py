@@ -14,6 +14,7 @@ import argparse
 import fnmatch
 import ipaddress
 import sys
+import threading
 from collections.abc import Callable
 
 import moto
@@ -158,6 +159,141 @@ def _describe_peering_filters() -> None:
         return ActionResult(result)
 
     VPCPeeringConnections.describe_vpc_peering_connections = describe
+
+
+@patch("peering-options-owner-only")
+def _peering_options_owner_only() -> None:
+    """AWS: ModifyVpcPeeringConnectionOptions sets RequesterPeeringConnectionOptions only for the
+    owner of the requester VPC and AccepterPeeringConnectionOptions only for the owner of the
+    accepter VPC; anyone else gets OperationNotPermitted (HTTP 400) "User <account> does not have
+    permission to modify the requester|accepter side peering options". moto: any account that
+    sees the peering may set both sides."""
+    from moto.ec2.exceptions import OperationNotPermitted
+    from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
+
+    original = VPCPeeringConnections.modify_vpc_peering_connection_options
+
+    def modify(self):
+        pcx = self.ec2_backend.get_vpc_peering_connection(self._get_param("VpcPeeringConnectionId"))
+        caller = self.current_account
+        for side, owner in (("requester", pcx.vpc.owner_id), ("accepter", pcx.peer_vpc.owner_id)):
+            given = self._get_param(f"{side.capitalize()}PeeringConnectionOptions", {})
+            if given and caller != owner:
+                raise OperationNotPermitted(
+                    f"User {caller} does not have permission to modify the {side} side peering options"
+                )
+        return original(self)
+
+    VPCPeeringConnections.modify_vpc_peering_connection_options = modify
+
+
+@patch("peering-options-active-only")
+def _peering_options_active_only() -> None:
+    """AWS: peering options can be modified only on an `active` peering; on any other status
+    ModifyVpcPeeringConnectionOptions fails with OperationNotPermitted (HTTP 400) "Peering <id> is
+    not active. Peering options can be added only to active peerings." moto: accepts the change on
+    a pending-acceptance, rejected, failed or deleted peering."""
+    from moto.ec2.exceptions import OperationNotPermitted
+    from moto.ec2.models.vpc_peering_connections import VPCPeeringConnectionBackend
+
+    original = VPCPeeringConnectionBackend.modify_vpc_peering_connection_options
+
+    def modify(self, vpc_pcx_id, accepter_options=None, requester_options=None):
+        pcx = self.get_vpc_peering_connection(vpc_pcx_id)
+        if pcx._status.code != "active":
+            raise OperationNotPermitted(
+                f"Peering {pcx.id} is not active. Peering options can be added only to active peerings."
+            )
+        return original(self, vpc_pcx_id, accepter_options, requester_options)
+
+    VPCPeeringConnectionBackend.modify_vpc_peering_connection_options = modify
+
+
+_sg_call = threading.local()
+
+
+def _active_peering_between(backend, vpc_a: str, vpc_b: str, pcx_id: str | None):
+    """The active peering of `backend`'s account that joins VPCs `vpc_a` and `vpc_b`, if any."""
+    for pcx in backend.vpc_pcxs.values():
+        if pcx_id and pcx.id != pcx_id:
+            continue
+        joined = {pcx.vpc.id, pcx.peer_vpc.id} == {vpc_a, vpc_b}
+        same_region = pcx.vpc.region == pcx.peer_vpc.region
+        if joined and same_region and pcx._status.code == "active":
+            return pcx
+    return None
+
+
+@patch("cross-account-sg-reference")
+def _cross_account_sg_reference() -> None:
+    """AWS: a security-group rule may reference a group of another account (UserIdGroupPairs with
+    UserId + GroupId, optionally VpcPeeringConnectionId) when the two groups' VPCs are joined by an
+    active VPC peering in the same region; the rule is then described with that UserId and GroupId.
+    Without such a peering: InvalidGroup.NotFound "You have specified two resources that belong to
+    different networks." moto: looks the group up only in the caller's account, so every
+    cross-account reference fails with InvalidGroup.NotFound."""
+    from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    original_add = SecurityGroupBackend._add_source_group
+
+    def add_source_group(self, source_groups, vpc_id):
+        resolved = []
+        for item in source_groups or []:
+            user = item.get("UserId")
+            if not user or user == self.account_id or "GroupId" not in item:
+                resolved.extend(original_add(self, [item], vpc_id))
+                continue
+            item.setdefault("OwnerId", user)
+            if getattr(_sg_call, "authorizing", False):
+                remote = ec2_backends[user][self.region_name].get_security_group_from_id(item["GroupId"])
+                if remote is None:
+                    raise InvalidSecurityGroupNotFoundError(item["GroupId"])
+                target = _sg_call.target
+                pcx_id = item.get("VpcPeeringConnectionId")
+                if target is None or not _active_peering_between(self, target.vpc_id, remote.vpc_id, pcx_id):
+                    raise EC2ClientError(
+                        "InvalidGroup.NotFound", "You have specified two resources that belong to different networks."
+                    )
+            resolved.append(item)
+        return resolved
+
+    SecurityGroupBackend._add_source_group = add_source_group
+
+    # Authorize* tell add_source_group which group gets the rule (moto passes no VPC down).
+    # Revoke* pass cross-account pairs through unchecked, so a rule can be removed after its
+    # peering is gone; the stored rule is matched as moto matches any other.
+    def remember_target(name: str) -> None:
+        original = getattr(SecurityGroupBackend, name)
+
+        def call(self, *args, **kwargs):
+            group_name_or_id = kwargs.get("group_name_or_id", args[0] if args else None)
+            _sg_call.target = self.get_security_group_by_name_or_id(group_name_or_id, kwargs.get("vpc_id"))
+            _sg_call.authorizing = True
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                _sg_call.target = None
+                _sg_call.authorizing = False
+
+        setattr(SecurityGroupBackend, name, call)
+
+    remember_target("authorize_security_group_ingress")
+    remember_target("authorize_security_group_egress")
+
+
+@patch("sg-rule-reference-description")
+def _sg_rule_reference_description() -> None:
+    """AWS: a rule that references a group (UserIdGroupPairs[].Description) keeps its Description
+    in DescribeSecurityGroupRules and in the SecurityGroupRules that AuthorizeSecurityGroupIngress/
+    Egress return. moto: only CIDR rules carry one; group-reference rules come back without it
+    (DescribeSecurityGroups shows it, DescribeSecurityGroupRules does not)."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    SecurityGroupRule.description = property(
+        lambda self: self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+    )
 
 
 def main() -> int:
