@@ -167,3 +167,61 @@ pub fn cloudtrail_accept_peering(
     );
     event
 }
+
+/// A CloudTrail EC2 management event for `event_name` made by `account`, shaped like the
+/// samples in `events/` (the CreateVpcPeeringConnection sample with its call swapped).
+pub fn cloudtrail_ec2_call(
+    event_id: &str,
+    event_name: &str,
+    account: &str,
+    region: &str,
+    request_parameters: Value,
+) -> Value {
+    let mut event = parse(CLOUDTRAIL_CREATE_PEERING);
+    set(&mut event, "/id", json!(event_id));
+    set(&mut event, "/account", json!(account));
+    set(&mut event, "/region", json!(region));
+    set(&mut event, "/detail/eventName", json!(event_name));
+    set(&mut event, "/detail/awsRegion", json!(region));
+    set(&mut event, "/detail/recipientAccountId", json!(account));
+    set(&mut event, "/detail/userIdentity/accountId", json!(account));
+    set(&mut event, "/detail/requestParameters", request_parameters);
+    set(&mut event, "/detail/responseElements", Value::Null);
+    event
+}
+
+/// An RDS "DB Instance Event" (`cluster` false) or "DB Cluster Event" as EventBridge delivers
+/// it, e.g. `RDS-EVENT-0049` (Multi-AZ failover completed).
+pub fn rds_event(
+    event_id: &str,
+    account: &str,
+    region: &str,
+    identifier: &str,
+    cluster: bool,
+    rds_event_id: &str,
+) -> Value {
+    let (detail_type, source_type, kind) = if cluster {
+        ("RDS DB Cluster Event", "CLUSTER", "cluster")
+    } else {
+        ("RDS DB Instance Event", "DB_INSTANCE", "db")
+    };
+    json!({
+        "version": "0",
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": "aws.rds",
+        "account": account,
+        "time": "2026-11-20T11:30:00Z",
+        "region": region,
+        "resources": [format!("arn:aws:rds:{region}:{account}:{kind}:{identifier}")],
+        "detail": {
+            "EventCategories": ["failover"],
+            "SourceType": source_type,
+            "SourceArn": format!("arn:aws:rds:{region}:{account}:{kind}:{identifier}"),
+            "Date": "2026-11-20T11:30:00.000Z",
+            "Message": "Multi-AZ instance failover completed.",
+            "SourceIdentifier": identifier,
+            "EventID": rds_event_id
+        }
+    })
+}

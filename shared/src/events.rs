@@ -457,3 +457,293 @@ fn peering_accepted_cloudtrail(
         )?,
     }))
 }
+
+/// Where a change happened, as precisely as its event says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum Locator {
+    Vpc(String),
+    RouteTable(String),
+    SecurityGroup(String),
+    Peering(String),
+    /// The event names nothing resolvable (e.g. `DisassociateRouteTable` carries only an
+    /// association id): every active peering of the account is re-checked.
+    Account,
+}
+
+/// What the drift door was asked to look at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "trigger", rename_all = "kebab-case")]
+pub enum DriftTrigger {
+    /// A CloudTrail EC2 change in a member account.
+    NetworkChanged {
+        account: String,
+        region: String,
+        event_name: String,
+        locator: Locator,
+    },
+    /// An RDS failover or modification of a DB instance or cluster.
+    DatabaseChanged {
+        account: String,
+        region: String,
+        identifier: String,
+        cluster: bool,
+        event_id: String,
+    },
+    /// A schedule: every active peering the policy covers.
+    Sweep,
+}
+
+impl DriftTrigger {
+    /// A short name for logs and outcome events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NetworkChanged { .. } => "cloudtrail",
+            Self::DatabaseChanged { .. } => "rds",
+            Self::Sweep => "sweep",
+        }
+    }
+}
+
+/// A parsed event for the drift door.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftEvent {
+    pub correlation_id: String,
+    pub trigger: DriftTrigger,
+}
+
+/// What the cleanup door was asked to look at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "trigger", rename_all = "kebab-case")]
+pub enum CleanupTrigger {
+    /// CloudTrail `DeleteVpcPeeringConnection` or `RejectVpcPeeringConnection`, from the
+    /// account that made the call (either side).
+    PeeringGone {
+        peering_id: String,
+        account: String,
+        region: String,
+    },
+    /// A schedule: every deleted, rejected, expired or failed peering of the policy's accepter
+    /// accounts.
+    Sweep,
+}
+
+impl CleanupTrigger {
+    /// A short name for logs and outcome events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::PeeringGone { .. } => "cloudtrail",
+            Self::Sweep => "sweep",
+        }
+    }
+}
+
+/// A parsed event for the cleanup door.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanupEvent {
+    pub correlation_id: String,
+    pub trigger: CleanupTrigger,
+}
+
+/// The EC2 CloudTrail calls after which the drift door re-checks.
+pub const DRIFT_EVENT_NAMES: &[&str] = &[
+    "CreateSubnet",
+    "CreateRouteTable",
+    "AssociateRouteTable",
+    "ReplaceRouteTableAssociation",
+    "DisassociateRouteTable",
+    "DeleteRoute",
+    "ReplaceRoute",
+    "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress",
+    "ModifyVpcPeeringConnectionOptions",
+    "AssociateVpcCidrBlock",
+];
+
+/// The RDS event detail, as EventBridge delivers it (PascalCase keys).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RdsDetail {
+    #[serde(rename = "EventID")]
+    event_id: String,
+    source_identifier: String,
+    #[serde(default)]
+    source_type: Option<String>,
+}
+
+/// Envelope checks every door shares: the typed envelope and the correlation id.
+fn envelope(event: &Value) -> Result<(EventBridgeEvent<Value>, String), EventError> {
+    let envelope: EventBridgeEvent<Value> =
+        serde_json::from_value(event.clone()).map_err(|e| malformed("EventBridge envelope", e))?;
+    let correlation_id = envelope
+        .id
+        .clone()
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+        .ok_or_else(|| invalid("id", "an EventBridge event id is required (1-128 chars)"))?;
+    Ok((envelope, correlation_id))
+}
+
+/// A successful EC2 CloudTrail call: its name, the calling account, region and parameters.
+fn ec2_call(
+    envelope: &EventBridgeEvent<Value>,
+) -> Result<(String, String, String, Value), EventError> {
+    let call: AWSAPICall<Value, Value> = serde_json::from_value(envelope.detail.clone())
+        .map_err(|e| malformed("CloudTrail detail", e))?;
+    if call.event_source != "ec2.amazonaws.com" {
+        return Err(invalid("detail.eventSource", "must be ec2.amazonaws.com"));
+    }
+    if let Some(code) = envelope.detail.get("errorCode").and_then(Value::as_str) {
+        return Err(EventError::FailedCall {
+            event_name: call.event_name.chars().take(64).collect(),
+            error_code: code.chars().take(128).collect(),
+        });
+    }
+    let account = call
+        .user_identity
+        .account_id
+        .clone()
+        .or_else(|| envelope.account.clone())
+        .ok_or_else(|| invalid("detail.userIdentity.accountId", "no account in the event"))?;
+    let account = checked(
+        "detail.userIdentity.accountId",
+        account,
+        is_account_id,
+        "a 12-digit account id",
+    )?;
+    let region = checked(
+        "detail.awsRegion",
+        call.aws_region,
+        is_region,
+        "an AWS region",
+    )?;
+    Ok((call.event_name, account, region, call.request_parameters))
+}
+
+/// `requestParameters.<key>` as a string, checked to start with `prefix`.
+fn resource_id(params: &Value, key: &str, prefix: &str) -> Result<String, EventError> {
+    let field = format!("detail.requestParameters.{key}");
+    let value = params
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid(&field, "missing"))?;
+    let ok = value.strip_prefix(prefix).is_some_and(|rest| {
+        (8..=17).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        let shown: String = value.chars().take(64).collect();
+        Err(invalid(&field, format!("`{shown}` is not a {prefix}… id")))
+    }
+}
+
+fn unsupported(envelope: &EventBridgeEvent<Value>, detail: Option<&str>) -> EventError {
+    let mut detail_type: String = envelope.detail_type.chars().take(128).collect();
+    if let Some(name) = detail {
+        detail_type.push_str(": ");
+        detail_type.extend(name.chars().take(64));
+    }
+    EventError::Unsupported {
+        source_name: envelope.source.chars().take(128).collect(),
+        detail_type,
+    }
+}
+
+/// Parses an event for the drift-recheck function: the EC2 CloudTrail calls of
+/// [`DRIFT_EVENT_NAMES`], RDS instance and cluster events, and schedules.
+pub fn parse_drift_event(event: &Value) -> Result<DriftEvent, EventError> {
+    let (envelope, correlation_id) = envelope(event)?;
+    let trigger = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
+        ("aws.ec2", CLOUDTRAIL_DETAIL_TYPE) => {
+            let (event_name, account, region, params) = ec2_call(&envelope)?;
+            let locator = match event_name.as_str() {
+                "CreateSubnet" | "CreateRouteTable" | "AssociateVpcCidrBlock" => {
+                    Locator::Vpc(resource_id(&params, "vpcId", "vpc-")?)
+                }
+                "AssociateRouteTable"
+                | "ReplaceRouteTableAssociation"
+                | "DeleteRoute"
+                | "ReplaceRoute" => {
+                    Locator::RouteTable(resource_id(&params, "routeTableId", "rtb-")?)
+                }
+                "RevokeSecurityGroupIngress" | "RevokeSecurityGroupEgress" => {
+                    Locator::SecurityGroup(resource_id(&params, "groupId", "sg-")?)
+                }
+                "ModifyVpcPeeringConnectionOptions" => {
+                    Locator::Peering(resource_id(&params, "vpcPeeringConnectionId", "pcx-")?)
+                }
+                "DisassociateRouteTable" => Locator::Account,
+                _ => return Err(unsupported(&envelope, Some(&event_name))),
+            };
+            DriftTrigger::NetworkChanged {
+                account,
+                region,
+                event_name,
+                locator,
+            }
+        }
+        ("aws.rds", "RDS DB Instance Event" | "RDS DB Cluster Event") => {
+            let detail: RdsDetail = serde_json::from_value(envelope.detail.clone())
+                .map_err(|e| malformed("RDS event detail", e))?;
+            let identifier = detail.source_identifier;
+            let valid = !identifier.is_empty()
+                && identifier.len() <= 63
+                && identifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !valid {
+                return Err(invalid("detail.SourceIdentifier", "not a DB identifier"));
+            }
+            let account = envelope
+                .account
+                .clone()
+                .ok_or_else(|| invalid("account", "missing"))?;
+            let region = envelope
+                .region
+                .clone()
+                .ok_or_else(|| invalid("region", "missing"))?;
+            DriftTrigger::DatabaseChanged {
+                account: checked("account", account, is_account_id, "a 12-digit account id")?,
+                region: checked("region", region, is_region, "an AWS region")?,
+                identifier,
+                cluster: envelope.detail_type == "RDS DB Cluster Event"
+                    || detail.source_type.as_deref() == Some("CLUSTER"),
+                event_id: detail.event_id.chars().take(32).collect(),
+            }
+        }
+        ("aws.events" | "aws.scheduler", SCHEDULED_DETAIL_TYPE) => DriftTrigger::Sweep,
+        _ => return Err(unsupported(&envelope, None)),
+    };
+    Ok(DriftEvent {
+        correlation_id,
+        trigger,
+    })
+}
+
+/// Parses an event for the peering-cleanup function: CloudTrail `DeleteVpcPeeringConnection`
+/// and `RejectVpcPeeringConnection`, and schedules.
+pub fn parse_cleanup_event(event: &Value) -> Result<CleanupEvent, EventError> {
+    let (envelope, correlation_id) = envelope(event)?;
+    let trigger = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
+        ("aws.ec2", CLOUDTRAIL_DETAIL_TYPE) => {
+            let (event_name, account, region, params) = ec2_call(&envelope)?;
+            if !matches!(
+                event_name.as_str(),
+                "DeleteVpcPeeringConnection" | "RejectVpcPeeringConnection"
+            ) {
+                return Err(unsupported(&envelope, Some(&event_name)));
+            }
+            CleanupTrigger::PeeringGone {
+                peering_id: resource_id(&params, "vpcPeeringConnectionId", "pcx-")?,
+                account,
+                region,
+            }
+        }
+        ("aws.events" | "aws.scheduler", SCHEDULED_DETAIL_TYPE) => CleanupTrigger::Sweep,
+        _ => return Err(unsupported(&envelope, None)),
+    };
+    Ok(CleanupEvent {
+        correlation_id,
+        trigger,
+    })
+}

@@ -7,8 +7,10 @@
 pub mod app;
 pub mod aws;
 pub mod cidr;
+pub mod cleanup;
 pub mod config;
 pub mod decision;
+pub mod drift;
 pub mod error;
 pub mod events;
 pub mod model;

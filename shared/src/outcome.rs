@@ -28,6 +28,10 @@ pub enum OutcomeKind {
     /// Wiring found a conflict it must not resolve (a route to the peer through another
     /// target); whatever else was missing has been applied.
     WiringBlocked,
+    /// A wired peering had drifted (a route, rule or option missing) and was repaired.
+    DriftRepaired,
+    /// A deleted or rejected peering's routes and peerwire's rules were removed.
+    CleanedUp,
 }
 
 impl OutcomeKind {
@@ -41,6 +45,8 @@ impl OutcomeKind {
             Self::Failed => "Peering Reconcile Failed",
             Self::Wired => "Peering Wired",
             Self::WiringBlocked => "Peering Wiring Blocked",
+            Self::DriftRepaired => "Peering Drift Repaired",
+            Self::CleanedUp => "Peering Cleaned Up",
         }
     }
 }

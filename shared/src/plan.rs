@@ -132,6 +132,25 @@ pub enum PlanStep {
         vpc_id: String,
         attribute: DnsAttribute,
     },
+    /// Cleanup: `DeleteRoute` of a route whose target is the (gone) peering.
+    DeleteRoute {
+        side: Side,
+        route_table_id: String,
+        destination: IpNet,
+        peering_id: String,
+    },
+    /// Cleanup: one `RevokeSecurityGroupIngress` with every rule peerwire made for the peering.
+    RevokeIngress {
+        side: Side,
+        group_id: String,
+        permissions: Vec<Permission>,
+    },
+    /// Cleanup: one `RevokeSecurityGroupEgress` with every rule peerwire made for the peering.
+    RevokeEgress {
+        side: Side,
+        group_id: String,
+        permissions: Vec<Permission>,
+    },
 }
 
 impl PlanStep {
@@ -146,6 +165,9 @@ impl PlanStep {
             Self::AuthorizeEgress { .. } => "AuthorizeSecurityGroupEgress",
             Self::SetDnsResolution { .. } => "ModifyVpcPeeringConnectionOptions",
             Self::EnableVpcDnsAttribute { .. } => "ModifyVpcAttribute",
+            Self::DeleteRoute { .. } => "DeleteRoute",
+            Self::RevokeIngress { .. } => "RevokeSecurityGroupIngress",
+            Self::RevokeEgress { .. } => "RevokeSecurityGroupEgress",
         }
     }
 
@@ -158,7 +180,10 @@ impl PlanStep {
             | Self::AuthorizeIngress { side, .. }
             | Self::AuthorizeEgress { side, .. }
             | Self::SetDnsResolution { side, .. }
-            | Self::EnableVpcDnsAttribute { side, .. } => *side,
+            | Self::EnableVpcDnsAttribute { side, .. }
+            | Self::DeleteRoute { side, .. }
+            | Self::RevokeIngress { side, .. }
+            | Self::RevokeEgress { side, .. } => *side,
         }
     }
 }

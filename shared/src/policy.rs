@@ -238,6 +238,16 @@ impl Policy {
         })
     }
 
+    /// Whether peerwire may act in `account` at all: an accepter account, or a requester
+    /// account some rule names. Events from any other account are ignored without a call.
+    pub fn manages_account(&self, account: &str) -> bool {
+        self.accepters.iter().any(|a| a.account == account)
+            || self
+                .rules
+                .iter()
+                .any(|r| r.requester_accounts.iter().any(|a| a == account))
+    }
+
     /// Matches a peering against the rules, in order; the first fully matching rule wins.
     ///
     /// Looks only at the rules: status, accepter scope and CIDR overlaps are the caller's

@@ -90,8 +90,15 @@ async fn wire_one(
     log: &mut RunLog,
 ) -> Result<Option<Outcome>> {
     let ec2 = app.aws.ec2(&target.accepter_account, &target.region).await;
+    let run = Reconcile {
+        app,
+        policy,
+        trigger,
+        correlation_id,
+        changed: OutcomeKind::Wired,
+    };
     match observe::describe_peering(&ec2, &target.peering_id).await? {
-        Some(peering) => reconcile(app, policy, peering, trigger, correlation_id, log).await,
+        Some(peering) => run.reconcile(peering, log).await,
         None => {
             log.ignore(&target.peering_id, "peering not found");
             Ok(None)
@@ -100,28 +107,14 @@ async fn wire_one(
 }
 
 async fn sweep(app: &App, policy: &Policy, trigger: &str, correlation_id: &str, log: &mut RunLog) {
-    for scope in &policy.accepters {
-        for region in &scope.regions {
-            let mut target = PeeringRef {
-                peering_id: String::new(),
-                accepter_account: scope.account.clone(),
-                region: region.clone(),
-            };
-            let ec2 = app.aws.ec2(&scope.account, region).await;
-            let active = match observe::peerings_in_status(&ec2, &scope.account, "active").await {
-                Ok(active) => active,
-                Err(err) => {
-                    log.record(&target, trigger, correlation_id, Err(err));
-                    continue;
-                }
-            };
-            for peering in active {
-                target.peering_id = peering.id.clone();
-                let result = reconcile(app, policy, peering, trigger, correlation_id, log).await;
-                log.record(&target, trigger, correlation_id, result);
-            }
-        }
-    }
+    let run = Reconcile {
+        app,
+        policy,
+        trigger,
+        correlation_id,
+        changed: OutcomeKind::Wired,
+    };
+    run.sweep(log).await;
 }
 
 /// The wiring a peering gets: that of the first rule it matches. `None` when no rule matches
@@ -138,63 +131,104 @@ pub fn wiring_for<'p>(policy: &'p Policy, peering: &Peering) -> Option<(&'p str,
     }
 }
 
-async fn reconcile(
-    app: &App,
-    policy: &Policy,
-    peering: Peering,
-    trigger: &str,
-    correlation_id: &str,
-    log: &mut RunLog,
-) -> Result<Option<Outcome>> {
-    let accepter = &peering.accepter;
-    if !policy.covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id)) {
-        log.ignore(&peering.id, "accepter VPC not in the policy's accepters");
-        return Ok(None);
-    }
-    if peering.status != PeeringStatus::Active {
-        log.ignore(&peering.id, &crate::request::status_reason(&peering));
-        return Ok(None);
-    }
-    let Some((rule, wiring)) = wiring_for(policy, &peering) else {
-        log.ignore(
-            &peering.id,
-            "no policy rule matches this peering; not wired",
-        );
-        return Ok(None);
-    };
-    let state = observe_wiring(app, &peering, wiring).await?;
-    let plan = plan_wiring(&state, wiring);
-    for finding in &plan.findings {
-        tracing::warn!(peering_id = %peering.id, finding = %describe_finding(finding), "finding");
-    }
-    let blocked = plan.findings.iter().any(|f| f.is_blocking());
-    if plan.steps.is_empty() && !blocked {
-        tracing::info!(peering_id = %peering.id, "wiring in sync; nothing to write");
-        return Ok(None);
-    }
-    let applied = apply_wiring(app, &peering, &plan).await?;
-    let kind = if blocked {
-        OutcomeKind::WiringBlocked
-    } else {
-        OutcomeKind::Wired
-    };
-    let mut outcome = Outcome::about(kind, &peering, trigger, correlation_id);
-    outcome.rule = Some(rule.to_owned());
-    for done in &applied {
-        match &done.result {
-            Applied::Done => outcome.changes.push(done.step.clone()),
-            Applied::AlreadyInPlace => {}
-            Applied::Vanished { code } => outcome.reasons.push(format!(
-                "{} skipped: {code}; the next run re-observes",
-                describe_step(&done.step)
-            )),
+/// One reconcile pass over active peerings, shared by the wiring and drift doors; they differ
+/// only in how they locate peerings and in the outcome kind reported for a change.
+#[derive(Debug, Clone, Copy)]
+pub struct Reconcile<'a> {
+    pub app: &'a App,
+    pub policy: &'a Policy,
+    pub trigger: &'a str,
+    pub correlation_id: &'a str,
+    /// `Wired` or `DriftRepaired`.
+    pub changed: OutcomeKind,
+}
+
+impl Reconcile<'_> {
+    /// Every active peering in the policy's accepter accounts.
+    pub async fn sweep(&self, log: &mut RunLog) {
+        for scope in &self.policy.accepters {
+            for region in &scope.regions {
+                let mut target = PeeringRef {
+                    peering_id: String::new(),
+                    accepter_account: scope.account.clone(),
+                    region: region.clone(),
+                };
+                let ec2 = self.app.aws.ec2(&scope.account, region).await;
+                let active =
+                    match observe::peerings_in_status(&ec2, &scope.account, &["active"]).await {
+                        Ok(active) => active,
+                        Err(err) => {
+                            log.record(&target, self.trigger, self.correlation_id, Err(err));
+                            continue;
+                        }
+                    };
+                for peering in active {
+                    target.peering_id = peering.id.clone();
+                    let result = self.reconcile(peering, log).await;
+                    log.record(&target, self.trigger, self.correlation_id, result);
+                }
+            }
         }
     }
-    outcome
-        .reasons
-        .extend(plan.findings.iter().map(describe_finding));
-    outcome.findings = plan.findings;
-    Ok(Some(outcome))
+
+    /// Observes, plans and applies one peering. `Ok(None)`: ignored, or nothing to do.
+    pub async fn reconcile(&self, peering: Peering, log: &mut RunLog) -> Result<Option<Outcome>> {
+        let (app, policy) = (self.app, self.policy);
+        let accepter = &peering.accepter;
+        if !policy.covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id)) {
+            log.ignore(&peering.id, "accepter VPC not in the policy's accepters");
+            return Ok(None);
+        }
+        if peering.status != PeeringStatus::Active {
+            log.ignore(&peering.id, &crate::request::status_reason(&peering));
+            return Ok(None);
+        }
+        let Some((rule, wiring)) = wiring_for(policy, &peering) else {
+            log.ignore(
+                &peering.id,
+                "no policy rule matches this peering; not wired",
+            );
+            return Ok(None);
+        };
+        let state = observe_wiring(app, &peering, wiring).await?;
+        let plan = plan_wiring(&state, wiring);
+        for finding in &plan.findings {
+            tracing::warn!(peering_id = %peering.id, finding = %describe_finding(finding), "finding");
+        }
+        let blocked = plan.findings.iter().any(|f| f.is_blocking());
+        if plan.steps.is_empty() && !blocked {
+            tracing::info!(peering_id = %peering.id, "wiring in sync; nothing to write");
+            return Ok(None);
+        }
+        let applied = apply_wiring(app, &peering, &plan).await?;
+        let kind = if blocked {
+            OutcomeKind::WiringBlocked
+        } else {
+            self.changed
+        };
+        let mut outcome = Outcome::about(kind, &peering, self.trigger, self.correlation_id);
+        outcome.rule = Some(rule.to_owned());
+        for done in &applied {
+            match &done.result {
+                Applied::Done => {
+                    outcome
+                        .reasons
+                        .push(format!("missing: {}", describe_step(&done.step)));
+                    outcome.changes.push(done.step.clone());
+                }
+                Applied::AlreadyInPlace => {}
+                Applied::Vanished { code } => outcome.reasons.push(format!(
+                    "{} skipped: {code}; the next run re-observes",
+                    describe_step(&done.step)
+                )),
+            }
+        }
+        outcome
+            .reasons
+            .extend(plan.findings.iter().map(describe_finding));
+        outcome.findings = plan.findings;
+        Ok(Some(outcome))
+    }
 }
 
 /// Observes both sides of an active peering with their own member roles, as the policy's

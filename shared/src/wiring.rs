@@ -205,6 +205,28 @@ pub fn describe_step(step: &PlanStep) -> String {
             vpc_id,
             attribute,
         } => format!("{side} {vpc_id}: turn on {}", attribute_name(*attribute)),
+        PlanStep::DeleteRoute {
+            side,
+            route_table_id,
+            destination,
+            peering_id,
+        } => format!("{side} {route_table_id}: delete route {destination} -> {peering_id}"),
+        PlanStep::RevokeIngress {
+            side,
+            group_id,
+            permissions,
+        } => format!(
+            "{side} {group_id}: revoke ingress {}",
+            describe_permissions(permissions, "from")
+        ),
+        PlanStep::RevokeEgress {
+            side,
+            group_id,
+            permissions,
+        } => format!(
+            "{side} {group_id}: revoke egress {}",
+            describe_permissions(permissions, "to")
+        ),
     }
 }
 

@@ -129,6 +129,46 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
                 .map(drop)
                 .map_err(|e| AwsError::from_sdk("ModifyVpcAttribute", e))
         }
+        PlanStep::DeleteRoute {
+            route_table_id,
+            destination,
+            ..
+        } => {
+            let request = ec2.delete_route().route_table_id(route_table_id);
+            let request = match destination {
+                IpNet::V4(_) => request.destination_cidr_block(destination.to_string()),
+                IpNet::V6(_) => request.destination_ipv6_cidr_block(destination.to_string()),
+            };
+            request
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| AwsError::from_sdk("DeleteRoute", e))
+        }
+        PlanStep::RevokeIngress {
+            group_id,
+            permissions,
+            ..
+        } => ec2
+            .revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(ip_permissions(permissions)))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("RevokeSecurityGroupIngress", e)),
+        PlanStep::RevokeEgress {
+            group_id,
+            permissions,
+            ..
+        } => ec2
+            .revoke_security_group_egress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(ip_permissions(permissions)))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("RevokeSecurityGroupEgress", e)),
     };
     settle(result)
 }

@@ -51,20 +51,26 @@ pub async fn pending_requests(
     ec2: &aws_sdk_ec2::Client,
     accepter_account: &str,
 ) -> Result<Vec<Peering>> {
-    peerings_in_status(ec2, accepter_account, "pending-acceptance").await
+    peerings_in_status(ec2, accepter_account, &["pending-acceptance"]).await
 }
 
-/// Every peering in `status` (an AWS status code) whose accepter is `accepter_account`,
+/// Every peering in one of `statuses` (AWS status codes) whose accepter is `accepter_account`,
 /// filtered and paged server side.
 pub async fn peerings_in_status(
     ec2: &aws_sdk_ec2::Client,
     accepter_account: &str,
-    status: &str,
+    statuses: &[&str],
 ) -> Result<Vec<Peering>> {
     const OP: &str = "DescribeVpcPeeringConnections";
+    let statuses = statuses.iter().map(|s| s.to_string()).collect();
     let mut pages = ec2
         .describe_vpc_peering_connections()
-        .filters(filter("status-code", status))
+        .filters(
+            Filter::builder()
+                .name("status-code")
+                .set_values(Some(statuses))
+                .build(),
+        )
         .filters(filter("accepter-vpc-info.owner-id", accepter_account))
         .max_results(PEERING_PAGE)
         .into_paginator()
@@ -575,4 +581,210 @@ async fn describe_db_instances(
         });
     }
     Ok(instances)
+}
+
+/// The VPC of a route table; `None` when it no longer exists.
+pub async fn route_table_vpc(
+    ec2: &aws_sdk_ec2::Client,
+    route_table_id: &str,
+) -> Result<Option<String>> {
+    let response = ec2
+        .describe_route_tables()
+        .filters(filter("route-table-id", route_table_id))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeRouteTables", e))?;
+    Ok(response
+        .route_tables()
+        .first()
+        .and_then(|t| t.vpc_id())
+        .map(str::to_owned))
+}
+
+/// The VPC of a security group; `None` when it no longer exists.
+pub async fn security_group_vpc(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+) -> Result<Option<String>> {
+    let response = ec2
+        .describe_security_groups()
+        .filters(filter("group-id", group_id))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeSecurityGroups", e))?;
+    Ok(response
+        .security_groups()
+        .first()
+        .and_then(|g| g.vpc_id())
+        .map(str::to_owned))
+}
+
+async fn peerings_where(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Result<Vec<Peering>> {
+    const OP: &str = "DescribeVpcPeeringConnections";
+    let mut pages = ec2
+        .describe_vpc_peering_connections()
+        .set_filters(Some(filters))
+        .max_results(PEERING_PAGE)
+        .into_paginator()
+        .send();
+    let mut peerings = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for pcx in page.vpc_peering_connections() {
+            peerings.push(peering_from_sdk(pcx)?);
+        }
+    }
+    Ok(peerings)
+}
+
+/// Active peerings with `vpc_id` on either side: two filtered describes (AWS ANDs filters, so
+/// "requester or accepter" takes one call per side).
+pub async fn active_peerings_of_vpc(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+) -> Result<Vec<Peering>> {
+    let mut peerings = Vec::new();
+    for side in ["requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"] {
+        let found = peerings_where(
+            ec2,
+            vec![filter("status-code", "active"), filter(side, vpc_id)],
+        )
+        .await?;
+        for peering in found {
+            if !peerings.iter().any(|p: &Peering| p.id == peering.id) {
+                peerings.push(peering);
+            }
+        }
+    }
+    Ok(peerings)
+}
+
+/// Active peerings with `account` on either side.
+pub async fn active_peerings_of_account(
+    ec2: &aws_sdk_ec2::Client,
+    account: &str,
+) -> Result<Vec<Peering>> {
+    let mut peerings = Vec::new();
+    for side in ["requester-vpc-info.owner-id", "accepter-vpc-info.owner-id"] {
+        let found = peerings_where(
+            ec2,
+            vec![filter("status-code", "active"), filter(side, account)],
+        )
+        .await?;
+        for peering in found {
+            if !peerings.iter().any(|p: &Peering| p.id == peering.id) {
+                peerings.push(peering);
+            }
+        }
+    }
+    Ok(peerings)
+}
+
+fn rds_not_found(err: &AwsError) -> bool {
+    err.kind == AwsErrorKind::NotFound
+}
+
+/// The VPC of a DB instance, through its DB subnet group; `None` when it no longer exists.
+pub async fn db_instance_vpc(
+    rds: &aws_sdk_rds::Client,
+    identifier: &str,
+) -> Result<Option<String>> {
+    let response = rds
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeDBInstances", e));
+    match response {
+        Ok(response) => Ok(response
+            .db_instances()
+            .first()
+            .and_then(|db| db.db_subnet_group())
+            .and_then(|g| g.vpc_id())
+            .map(str::to_owned)),
+        Err(err) if rds_not_found(&err) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The VPC of a DB cluster, through its DB subnet group; `None` when it no longer exists.
+pub async fn db_cluster_vpc(rds: &aws_sdk_rds::Client, identifier: &str) -> Result<Option<String>> {
+    let response = rds
+        .describe_db_clusters()
+        .db_cluster_identifier(identifier)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeDBClusters", e));
+    let group = match response {
+        Ok(response) => response
+            .db_clusters()
+            .first()
+            .and_then(|c| c.db_subnet_group())
+            .map(str::to_owned),
+        Err(err) if rds_not_found(&err) => None,
+        Err(err) => return Err(err.into()),
+    };
+    let Some(group) = group else {
+        return Ok(None);
+    };
+    let response = rds
+        .describe_db_subnet_groups()
+        .db_subnet_group_name(&group)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeDBSubnetGroups", e));
+    match response {
+        Ok(response) => Ok(response
+            .db_subnet_groups()
+            .first()
+            .and_then(|g| g.vpc_id())
+            .map(str::to_owned)),
+        Err(err) if rds_not_found(&err) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// What cleanup needs in one account: every route table with a route through `peering_id`
+/// (one account-wide filtered describe, so it works even after AWS forgot the peering), and
+/// the security groups of those tables' VPCs and of `vpc_id` (one describe filtered by VPC).
+pub async fn cleanup_view(
+    ec2: &aws_sdk_ec2::Client,
+    peering_id: &str,
+    vpc_id: Option<&str>,
+) -> Result<crate::cleanup::CleanupView> {
+    const OP: &str = "DescribeRouteTables";
+    let mut pages = ec2
+        .describe_route_tables()
+        .filters(filter("route.vpc-peering-connection-id", peering_id))
+        .max_results(ROUTE_TABLE_PAGE)
+        .into_paginator()
+        .send();
+    let mut vpcs: Vec<String> = vpc_id.into_iter().map(str::to_owned).collect();
+    let mut route_tables = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for table in page.route_tables() {
+            if let Some(vpc) = table.vpc_id() {
+                if !vpcs.iter().any(|v| v == vpc) {
+                    vpcs.push(vpc.to_owned());
+                }
+            }
+            route_tables.push(route_table_from_sdk(table)?);
+        }
+    }
+    let security_groups = if vpcs.is_empty() {
+        Vec::new()
+    } else {
+        let request = ec2.describe_security_groups().filters(
+            Filter::builder()
+                .name("vpc-id")
+                .set_values(Some(vpcs))
+                .build(),
+        );
+        security_groups_pages(request).await?
+    };
+    Ok(crate::cleanup::CleanupView {
+        route_tables,
+        security_groups,
+    })
 }
