@@ -18,7 +18,11 @@ impl App {
     /// Reads the configuration and the AWS environment. Called once per cold start.
     pub async fn from_env() -> Result<Self> {
         let config = Config::from_env()?;
-        let aws = AwsContext::from_env(config.roles.clone()).await;
+        let aws = AwsContext::from_env(config.roles.clone())
+            .await
+            .with_write_budget(crate::config::write_budget_from_lookup(|name| {
+                std::env::var(name).ok()
+            })?);
         Ok(Self::new(&config, aws))
     }
 

@@ -8,10 +8,13 @@
 //! | `PEERWIRE_ROLE_ARN_TEMPLATE` | member role ARN, `{account}` is replaced | `arn:aws:iam::{account}:role/peerwire-member` |
 //! | `PEERWIRE_EXTERNAL_ID` | ExternalId sent on every AssumeRole | required |
 //! | `PEERWIRE_OUTCOME_BUS` | EventBridge bus name or ARN for outcome events | `default` |
+//! | `PEERWIRE_EC2_WRITE_BURST` | EC2 writes sent at once per account and region | `50` |
+//! | `PEERWIRE_EC2_WRITES_PER_SECOND` | sustained EC2 writes per second per account and region | `5` |
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::aws::throttle::WriteBudget;
 use crate::error::{Error, Result};
 
 /// Where the policy document lives.
@@ -106,6 +109,31 @@ impl Config {
     }
 }
 
+/// The EC2 write budget from `PEERWIRE_EC2_WRITE_BURST` and `PEERWIRE_EC2_WRITES_PER_SECOND`
+/// (default: EC2's own bucket, 50 then 5 per second).
+pub fn write_budget_from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<WriteBudget> {
+    let nonempty = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let number = |name: &str, default: f64| -> Result<f64> {
+        match nonempty(name) {
+            None => Ok(default),
+            Some(text) => text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| {
+                    Error::Config(format!("{name} must be a positive number, got `{text}`"))
+                }),
+        }
+    };
+    let defaults = WriteBudget::default();
+    let write_budget = WriteBudget {
+        burst: number("PEERWIRE_EC2_WRITE_BURST", f64::from(defaults.burst))?.max(1.0) as u32,
+        per_second: number("PEERWIRE_EC2_WRITES_PER_SECOND", defaults.per_second)?,
+    };
+    Ok(write_budget)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +193,23 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("{account}"), "{err}");
+    }
+
+    #[test]
+    fn the_write_budget_defaults_to_ec2s_bucket_and_refuses_nonsense() {
+        let none = |_: &str| None;
+        assert_eq!(
+            write_budget_from_lookup(none).unwrap(),
+            WriteBudget::default()
+        );
+        let set = |name: &str| match name {
+            "PEERWIRE_EC2_WRITE_BURST" => Some("20".to_owned()),
+            "PEERWIRE_EC2_WRITES_PER_SECOND" => Some("2.5".to_owned()),
+            _ => None,
+        };
+        let budget = write_budget_from_lookup(set).unwrap();
+        assert_eq!((budget.burst, budget.per_second), (20, 2.5));
+        let bad = |name: &str| (name == "PEERWIRE_EC2_WRITES_PER_SECOND").then(|| "-1".to_owned());
+        assert!(write_budget_from_lookup(bad).is_err());
     }
 }

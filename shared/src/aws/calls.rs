@@ -115,7 +115,7 @@ impl HttpConnector for RecordingConnector {
 
 /// Names the API call in a signed request: JSON protocols carry `X-Amz-Target`
 /// (`AWSEvents.PutEvents`), query protocols (EC2, STS) an `Action=` form field.
-fn identify(request: &HttpRequest) -> ApiCall {
+pub(crate) fn identify(request: &HttpRequest) -> ApiCall {
     let headers = request.headers();
     let service = headers
         .get("authorization")

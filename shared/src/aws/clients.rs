@@ -14,6 +14,7 @@ use aws_types::region::Region;
 use tokio::sync::Mutex;
 
 use super::calls::CallLog;
+use super::throttle::{WriteBudget, WriteLimiter};
 use crate::config::RoleConfig;
 
 /// The hub's clients plus a cache of member-account clients.
@@ -27,6 +28,7 @@ pub struct AwsContext {
     role_configs: Mutex<HashMap<String, SdkConfig>>,
     ec2: Mutex<HashMap<(String, String), aws_sdk_ec2::Client>>,
     rds: Mutex<HashMap<(String, String), aws_sdk_rds::Client>>,
+    write_budget: WriteBudget,
     events: aws_sdk_eventbridge::Client,
 }
 
@@ -54,8 +56,16 @@ impl AwsContext {
             role_configs: Mutex::default(),
             ec2: Mutex::default(),
             rds: Mutex::default(),
+            write_budget: WriteBudget::default(),
             events,
         }
+    }
+
+    /// Replaces the EC2 write budget of every member account and region (default: EC2's own
+    /// bucket, a burst of 50 then 5 per second). Applies to clients created afterwards.
+    pub fn with_write_budget(mut self, budget: WriteBudget) -> Self {
+        self.write_budget = budget;
+        self
     }
 
     /// The hub's own configuration (its region is the default region).
@@ -81,9 +91,13 @@ impl AwsContext {
             return client.clone();
         }
         let config = self.role_config(account).await;
-        let ec2_config = aws_sdk_ec2::config::Builder::from(&config)
-            .region(Region::new(region.to_owned()))
-            .build();
+        let mut ec2_config =
+            aws_sdk_ec2::config::Builder::from(&config).region(Region::new(region.to_owned()));
+        // EC2 budgets mutating calls per account and region: one bucket per client.
+        if let Some(http) = config.http_client() {
+            ec2_config = ec2_config.http_client(WriteLimiter::new(self.write_budget).wrap(http));
+        }
+        let ec2_config = ec2_config.build();
         let client = aws_sdk_ec2::Client::from_conf(ec2_config);
         self.ec2.lock().await.insert(key, client.clone());
         client

@@ -4,4 +4,6 @@
 pub mod apply;
 pub mod calls;
 pub mod clients;
+pub mod nacl;
 pub mod observe;
+pub mod throttle;
