@@ -2,10 +2,19 @@
 
 use std::time::Duration;
 
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::error::SdkError;
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, PeeringConnectionOptionsRequest, PortRange, RuleAction,
+};
 use peerwire::aws::calls::CallLog;
 use peerwire::aws::clients::AwsContext;
 use peerwire::config::{Config, PolicySource};
+use peerwire::diagnose::{self, LayerId};
+use peerwire::error::AwsError;
 use peerwire::request::handle_request_event;
+use peerwire::wire::handle_wiring_event;
+use peerwire::wiring::describe_step;
 use peerwire::App;
 use peerwire_emulator::outcomes::OutcomeCapture;
 use peerwire_emulator::samples::{cloudtrail_create_peering, PeeringRequestEvent};
@@ -25,6 +34,12 @@ rules:
     min_prefix_length: 16
     regions: [us-east-1]
     required_tags: { team: payments }
+    wiring:
+      ports: [5432]
+      requester:
+        security_group_tags: { role: ecs-tasks }
+      accepter:
+        db_instances: [payments-db]
 "#;
 
 #[derive(Debug, clap::Args)]
@@ -32,6 +47,9 @@ pub struct DemoArgs {
     /// Also send a request from an unknown account (999999999999), to see it refused.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub with_stranger: bool,
+    /// After the wiring, break one layer on purpose and watch `diagnose` point at it.
+    #[arg(long = "break", value_enum, value_name = "LAYER")]
+    pub break_layer: Option<BreakLayer>,
 }
 
 fn step(title: &str) {
@@ -58,6 +76,11 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         scenario.accepter.vpc_id,
         scenario.accepter.subnet_ids
     );
+    println!("  … creating payments-db in B (Multi-AZ PostgreSQL, DB subnet group over 3 AZs)");
+    scenario
+        .create_db("payments-db")
+        .await
+        .map_err(|e| e.to_string())?;
 
     let calls = CallLog::default();
     let hub = emulator.hub_config(&calls).await;
@@ -140,9 +163,20 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     }
 
     step("outcome events delivered on the bus (rule source=peerwire -> SQS)");
-    for event in capture.drain().await.map_err(|e| e.to_string())? {
-        println!("{}", pretty(&event));
+    let delivered = capture.drain().await.map_err(|e| e.to_string())?;
+    for event in &delivered {
+        println!("{}", pretty(event));
     }
+
+    wire_and_diagnose(
+        &app,
+        &scenario,
+        &capture,
+        &pcx,
+        &delivered,
+        args.break_layer,
+    )
+    .await?;
 
     step("AWS calls made by peerwire");
     for call in app.aws.calls().calls() {
@@ -150,4 +184,209 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     }
     let _ = std::fs::remove_file(policy_path);
     Ok(())
+}
+
+/// A layer `--break` breaks after the wiring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BreakLayer {
+    /// Turn the accepter's AllowDnsResolutionFromRemoteVpc off.
+    Dns,
+    /// Delete the peering route from one accepter route table.
+    Routes,
+    /// Revoke peerwire's ingress rule on the DB group.
+    Sg,
+    /// Deny the DB port in the accepter subnets' network ACL.
+    Nacl,
+}
+
+impl BreakLayer {
+    /// The layer the diagnosis must find broken.
+    fn layer(self) -> LayerId {
+        match self {
+            Self::Dns => LayerId::Dns,
+            Self::Routes => LayerId::Routes,
+            Self::Sg => LayerId::SecurityGroups,
+            Self::Nacl => LayerId::NetworkAcls,
+        }
+    }
+}
+
+/// The wiring door handles the accepted outcome event, `--break` breaks a layer, and the
+/// diagnosis must be clean, or point at the broken layer.
+async fn wire_and_diagnose(
+    app: &App,
+    scenario: &Scenario,
+    capture: &OutcomeCapture,
+    pcx: &str,
+    delivered: &[serde_json::Value],
+    break_layer: Option<BreakLayer>,
+) -> Result<(), String> {
+    step("the accepted outcome event reaches peering-wiring");
+    let accepted = delivered
+        .iter()
+        .find(|e| {
+            e["detail-type"] == "Peering Request Accepted" && e["detail"]["peering_id"] == pcx
+        })
+        .ok_or_else(|| format!("no Peering Request Accepted event for {pcx}"))?;
+    println!("  … observing both sides through their member roles, then wiring");
+    let report = handle_wiring_event(app, accepted)
+        .await
+        .map_err(|e| e.to_string())?;
+    for outcome in &report.run.outcomes {
+        println!(
+            "wiring: {:?} ({} changes)",
+            outcome.kind,
+            outcome.changes.len()
+        );
+        for change in &outcome.changes {
+            println!("  {}", describe_step(change));
+        }
+        for reason in &outcome.reasons {
+            println!("  because {reason}");
+        }
+    }
+    for event in capture.drain().await.map_err(|e| e.to_string())? {
+        println!("outcome event: {}", event["detail-type"]);
+    }
+
+    if let Some(layer) = break_layer {
+        step(&format!("breaking {} on purpose", layer.layer()));
+        println!("{}", break_on_purpose(scenario, pcx, layer).await?);
+    }
+
+    step(&format!("peerwire diagnose {pcx}"));
+    println!("  … reading the peering, both VPCs and their network ACLs");
+    let policy = app.policies.current().await.map_err(|e| e.to_string())?;
+    let candidates = diagnose::locate_candidates(&policy, None, None, Some(REGION));
+    let peering = diagnose::locate(app, pcx, &candidates)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{pcx} not found"))?;
+    let diagnosis = diagnose::diagnose_peering(app, &policy, peering)
+        .await
+        .map_err(|e| e.to_string())?;
+    print!(
+        "{}",
+        crate::diagnose::render(&diagnosis, crate::diagnose::colour_stdout())
+    );
+    match break_layer {
+        None if !diagnosis.healthy => Err(format!(
+            "the wired peering should diagnose clean; broken: {:?}",
+            diagnosis.broken()
+        )),
+        Some(layer) if !diagnosis.broken().contains(&layer.layer()) => Err(format!(
+            "the diagnosis missed the broken {} layer",
+            layer.layer()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn aws_error<E>(operation: &'static str) -> impl Fn(SdkError<E>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |e| AwsError::from_sdk(operation, e).to_string()
+}
+
+/// Breaks one layer the way people do, with the accepter's own credentials; says what it did.
+async fn break_on_purpose(
+    scenario: &Scenario,
+    pcx: &str,
+    layer: BreakLayer,
+) -> Result<String, String> {
+    let accepter = &scenario.accepter;
+    let requester_cidr = &scenario.requester.cidr;
+    match layer {
+        BreakLayer::Dns => {
+            let off = PeeringConnectionOptionsRequest::builder()
+                .allow_dns_resolution_from_remote_vpc(false)
+                .build();
+            accepter
+                .ec2
+                .modify_vpc_peering_connection_options()
+                .vpc_peering_connection_id(pcx)
+                .accepter_peering_connection_options(off)
+                .send()
+                .await
+                .map_err(aws_error("ModifyVpcPeeringConnectionOptions"))?;
+            Ok(format!(
+                "B turned AllowDnsResolutionFromRemoteVpc off on {pcx}"
+            ))
+        }
+        BreakLayer::Routes => {
+            let table = accepter
+                .route_tables
+                .get(1)
+                .ok_or("the scenario has no second accepter route table")?;
+            accepter
+                .ec2
+                .delete_route()
+                .route_table_id(table)
+                .destination_cidr_block(requester_cidr)
+                .send()
+                .await
+                .map_err(aws_error("DeleteRoute"))?;
+            Ok(format!(
+                "B deleted the route {requester_cidr} -> {pcx} from {table}"
+            ))
+        }
+        BreakLayer::Sg => {
+            let rule = IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(5432)
+                .to_port(5432)
+                .ip_ranges(IpRange::builder().cidr_ip(requester_cidr).build())
+                .build();
+            accepter
+                .ec2
+                .revoke_security_group_ingress()
+                .group_id(&accepter.security_group_id)
+                .ip_permissions(rule)
+                .send()
+                .await
+                .map_err(aws_error("RevokeSecurityGroupIngress"))?;
+            Ok(format!(
+                "B revoked tcp/5432 from {requester_cidr} on {}",
+                accepter.security_group_id
+            ))
+        }
+        BreakLayer::Nacl => {
+            let acls = accepter
+                .ec2
+                .describe_network_acls()
+                .filters(
+                    Filter::builder()
+                        .name("vpc-id")
+                        .values(&accepter.vpc_id)
+                        .build(),
+                )
+                .filters(Filter::builder().name("default").values("true").build())
+                .send()
+                .await
+                .map_err(aws_error("DescribeNetworkAcls"))?;
+            let acl = acls
+                .network_acls()
+                .first()
+                .and_then(|a| a.network_acl_id())
+                .ok_or("the accepter VPC has no default network ACL")?
+                .to_owned();
+            accepter
+                .ec2
+                .create_network_acl_entry()
+                .network_acl_id(&acl)
+                .rule_number(50)
+                .egress(false)
+                .protocol("6")
+                .rule_action(RuleAction::Deny)
+                .cidr_block(requester_cidr)
+                .port_range(PortRange::builder().from(5432).to(5432).build())
+                .send()
+                .await
+                .map_err(aws_error("CreateNetworkAclEntry"))?;
+            Ok(format!(
+                "B added rule 50 to {acl}: deny inbound tcp/5432 from {requester_cidr}"
+            ))
+        }
+    }
 }

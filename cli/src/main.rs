@@ -1,7 +1,9 @@
 //! `peerwire`: the command line over the same core as the Lambdas.
 
 mod demo;
+mod diagnose;
 mod emulator;
+mod plan;
 
 use std::process::ExitCode;
 
@@ -11,7 +13,13 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "peerwire",
     version,
-    about = "Policy-gated cross-account VPC peering"
+    about = "Policy-gated cross-account VPC peering",
+    after_help = "diagnose, plan and apply read the standard AWS environment (AWS_REGION, \
+                  AWS_ENDPOINT_URL, profiles) and reach each side through its member role \
+                  (PEERWIRE_ROLE_ARN_TEMPLATE, PEERWIRE_EXTERNAL_ID) under the policy \
+                  (PEERWIRE_POLICY_FILE or PEERWIRE_POLICY_PARAMETER).\n\
+                  Exit codes: 0 healthy / done, 1 something is broken (or apply is blocked), \
+                  2 no answer (usage, configuration, peering not found, AWS error)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -20,18 +28,36 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check a peering layer by layer: status, CIDR overlap, routes, security groups, network
+    /// ACLs, DNS, RDS. Exit 1 when a layer is broken.
+    Diagnose(diagnose::DiagnoseArgs),
+    /// Print the exact changes the wiring would make to a peering; writes nothing.
+    Plan(plan::PlanArgs),
+    /// Observe, plan and apply the wiring of a peering, each step with its side's role.
+    Apply(plan::PlanArgs),
     /// Start the local emulator, seed two accounts and play a peering request through the
-    /// real request handler, printing the decision and the outcome events.
+    /// real handlers, printing the decision, the outcome events and a final diagnosis.
     Demo(demo::DemoArgs),
     /// Start a seeded emulator that stays up, and write sample events carrying its ids, for
     /// `cargo lambda watch` and `cargo lambda invoke`.
     Emulator(emulator::EmulatorArgs),
 }
 
+/// diagnose, plan and apply: `Err` means no answer (exit 2).
+fn answer(result: Result<ExitCode, String>) -> ExitCode {
+    result.unwrap_or_else(|message| {
+        eprintln!("peerwire: {message}");
+        ExitCode::from(diagnose::EXIT_UNUSABLE)
+    })
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Diagnose(args) => return answer(diagnose::run(args).await),
+        Command::Plan(args) => return answer(plan::plan(args).await),
+        Command::Apply(args) => return answer(plan::apply(args).await),
         Command::Demo(args) => demo::run(args).await,
         Command::Emulator(args) => emulator::run(args).await,
     };
@@ -41,5 +67,92 @@ async fn main() -> ExitCode {
             eprintln!("peerwire: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn diagnose_takes_a_peering_and_optional_account_region_and_json() {
+        let cli = Cli::try_parse_from([
+            "peerwire",
+            "diagnose",
+            "pcx-12345678",
+            "--account",
+            "222222222222",
+            "--region",
+            "us-east-1",
+            "--json",
+        ])
+        .unwrap();
+        let Command::Diagnose(args) = cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(args.target.peering_id, "pcx-12345678");
+        assert_eq!(args.target.account.as_deref(), Some("222222222222"));
+        assert!(args.json);
+    }
+
+    #[test]
+    fn a_missing_peering_id_is_a_usage_error_exit_2() {
+        let err = Cli::try_parse_from(["peerwire", "diagnose"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = Cli::try_parse_from(["peerwire", "demo", "--break", "disk"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn demo_breaks_one_layer_on_request() {
+        let cli = Cli::try_parse_from(["peerwire", "demo", "--break", "nacl"]).unwrap();
+        let Command::Demo(args) = cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(args.break_layer, Some(demo::BreakLayer::Nacl));
+    }
+
+    /// The README's main command end to end on the emulator: the demo fails unless the
+    /// diagnosis is clean, or names exactly the layer `--break` broke.
+    async fn demo(break_layer: Option<demo::BreakLayer>) {
+        let args = demo::DemoArgs {
+            with_stranger: false,
+            break_layer,
+        };
+        if let Err(err) = demo::run(args).await {
+            panic!("demo --break {break_layer:?}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_demo_story_ends_with_a_clean_diagnosis() {
+        demo(None).await;
+    }
+
+    #[tokio::test]
+    async fn the_demo_breaks_dns_and_diagnose_points_at_it() {
+        demo(Some(demo::BreakLayer::Dns)).await;
+    }
+
+    #[tokio::test]
+    async fn the_demo_breaks_routes_and_diagnose_points_at_it() {
+        demo(Some(demo::BreakLayer::Routes)).await;
+    }
+
+    #[tokio::test]
+    async fn the_demo_breaks_sg_and_diagnose_points_at_it() {
+        demo(Some(demo::BreakLayer::Sg)).await;
+    }
+
+    #[tokio::test]
+    async fn the_demo_breaks_the_nacl_and_diagnose_points_at_it() {
+        demo(Some(demo::BreakLayer::Nacl)).await;
     }
 }

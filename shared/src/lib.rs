@@ -10,6 +10,7 @@ pub mod cidr;
 pub mod cleanup;
 pub mod config;
 pub mod decision;
+pub mod diagnose;
 pub mod drift;
 pub mod error;
 pub mod events;

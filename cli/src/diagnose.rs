@@ -1,0 +1,348 @@
+//! `peerwire diagnose <pcx-id>`: the field guides' troubleshooting table, answered for one
+//! peering. The checks are [`peerwire::diagnose`]'s; this module finds the peering, prints the
+//! table (colour on a terminal only) or the JSON, and picks the exit code.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use peerwire::diagnose::{self, Diagnosis, Status};
+use peerwire::events::{is_account_id, is_peering_id, is_region};
+use peerwire::model::Peering;
+use peerwire::policy::Policy;
+use peerwire::App;
+
+/// Every layer ok (warnings allowed).
+pub const EXIT_HEALTHY: u8 = 0;
+/// At least one layer is broken (or, for `apply`, the wiring is blocked).
+pub const EXIT_BROKEN: u8 = 1;
+/// No answer: bad arguments, configuration, a peering nobody sees, an AWS error.
+pub const EXIT_UNUSABLE: u8 = 2;
+
+/// Which peering, and where to read it.
+#[derive(Debug, clap::Args)]
+pub struct Target {
+    /// The VPC peering connection, e.g. pcx-0abc123def456ghi7.
+    pub peering_id: String,
+    /// Account to read the peering from, through its member role (default: every accepter
+    /// account of the policy).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Region to read it in (default: the policy's regions for that account, else AWS_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+impl Target {
+    /// Refuses malformed ids before any configuration is read or call made.
+    pub fn check(&self) -> Result<(), String> {
+        if !is_peering_id(&self.peering_id) {
+            return Err(format!(
+                "`{}` is not a VPC peering connection id (pcx- and 8 or 17 hex digits)",
+                self.peering_id
+            ));
+        }
+        if let Some(account) = self.account.as_deref().filter(|a| !is_account_id(a)) {
+            return Err(format!(
+                "--account `{account}` is not a 12-digit account id"
+            ));
+        }
+        if let Some(region) = self.region.as_deref().filter(|r| !is_region(r)) {
+            return Err(format!("--region `{region}` is not a region name"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiagnoseArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Print the diagnosis as JSON (schema: docs/schemas/diagnosis.schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A progress line on stderr, only when a person watches it (stdout stays clean for pipes).
+pub fn progress(line: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("… {line}");
+    }
+}
+
+/// Colour only on a terminal, and never with `NO_COLOR` set (no-color.org).
+pub fn colour_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The configured app, its policy, and the peering, read through a member role. Every error
+/// here means "no answer" (exit 2).
+pub async fn connect(target: &Target) -> Result<(App, Arc<Policy>, Peering), String> {
+    target.check()?;
+    let app = App::from_env().await.map_err(|e| e.to_string())?;
+    let policy = app.policies.current().await.map_err(|e| e.to_string())?;
+    let default_region = app.aws.base().region().map(|r| r.as_ref().to_owned());
+    let candidates = diagnose::locate_candidates(
+        &policy,
+        target.account.as_deref(),
+        target.region.as_deref(),
+        default_region.as_deref(),
+    );
+    if candidates.is_empty() {
+        return Err(format!(
+            "nowhere to look for {}: pass --account and --region (the policy names no accepter \
+             there)",
+            target.peering_id
+        ));
+    }
+    let tried = candidates
+        .iter()
+        .map(|(a, r)| format!("{a}/{r}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    progress(&format!("reading {} from {tried}", target.peering_id));
+    match diagnose::locate(&app, &target.peering_id, &candidates).await {
+        Ok(Some(peering)) => Ok((app, policy, peering)),
+        Ok(None) => Err(format!(
+            "peering {} not found in {tried}; pass --account and --region of one of its sides",
+            target.peering_id
+        )),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// Runs `peerwire diagnose`. `Err` is "no answer" (exit 2).
+pub async fn run(args: DiagnoseArgs) -> Result<ExitCode, String> {
+    let (app, policy, peering) = connect(&args.target).await?;
+    progress("reading both VPCs: routes, security groups, network ACLs, DNS, RDS");
+    let diagnosis = diagnose::diagnose_peering(&app, &policy, peering)
+        .await
+        .map_err(|e| e.to_string())?;
+    if args.json {
+        println!("{}", to_json(&diagnosis)?);
+    } else {
+        print!("{}", render(&diagnosis, colour_stdout()));
+    }
+    Ok(ExitCode::from(exit_code(&diagnosis)))
+}
+
+/// `1` when any layer is broken, else `0`.
+pub fn exit_code(diagnosis: &Diagnosis) -> u8 {
+    if diagnosis.healthy {
+        EXIT_HEALTHY
+    } else {
+        EXIT_BROKEN
+    }
+}
+
+/// The `--json` document.
+pub fn to_json(diagnosis: &Diagnosis) -> Result<String, String> {
+    serde_json::to_string_pretty(diagnosis).map_err(|e| e.to_string())
+}
+
+fn paint(text: &str, status: Status, colour: bool) -> String {
+    if !colour {
+        return text.to_owned();
+    }
+    let code = match status {
+        Status::Ok => "32",
+        Status::Warning => "33",
+        Status::Broken => "1;31",
+        Status::Skipped => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// `text` padded to `width` columns, then painted (escape codes take no columns).
+fn cell(text: &str, width: usize, status: Status, colour: bool) -> String {
+    let pad = width.saturating_sub(text.chars().count());
+    format!("{}{}", paint(text, status, colour), " ".repeat(pad))
+}
+
+const LAYER_WIDTH: usize = 19;
+const STATUS_WIDTH: usize = 9;
+
+/// The table for people: one row per layer (one more per extra problem), each finding with
+/// its fix underneath, and a verdict line.
+pub fn render(d: &Diagnosis, colour: bool) -> String {
+    let mut out = String::new();
+    let rule = d
+        .rule
+        .as_deref()
+        .map(|r| format!(", policy rule `{r}`"))
+        .unwrap_or_default();
+    out.push_str(&format!("{} ({}{rule})\n", d.peering_id, d.status));
+    for (name, side) in [("requester", &d.requester), ("accepter", &d.accepter)] {
+        let cidrs = side
+            .cidrs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push_str(&format!(
+            "  {name:<9} {} {} {} {cidrs}\n",
+            side.account, side.vpc_id, side.region
+        ));
+    }
+    out.push_str(&format!(
+        "\n{:<LAYER_WIDTH$}{:<STATUS_WIDTH$}FINDING / FIX\n",
+        "LAYER", "STATUS"
+    ));
+    let indent = " ".repeat(LAYER_WIDTH + STATUS_WIDTH);
+    for (index, layer) in d.layers.iter().enumerate() {
+        let name = format!("{} {}", index + 1, layer.title);
+        let rows: Vec<(Status, &str, Option<&str>)> = if layer.problems.is_empty() {
+            vec![(layer.status, &layer.finding, layer.fix.as_deref())]
+        } else {
+            layer
+                .problems
+                .iter()
+                .map(|p| (p.status, p.finding.as_str(), Some(p.fix.as_str())))
+                .collect()
+        };
+        for (row, (status, finding, fix)) in rows.into_iter().enumerate() {
+            let label = if row == 0 { name.as_str() } else { "" };
+            out.push_str(&format!(
+                "{:<LAYER_WIDTH$}{}{finding}\n",
+                label,
+                cell(status.as_str(), STATUS_WIDTH, status, colour)
+            ));
+            if let Some(fix) = fix.filter(|f| !f.is_empty()) {
+                out.push_str(&format!("{indent}fix: {fix}\n"));
+            }
+        }
+    }
+    let names = |status: Status| {
+        d.layers
+            .iter()
+            .filter(|l| l.status == status)
+            .map(|l| l.layer.as_str())
+            .collect::<Vec<_>>()
+    };
+    let broken = names(Status::Broken);
+    let warnings = names(Status::Warning);
+    let verdict = if !broken.is_empty() {
+        paint(
+            &format!("broken: {}", broken.join(", ")),
+            Status::Broken,
+            colour,
+        )
+    } else if !warnings.is_empty() {
+        paint(
+            &format!("healthy, with warnings: {}", warnings.join(", ")),
+            Status::Warning,
+            colour,
+        )
+    } else {
+        paint("healthy: nothing broken", Status::Ok, colour)
+    };
+    out.push_str(&format!("\n{verdict}\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use peerwire::diagnose::{Layer, LayerId, Problem, SideSummary, SCHEMA_VERSION};
+
+    fn layer(id: LayerId, status: Status, finding: &str, problems: Vec<Problem>) -> Layer {
+        Layer {
+            layer: id,
+            title: id.title().to_owned(),
+            status,
+            finding: finding.to_owned(),
+            fix: problems.first().map(|p| p.fix.clone()),
+            problems,
+        }
+    }
+
+    fn sample() -> Diagnosis {
+        let side = |account: &str, vpc: &str, cidr: &str| SideSummary {
+            account: account.to_owned(),
+            vpc_id: vpc.to_owned(),
+            region: "us-east-1".to_owned(),
+            cidrs: vec![cidr.parse().unwrap()],
+        };
+        let problem = Problem {
+            status: Status::Broken,
+            side: None,
+            resource: Some("rtb-1".to_owned()),
+            subnets: vec!["subnet-b".to_owned()],
+            finding: "accepter route table rtb-1 (subnets subnet-b) has no route".to_owned(),
+            fix: "add route".to_owned(),
+        };
+        Diagnosis {
+            schema_version: SCHEMA_VERSION,
+            peering_id: "pcx-12345678".to_owned(),
+            status: "active".to_owned(),
+            status_message: None,
+            requester: side("111111111111", "vpc-r", "10.0.0.0/16"),
+            accepter: side("222222222222", "vpc-a", "10.1.0.0/16"),
+            rule: Some("payments".to_owned()),
+            healthy: false,
+            layers: vec![
+                layer(
+                    LayerId::PeeringStatus,
+                    Status::Ok,
+                    "pcx-12345678 is active",
+                    vec![],
+                ),
+                layer(
+                    LayerId::Routes,
+                    Status::Broken,
+                    "accepter route table rtb-1 (subnets subnet-b) has no route",
+                    vec![problem],
+                ),
+                layer(LayerId::Rds, Status::Skipped, "no DB instance", vec![]),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_table_shows_layer_status_finding_and_fix_without_colour() {
+        let text = render(&sample(), false);
+        let expected = "\
+pcx-12345678 (active, policy rule `payments`)
+  requester 111111111111 vpc-r us-east-1 10.0.0.0/16
+  accepter  222222222222 vpc-a us-east-1 10.1.0.0/16
+
+LAYER              STATUS   FINDING / FIX
+1 Peering status   ok       pcx-12345678 is active
+2 Routes           broken   accepter route table rtb-1 (subnets subnet-b) has no route
+                            fix: add route
+3 RDS              skipped  no DB instance
+
+broken: routes
+";
+        assert_eq!(text, expected);
+        assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn colour_marks_the_status_words_only_when_asked() {
+        let text = render(&sample(), true);
+        assert!(text.contains("\x1b[1;31mbroken\x1b[0m"), "{text}");
+        assert!(text.contains("\x1b[32mok\x1b[0m"), "{text}");
+    }
+
+    #[test]
+    fn a_broken_layer_exits_1_and_a_healthy_diagnosis_0() {
+        let mut d = sample();
+        assert_eq!(exit_code(&d), EXIT_BROKEN);
+        d.healthy = true;
+        assert_eq!(exit_code(&d), EXIT_HEALTHY);
+    }
+
+    #[test]
+    fn malformed_ids_are_usage_errors() {
+        let target = |id: &str, account: Option<&str>, region: Option<&str>| Target {
+            peering_id: id.to_owned(),
+            account: account.map(str::to_owned),
+            region: region.map(str::to_owned),
+        };
+        assert!(target("pcx-0123456789abcdef0", None, None).check().is_ok());
+        assert!(target("vpc-12345678", None, None).check().is_err());
+        assert!(target("pcx-12345678", Some("1111"), None).check().is_err());
+        assert!(target("pcx-12345678", None, Some("mars")).check().is_err());
+    }
+}

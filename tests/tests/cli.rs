@@ -1,0 +1,615 @@
+//! `peerwire diagnose`, `plan` and `apply` against the patched emulator, through the library
+//! functions the CLI calls. Each broken-layer test is a row of the field guides' table: break
+//! one thing the way people do, and the diagnosis must name that layer, and only that layer,
+//! with the resource and the subnets at fault.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
+
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, PeeringConnectionOptionsRequest, PortRange, RuleAction,
+};
+use peerwire::diagnose::{
+    diagnose_peering, inspect, locate, locate_candidates, Diagnosis, Inspection, Layer, LayerId,
+    Status,
+};
+use peerwire::plan::Side;
+use peerwire::wire::{apply_wiring, handle_wiring_event};
+use peerwire_integration::{TestEnv, REGION, WIRING_POLICY};
+use serde_json::Value;
+
+const TAGS: &[(&str, &str)] = &[("team", "payments")];
+
+/// The demo's policy: PostgreSQL on 5432 from the ECS task groups to DB instance `payments-db`,
+/// whose DB subnet group spans the three accepter subnets.
+fn policy() -> String {
+    let policy = WIRING_POLICY.replace(
+        "      accepter:\n        security_group_tags: { role: rds-db }",
+        "      accepter:\n        db_instances: [payments-db]",
+    );
+    assert_ne!(policy, WIRING_POLICY);
+    policy
+}
+
+/// A world with `payments-db` and a peering a person accepted, not wired yet.
+async fn accepted() -> (TestEnv, String) {
+    let env = TestEnv::new(&policy()).await;
+    env.scenario.create_db("payments-db").await.unwrap();
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    env.scenario.accept_directly(&pcx).await.unwrap();
+    (env, pcx)
+}
+
+/// The same, wired by the wiring door; the call log starts empty.
+async fn wired() -> (TestEnv, String) {
+    let (env, pcx) = accepted().await;
+    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+    env.calls().take();
+    env.delivered_outcomes().await;
+    (env, pcx)
+}
+
+/// What `peerwire diagnose <pcx>` computes: locate through the policy's accepters, inspect,
+/// read the NACLs, diagnose.
+async fn diagnose(env: &TestEnv, pcx: &str) -> Diagnosis {
+    let policy = env.app.policies.current().await.unwrap();
+    let candidates = locate_candidates(&policy, None, None, Some(REGION));
+    let peering = locate(&env.app, pcx, &candidates).await.unwrap().unwrap();
+    diagnose_peering(&env.app, &policy, peering).await.unwrap()
+}
+
+/// What `peerwire plan <pcx>` computes.
+async fn inspection(env: &TestEnv, pcx: &str) -> Inspection {
+    let policy = env.app.policies.current().await.unwrap();
+    let candidates = locate_candidates(&policy, None, None, Some(REGION));
+    let peering = locate(&env.app, pcx, &candidates).await.unwrap().unwrap();
+    inspect(&env.app, &policy, peering).await.unwrap()
+}
+
+fn layer(d: &Diagnosis, id: LayerId) -> &Layer {
+    d.layer(id).unwrap()
+}
+
+fn assert_broken(d: &Diagnosis, expected: &[LayerId]) {
+    assert_eq!(d.broken(), expected, "{d:#?}");
+    assert!(!d.healthy);
+    for l in &d.layers {
+        if !expected.contains(&l.layer) {
+            assert_eq!(l.status, Status::Ok, "{l:#?}");
+        }
+    }
+}
+
+fn assert_read_only(env: &TestEnv) {
+    let calls = env.calls().calls();
+    assert!(calls.iter().all(|c| !c.is_write()), "{calls:?}");
+}
+
+#[tokio::test]
+async fn a_wired_peering_diagnoses_clean_with_reads_only() {
+    let (env, pcx) = wired().await;
+
+    let d = diagnose(&env, &pcx).await;
+
+    assert!(d.healthy, "{d:#?}");
+    assert_eq!(
+        d.layers.iter().map(|l| l.layer).collect::<Vec<_>>(),
+        LayerId::ALL
+    );
+    for l in &d.layers {
+        assert_eq!(l.status, Status::Ok, "{l:#?}");
+    }
+    assert_eq!(d.rule.as_deref(), Some("payments-ecs-to-rds"));
+    assert!(layer(&d, LayerId::Rds)
+        .finding
+        .contains("payments-db (primary in us-east-1"));
+    assert_read_only(&env);
+    assert_eq!(
+        env.calls().count("DescribeNetworkAcls"),
+        2,
+        "one filtered describe per side"
+    );
+    assert_eq!(env.calls().count("DescribeVpcPeeringConnections"), 1);
+}
+
+#[tokio::test]
+async fn dns_resolves_to_a_public_ip_when_the_accepter_turns_its_option_off() {
+    let (env, pcx) = wired().await;
+    let off = PeeringConnectionOptionsRequest::builder()
+        .allow_dns_resolution_from_remote_vpc(false)
+        .build();
+    env.scenario
+        .accepter
+        .ec2
+        .modify_vpc_peering_connection_options()
+        .vpc_peering_connection_id(&pcx)
+        .accepter_peering_connection_options(off)
+        .send()
+        .await
+        .unwrap();
+
+    let d = diagnose(&env, &pcx).await;
+
+    assert_broken(&d, &[LayerId::Dns]);
+    let dns = layer(&d, LayerId::Dns);
+    assert_eq!(dns.problems.len(), 1, "{dns:#?}");
+    assert_eq!(dns.problems[0].side, Some(Side::Accepter));
+    assert!(dns.finding.contains("RDS endpoint"), "{dns:?}");
+}
+
+#[tokio::test]
+async fn connection_times_out_when_a_task_subnet_s_table_lost_its_route() {
+    let (env, pcx) = wired().await;
+    let requester = &env.scenario.requester;
+    let table = &requester.route_tables[0];
+    requester
+        .ec2
+        .delete_route()
+        .route_table_id(table)
+        .destination_cidr_block("10.1.0.0/16")
+        .send()
+        .await
+        .unwrap();
+
+    let d = diagnose(&env, &pcx).await;
+
+    assert_broken(&d, &[LayerId::Routes]);
+    let routes = layer(&d, LayerId::Routes);
+    assert_eq!(routes.problems.len(), 1, "{routes:#?}");
+    let problem = &routes.problems[0];
+    assert_eq!(problem.side, Some(Side::Requester));
+    assert_eq!(problem.resource.as_deref(), Some(table.as_str()));
+    assert_eq!(problem.subnets, [requester.subnet_ids[0].clone()]);
+    assert!(
+        problem
+            .finding
+            .contains(&format!("has no route to 10.1.0.0/16 through {pcx}")),
+        "{problem:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_db_subnet_without_the_route_breaks_routes_and_rds_naming_subnet_and_az() {
+    let (env, pcx) = wired().await;
+    let accepter = &env.scenario.accepter;
+    let table = &accepter.route_tables[1];
+    accepter
+        .ec2
+        .delete_route()
+        .route_table_id(table)
+        .destination_cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap();
+
+    let d = diagnose(&env, &pcx).await;
+
+    assert_broken(&d, &[LayerId::Routes, LayerId::Rds]);
+    let subnet_b = accepter.subnet_ids[1].clone();
+    let routes = layer(&d, LayerId::Routes);
+    assert_eq!(routes.problems[0].resource.as_deref(), Some(table.as_str()));
+    assert_eq!(routes.problems[0].subnets, std::slice::from_ref(&subnet_b));
+    let rds = layer(&d, LayerId::Rds);
+    assert_eq!(rds.problems.len(), 1, "{rds:#?}");
+    assert_eq!(rds.problems[0].resource.as_deref(), Some("payments-db"));
+    assert_eq!(rds.problems[0].subnets, std::slice::from_ref(&subnet_b));
+    assert!(
+        rds.finding
+            .contains(&format!("DB subnet {subnet_b} (us-east-1b)")),
+        "{rds:?}"
+    );
+}
+
+#[tokio::test]
+async fn connection_refused_when_the_db_group_lost_its_ingress_rule() {
+    let (env, pcx) = wired().await;
+    let accepter = &env.scenario.accepter;
+    accepter
+        .ec2
+        .revoke_security_group_ingress()
+        .group_id(&accepter.security_group_id)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(5432)
+                .to_port(5432)
+                .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/16").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let d = diagnose(&env, &pcx).await;
+
+    assert_broken(&d, &[LayerId::SecurityGroups]);
+    let sg = layer(&d, LayerId::SecurityGroups);
+    assert_eq!(
+        sg.problems[0].resource.as_deref(),
+        Some(accepter.security_group_id.as_str())
+    );
+    assert!(
+        sg.finding
+            .contains("does not admit tcp/5432 from 10.0.0.0/16"),
+        "{sg:?}"
+    );
+}
+
+/// The accepter VPC's default network ACL.
+async fn default_acl(env: &TestEnv) -> String {
+    let accepter = &env.scenario.accepter;
+    accepter
+        .ec2
+        .describe_network_acls()
+        .filters(
+            Filter::builder()
+                .name("vpc-id")
+                .values(&accepter.vpc_id)
+                .build(),
+        )
+        .filters(Filter::builder().name("default").values("true").build())
+        .send()
+        .await
+        .unwrap()
+        .network_acls()[0]
+        .network_acl_id()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_nacl_deny_for_the_db_port_names_the_acl_the_rule_and_every_db_subnet() {
+    let (env, pcx) = wired().await;
+    let accepter = &env.scenario.accepter;
+    let acl = default_acl(&env).await;
+    accepter
+        .ec2
+        .create_network_acl_entry()
+        .network_acl_id(&acl)
+        .rule_number(50)
+        .egress(false)
+        .protocol("6")
+        .rule_action(RuleAction::Deny)
+        .cidr_block("10.0.0.0/16")
+        .port_range(PortRange::builder().from(5432).to(5432).build())
+        .send()
+        .await
+        .unwrap();
+
+    let d = diagnose(&env, &pcx).await;
+
+    assert_broken(&d, &[LayerId::NetworkAcls]);
+    let nacls = layer(&d, LayerId::NetworkAcls);
+    assert_eq!(nacls.problems.len(), 1, "{nacls:#?}");
+    let problem = &nacls.problems[0];
+    assert_eq!(problem.side, Some(Side::Accepter));
+    assert_eq!(problem.resource.as_deref(), Some(acl.as_str()));
+    let mut subnets = accepter.subnet_ids.clone();
+    subnets.sort();
+    assert_eq!(problem.subnets, subnets);
+    assert!(
+        problem
+            .finding
+            .contains("inbound tcp/5432 from 10.0.0.0/16 is denied by rule 50"),
+        "{problem:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_custom_nacl_without_the_return_path_breaks_only_the_subnet_it_serves() {
+    let (env, pcx) = wired().await;
+    let accepter = &env.scenario.accepter;
+    let ec2 = &accepter.ec2;
+    // A custom ACL that lets the tasks in on 5432 but lets no reply out: stateless.
+    let custom = ec2
+        .create_network_acl()
+        .vpc_id(&accepter.vpc_id)
+        .send()
+        .await
+        .unwrap()
+        .network_acl()
+        .and_then(|a| a.network_acl_id())
+        .unwrap()
+        .to_owned();
+    ec2.create_network_acl_entry()
+        .network_acl_id(&custom)
+        .rule_number(100)
+        .egress(false)
+        .protocol("6")
+        .rule_action(RuleAction::Allow)
+        .cidr_block("10.0.0.0/16")
+        .port_range(PortRange::builder().from(5432).to(5432).build())
+        .send()
+        .await
+        .unwrap();
+    let subnet_a = &accepter.subnet_ids[0];
+    let default = ec2
+        .describe_network_acls()
+        .filters(
+            Filter::builder()
+                .name("association.subnet-id")
+                .values(subnet_a)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let association = default.network_acls()[0]
+        .associations()
+        .iter()
+        .find(|a| a.subnet_id() == Some(subnet_a.as_str()))
+        .and_then(|a| a.network_acl_association_id())
+        .unwrap()
+        .to_owned();
+    ec2.replace_network_acl_association()
+        .association_id(association)
+        .network_acl_id(&custom)
+        .send()
+        .await
+        .unwrap();
+
+    let d = diagnose(&env, &pcx).await;
+
+    assert_broken(&d, &[LayerId::NetworkAcls]);
+    let nacls = layer(&d, LayerId::NetworkAcls);
+    assert_eq!(nacls.problems.len(), 1, "{nacls:#?}");
+    let problem = &nacls.problems[0];
+    assert_eq!(problem.resource.as_deref(), Some(custom.as_str()));
+    assert_eq!(problem.subnets, std::slice::from_ref(subnet_a));
+    assert!(
+        problem
+            .finding
+            .contains("outbound tcp/1024-65535 to 10.0.0.0/16 (return traffic"),
+        "{problem:?}"
+    );
+    assert!(problem.finding.contains("rule * denies it"), "{problem:?}");
+}
+
+#[tokio::test]
+async fn a_pending_peering_is_named_and_nothing_after_it_is_checked() {
+    let env = TestEnv::new(&policy()).await;
+    env.scenario.create_db("payments-db").await.unwrap();
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+
+    let d = diagnose(&env, &pcx).await;
+
+    assert_eq!(d.status, "pending-acceptance");
+    assert_eq!(d.broken(), [LayerId::PeeringStatus], "{d:#?}");
+    let status = layer(&d, LayerId::PeeringStatus);
+    assert!(
+        status
+            .finding
+            .contains("pending acceptance by account 222222222222"),
+        "{status:?}"
+    );
+    assert_eq!(
+        layer(&d, LayerId::CidrOverlap).status,
+        Status::Ok,
+        "the accepter VPC is read for the overlap check"
+    );
+    for id in [
+        LayerId::Routes,
+        LayerId::SecurityGroups,
+        LayerId::NetworkAcls,
+        LayerId::Dns,
+        LayerId::Rds,
+    ] {
+        assert_eq!(layer(&d, id).status, Status::Skipped, "{id}");
+    }
+    assert_read_only(&env);
+}
+
+#[tokio::test]
+async fn plan_writes_nothing_and_apply_makes_exactly_the_planned_calls() {
+    let (env, pcx) = accepted().await;
+    env.calls().take();
+
+    let plan = inspection(&env, &pcx).await;
+
+    assert_eq!(plan.refusal(), None);
+    assert!(!plan.plan.steps.is_empty());
+    assert!(
+        env.calls().calls().iter().all(|c| !c.is_write()),
+        "plan wrote: {:?}",
+        env.calls().ec2_writes()
+    );
+    let planned: Vec<&str> = plan.plan.steps.iter().map(|s| s.operation()).collect();
+
+    env.calls().take();
+    let applied = apply_wiring(&env.app, &plan.peering, &plan.plan)
+        .await
+        .unwrap();
+
+    let written: Vec<String> = env
+        .calls()
+        .ec2_writes()
+        .into_iter()
+        .map(|c| c.operation)
+        .collect();
+    assert_eq!(written, planned);
+    assert_eq!(applied.len(), planned.len());
+    // Routes in 3 + 3 tables, the DB group's ingress, DNS on both sides.
+    assert_eq!(planned.iter().filter(|op| **op == "CreateRoute").count(), 6);
+    assert_eq!(
+        planned
+            .iter()
+            .filter(|op| **op == "AuthorizeSecurityGroupIngress")
+            .count(),
+        1
+    );
+    // Applied, the plan is empty and the peering diagnoses clean.
+    assert!(inspection(&env, &pcx).await.plan.steps.is_empty());
+    assert!(diagnose(&env, &pcx).await.healthy);
+}
+
+// ---------------------------------------------------------------- the JSON schema
+
+/// A small JSON Schema checker for the keywords `docs/schemas/diagnosis.schema.json` uses:
+/// `$ref` (local), `type`, `const`, `enum`, `required`, `properties`, `additionalProperties`
+/// (false), `items`, `minItems`, `maxItems`, `minimum`. Annotations (`description`, `pattern`,
+/// `$schema`, ...) are not checked.
+fn check(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference
+            .strip_prefix("#/$defs/")
+            .unwrap_or_else(|| panic!("unsupported $ref {reference}"));
+        return check(root, &root["$defs"][name], value, path, errors);
+    }
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            other => panic!("bad type {other}"),
+        };
+        let fits = types.iter().any(|t| match *t {
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "string" => value.is_string(),
+            "boolean" => value.is_boolean(),
+            "integer" => value.is_u64() || value.is_i64(),
+            "number" => value.is_number(),
+            "null" => value.is_null(),
+            other => panic!("unknown type {other}"),
+        });
+        if !fits {
+            errors.push(format!("{path}: {value} is not of type {types:?}"));
+            return;
+        }
+    }
+    if let Some(constant) = schema.get("const") {
+        if constant != value {
+            errors.push(format!("{path}: {value} is not {constant}"));
+        }
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+        if !options.contains(value) {
+            errors.push(format!("{path}: {value} is not one of {options:?}"));
+        }
+    }
+    if let (Some(minimum), Some(number)) = (
+        schema.get("minimum").and_then(Value::as_f64),
+        value.as_f64(),
+    ) {
+        if number < minimum {
+            errors.push(format!("{path}: {number} < {minimum}"));
+        }
+    }
+    if let Some(object) = value.as_object() {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for key in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !object.contains_key(key) {
+                errors.push(format!("{path}: missing required `{key}`"));
+            }
+        }
+        for (key, item) in object {
+            match properties.and_then(|p| p.get(key)) {
+                Some(sub) => check(root, sub, item, &format!("{path}.{key}"), errors),
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    errors.push(format!("{path}: `{key}` is not in the schema"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let Some(array) = value.as_array() {
+        let len = array.len() as u64;
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
+            if len < min {
+                errors.push(format!("{path}: {len} items, fewer than {min}"));
+            }
+        }
+        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
+            if len > max {
+                errors.push(format!("{path}: {len} items, more than {max}"));
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            for (index, item) in array.iter().enumerate() {
+                check(root, items, item, &format!("{path}[{index}]"), errors);
+            }
+        }
+    }
+}
+
+fn schema() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/schemas/diagnosis.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn violations(document: &Value) -> Vec<String> {
+    let schema = schema();
+    let mut errors = Vec::new();
+    check(&schema, &schema, document, "$", &mut errors);
+    errors
+}
+
+#[tokio::test]
+async fn the_json_output_validates_against_the_documented_schema() {
+    let (env, pcx) = wired().await;
+    let healthy = serde_json::to_value(diagnose(&env, &pcx).await).unwrap();
+    // Break two layers, so problems with and without subnets are in the document too.
+    env.scenario
+        .accepter
+        .ec2
+        .delete_route()
+        .route_table_id(&env.scenario.accepter.route_tables[1])
+        .destination_cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let off = PeeringConnectionOptionsRequest::builder()
+        .allow_dns_resolution_from_remote_vpc(false)
+        .build();
+    env.scenario
+        .accepter
+        .ec2
+        .modify_vpc_peering_connection_options()
+        .vpc_peering_connection_id(&pcx)
+        .accepter_peering_connection_options(off)
+        .send()
+        .await
+        .unwrap();
+    let broken = serde_json::to_value(diagnose(&env, &pcx).await).unwrap();
+    assert_eq!(broken["healthy"], false);
+    assert!(!broken["layers"][2]["problems"][0]["subnets"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    for document in [&healthy, &broken] {
+        assert_eq!(violations(document), Vec::<String>::new(), "{document:#}");
+    }
+
+    // The checker does check: a document that breaks the schema is refused.
+    let mut bad = broken.clone();
+    bad["layers"][0]["status"] = "fine".into();
+    bad.as_object_mut().unwrap().remove("healthy");
+    bad["layers"][2]["problems"][0]["extra"] = true.into();
+    let errors = violations(&bad);
+    assert_eq!(errors.len(), 3, "{errors:?}");
+
+    // Every layer id and status the code can emit is documented.
+    let schema = schema();
+    let layer_ids = &schema["$defs"]["layer"]["properties"]["layer"]["enum"];
+    for id in LayerId::ALL {
+        assert!(
+            layer_ids.as_array().unwrap().contains(&id.as_str().into()),
+            "{id}"
+        );
+    }
+    let statuses = &schema["$defs"]["status"]["enum"];
+    for status in [Status::Ok, Status::Warning, Status::Broken, Status::Skipped] {
+        assert!(statuses
+            .as_array()
+            .unwrap()
+            .contains(&status.as_str().into()));
+    }
+}
