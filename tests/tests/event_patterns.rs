@@ -1,0 +1,674 @@
+//! The EventBridge rules of `template.yaml` against the real-shaped samples of `events/`.
+//!
+//! [`SAMPLES`] names, for every file in `events/`, the rules whose pattern must match it (every
+//! other rule of the template must not), whether the functions' schedules deliver it instead,
+//! and which functions' parsers must refuse it. The tests check, on the patched emulator's
+//! `TestEventPattern` (moto's own matcher, see the `test-event-pattern` patch):
+//! - each sample matches exactly its rules, across every function of the template;
+//! - each CloudTrail or RDS sample that reaches a hub rule is also forwarded by a rule of
+//!   `templates/member-forwarder.yaml` (member events reach the hub only that way);
+//!
+//! and, without the emulator:
+//! - every file of `events/` is in the table, and every rule and schedule has a sample;
+//! - each sample parses into the event type of every function that receives it;
+//! - the template keeps its deployment contract (runtime, architecture, build method, log
+//!   group with retention, on-failure destination, DLQ and retry policy on every rule target,
+//!   an alarm on every queue).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use aws_sdk_eventbridge::error::ProvideErrorMetadata;
+use peerwire::aws::calls::CallLog;
+use peerwire::events::{
+    parse_cleanup_event, parse_drift_event, parse_request_event, parse_wiring_event,
+    DRIFT_EVENT_NAMES,
+};
+use peerwire_emulator::{workspace_root, Emulator};
+use serde_json::Value;
+use serde_yaml::Value as Yaml;
+
+const REQUEST: &str = "PeeringRequestFunction";
+const WIRING: &str = "PeeringWiringFunction";
+const DRIFT: &str = "DriftRecheckFunction";
+const CLEANUP: &str = "PeeringCleanupFunction";
+
+/// One file of `events/` and where it goes.
+#[derive(Debug)]
+struct Sample {
+    file: &'static str,
+    /// `(function logical id, event name)` of every `EventBridgeRule` whose pattern must match;
+    /// every other rule of the template must not.
+    rules: &'static [(&'static str, &'static str)],
+    /// Delivered by every function's `Schedule` event (no pattern involved).
+    scheduled: bool,
+    /// Functions whose parser must accept the sample although no event of the template
+    /// delivers it to them.
+    also_parsed_by: &'static [&'static str],
+    /// Functions whose parser must refuse the sample.
+    refused_by: &'static [&'static str],
+}
+
+const fn rules(file: &'static str, rules: &'static [(&'static str, &'static str)]) -> Sample {
+    Sample {
+        file,
+        rules,
+        scheduled: false,
+        also_parsed_by: &[],
+        refused_by: &[],
+    }
+}
+
+/// Every sample of `events/`. A new sample must be added here (a test fails otherwise).
+const SAMPLES: &[Sample] = &[
+    // peering-request
+    rules(
+        "cloudtrail-create-vpc-peering-connection.json",
+        &[(REQUEST, "PeeringRequested")],
+    ),
+    rules("approval-granted.json", &[(REQUEST, "ApprovalGranted")]),
+    // A failed call: every CloudTrail rule requires `errorCode` to be absent, and the parser
+    // refuses it too.
+    Sample {
+        refused_by: &[REQUEST],
+        ..rules("cloudtrail-create-vpc-peering-connection-failed.json", &[])
+    },
+    // peering-wiring
+    rules(
+        "cloudtrail-accept-vpc-peering-connection.json",
+        &[(WIRING, "PeeringAcceptedCloudTrail")],
+    ),
+    rules(
+        "peerwire-peering-accepted.json",
+        &[(WIRING, "PeeringAcceptedByPeerwire")],
+    ),
+    // Other outcome events go to people's rules, never back into a function.
+    Sample {
+        refused_by: &[WIRING],
+        ..rules("peerwire-peering-wired.json", &[])
+    },
+    // drift-recheck: EC2 changes
+    rules(
+        "cloudtrail-create-subnet.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-create-route-table.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-associate-route-table.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-replace-route-table-association.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-disassociate-route-table.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules("cloudtrail-delete-route.json", &[(DRIFT, "NetworkChanged")]),
+    Sample {
+        refused_by: &[DRIFT],
+        ..rules("cloudtrail-delete-route-failed.json", &[])
+    },
+    rules(
+        "cloudtrail-replace-route.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-revoke-security-group-ingress.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-revoke-security-group-egress.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-modify-vpc-peering-connection-options.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-associate-vpc-cidr-block.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    // drift-recheck: RDS
+    rules(
+        "rds-db-instance-failover.json",
+        &[(DRIFT, "DbInstanceFailover")],
+    ),
+    rules(
+        "rds-db-instance-failover-started.json",
+        &[(DRIFT, "DbInstanceFailover")],
+    ),
+    rules(
+        "rds-db-instance-configuration-change.json",
+        &[(DRIFT, "DbInstanceConfigurationChange")],
+    ),
+    rules(
+        "rds-db-cluster-failover.json",
+        &[(DRIFT, "DbClusterFailover")],
+    ),
+    // A backup says nothing about the network: no rule takes it (the parser would).
+    rules("rds-db-instance-backup.json", &[]),
+    // peering-cleanup
+    rules(
+        "cloudtrail-delete-vpc-peering-connection.json",
+        &[(CLEANUP, "PeeringGone")],
+    ),
+    rules(
+        "cloudtrail-reject-vpc-peering-connection.json",
+        &[(CLEANUP, "PeeringGone")],
+    ),
+    // Schedules: what an EventBridge schedule rule (the template's `Schedule` events) delivers.
+    Sample {
+        scheduled: true,
+        ..rules("schedule-sweep.json", &[])
+    },
+    // What EventBridge Scheduler delivers with a templated input; template.yaml does not use
+    // it, but every function accepts it.
+    Sample {
+        also_parsed_by: &[REQUEST, WIRING, DRIFT, CLEANUP],
+        ..rules("scheduler-sweep.json", &[])
+    },
+];
+
+/// One `EventBridgeRule` event of a function in a template.
+#[derive(Debug, Clone)]
+struct Rule {
+    function: String,
+    event: String,
+    pattern: Value,
+}
+
+/// A function of the template: its logical id, binary and events.
+#[derive(Debug)]
+struct Function {
+    binary: String,
+    properties: Yaml,
+    rules: Vec<Rule>,
+    schedules: Vec<String>,
+}
+
+fn read(path: &str) -> String {
+    let path = workspace_root().join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn load_yaml(path: &str) -> Yaml {
+    // CloudFormation short tags (!Ref, !Sub, !GetAtt, !If) come back as tagged values.
+    serde_yaml::from_str(&read(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn load_sample(file: &str) -> Value {
+    let text = read(&format!("events/{file}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{file}: {e}"))
+}
+
+fn resources(template: &Yaml) -> &serde_yaml::Mapping {
+    template["Resources"]
+        .as_mapping()
+        .expect("template has Resources")
+}
+
+fn key(k: &Yaml) -> String {
+    k.as_str().expect("string key").to_owned()
+}
+
+/// The functions of `template.yaml`, by logical id.
+fn functions(template: &Yaml) -> BTreeMap<String, Function> {
+    let mut out = BTreeMap::new();
+    for (id, resource) in resources(template) {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let id = key(id);
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: no Metadata.BuildProperties.Binary"))
+            .to_owned();
+        let properties = resource["Properties"].clone();
+        let mut rules = Vec::new();
+        let mut schedules = Vec::new();
+        let events = properties["Events"]
+            .as_mapping()
+            .cloned()
+            .unwrap_or_default();
+        for (event, definition) in &events {
+            let event = key(event);
+            match definition["Type"].as_str() {
+                Some("EventBridgeRule") => {
+                    let pattern = serde_json::to_value(&definition["Properties"]["Pattern"])
+                        .expect("pattern is plain YAML");
+                    rules.push(Rule {
+                        function: id.clone(),
+                        event,
+                        pattern,
+                    });
+                }
+                Some("Schedule") => schedules.push(event),
+                other => panic!("{id}.{event}: unexpected event type {other:?}"),
+            }
+        }
+        out.insert(
+            id,
+            Function {
+                binary,
+                properties,
+                rules,
+                schedules,
+            },
+        );
+    }
+    out
+}
+
+fn all_rules(functions: &BTreeMap<String, Function>) -> Vec<Rule> {
+    functions.values().flat_map(|f| f.rules.clone()).collect()
+}
+
+/// The event patterns of the plain `AWS::Events::Rule`s of a CloudFormation template.
+fn plain_rules(template: &Yaml) -> Vec<(String, Value)> {
+    resources(template)
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Events::Rule"))
+        .map(|(id, r)| {
+            let pattern =
+                serde_json::to_value(&r["Properties"]["EventPattern"]).expect("plain pattern");
+            (key(id), pattern)
+        })
+        .collect()
+}
+
+fn sample_files() -> BTreeSet<String> {
+    let dir: PathBuf = workspace_root().join("events");
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect()
+}
+
+/// Parses `event` with the parser of the function built from `binary`.
+fn parse_for(binary: &str, event: &Value) -> Result<String, String> {
+    match binary {
+        "peering-request" => parse_request_event(event)
+            .map(|e| format!("{:?}", e.trigger))
+            .map_err(|e| e.to_string()),
+        "peering-wiring" => parse_wiring_event(event)
+            .map(|e| format!("{:?}", e.trigger))
+            .map_err(|e| e.to_string()),
+        "drift-recheck" => parse_drift_event(event)
+            .map(|e| format!("{:?}", e.trigger))
+            .map_err(|e| e.to_string()),
+        "peering-cleanup" => parse_cleanup_event(event)
+            .map(|e| format!("{:?}", e.trigger))
+            .map_err(|e| e.to_string()),
+        other => panic!("no parser known for the function binary `{other}`: add it here"),
+    }
+}
+
+/// `TestEventPattern` on the patched emulator.
+async fn matches(client: &aws_sdk_eventbridge::Client, pattern: &Value, event: &str) -> bool {
+    match client
+        .test_event_pattern()
+        .event_pattern(pattern.to_string())
+        .event(event)
+        .send()
+        .await
+    {
+        Ok(output) => output.result(),
+        Err(err) => panic!(
+            "TestEventPattern failed: {:?} {:?} for pattern {pattern}",
+            err.code(),
+            err.message()
+        ),
+    }
+}
+
+#[tokio::test]
+async fn every_sample_matches_exactly_the_rules_the_table_names() {
+    let emulator = Emulator::start().await.expect("emulator starts");
+    let config = emulator.hub_config(&CallLog::default()).await;
+    let client = aws_sdk_eventbridge::Client::new(&config);
+    let template = load_yaml("template.yaml");
+    let rules = all_rules(&functions(&template));
+    let forwarder = plain_rules(&load_yaml("templates/member-forwarder.yaml"));
+    assert!(!forwarder.is_empty(), "member-forwarder.yaml has no rule");
+
+    let mut wrong = Vec::new();
+    for sample in SAMPLES {
+        let event = read(&format!("events/{}", sample.file));
+        let mut matched = BTreeSet::new();
+        for rule in &rules {
+            if matches(&client, &rule.pattern, &event).await {
+                matched.insert((rule.function.as_str(), rule.event.as_str()));
+            }
+        }
+        let expected: BTreeSet<(&str, &str)> = sample.rules.iter().copied().collect();
+        if matched != expected {
+            wrong.push(format!(
+                "{}: matched {matched:?}, expected {expected:?}",
+                sample.file
+            ));
+        }
+        // A member's event reaches the hub only through the forwarder.
+        let source = sample_source(sample.file);
+        if !expected.is_empty() && (source == "aws.ec2" || source == "aws.rds") {
+            let mut forwarded = false;
+            for (_, pattern) in &forwarder {
+                forwarded |= matches(&client, pattern, &event).await;
+            }
+            if !forwarded {
+                wrong.push(format!(
+                    "{}: reaches a hub rule but no rule of member-forwarder.yaml forwards it",
+                    sample.file
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "patterns and samples disagree:\n{}",
+        wrong.join("\n")
+    );
+}
+
+fn sample_source(file: &str) -> String {
+    load_sample(file)["source"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_rule_that_does_not_match_is_told_apart_from_a_broken_matcher() {
+    // The same emulator answers false for a sample of another door, so a `true` above is a
+    // real match and not a matcher that says yes to everything.
+    let emulator = Emulator::start().await.expect("emulator starts");
+    let config = emulator.hub_config(&CallLog::default()).await;
+    let client = aws_sdk_eventbridge::Client::new(&config);
+    let functions = functions(&load_yaml("template.yaml"));
+    let request = &functions[REQUEST].rules;
+    let cloudtrail = request
+        .iter()
+        .find(|r| r.event == "PeeringRequested")
+        .unwrap();
+    let create = read("events/cloudtrail-create-vpc-peering-connection.json");
+    let accept = read("events/cloudtrail-accept-vpc-peering-connection.json");
+    assert!(matches(&client, &cloudtrail.pattern, &create).await);
+    assert!(!matches(&client, &cloudtrail.pattern, &accept).await);
+}
+
+#[test]
+fn every_sample_file_is_in_the_table_and_every_table_entry_exists() {
+    let files = sample_files();
+    let table: BTreeSet<String> = SAMPLES.iter().map(|s| s.file.to_owned()).collect();
+    assert_eq!(SAMPLES.len(), table.len(), "a sample is listed twice");
+    let missing: Vec<_> = files.difference(&table).collect();
+    let stale: Vec<_> = table.difference(&files).collect();
+    assert!(
+        missing.is_empty(),
+        "events/ files not in SAMPLES (say which rules must match them): {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "SAMPLES names files that do not exist: {stale:?}"
+    );
+}
+
+#[test]
+fn every_rule_and_schedule_of_the_template_has_a_sample() {
+    let functions = functions(&load_yaml("template.yaml"));
+    let covered: BTreeSet<(&str, &str)> = SAMPLES
+        .iter()
+        .flat_map(|s| s.rules.iter().copied())
+        .collect();
+    for rule in all_rules(&functions) {
+        assert!(
+            covered.contains(&(rule.function.as_str(), rule.event.as_str())),
+            "{}.{} has no sample that must match it",
+            rule.function,
+            rule.event
+        );
+    }
+    for (id, rule) in &covered {
+        assert!(
+            functions
+                .get(*id)
+                .is_some_and(|f| f.rules.iter().any(|r| r.event == *rule)),
+            "SAMPLES names {id}.{rule}, which template.yaml does not have"
+        );
+    }
+    assert!(SAMPLES.iter().any(|s| s.scheduled));
+    for (id, function) in &functions {
+        assert_eq!(
+            function.schedules.len(),
+            1,
+            "{id} must have exactly one Schedule event (the sweep)"
+        );
+    }
+}
+
+#[test]
+fn samples_parse_into_the_event_type_of_every_function_that_receives_them() {
+    let functions = functions(&load_yaml("template.yaml"));
+    let mut wrong = Vec::new();
+    for sample in SAMPLES {
+        let event = load_sample(sample.file);
+        let mut receivers: BTreeSet<&str> = sample.rules.iter().map(|(f, _)| *f).collect();
+        if sample.scheduled {
+            receivers.extend(functions.keys().map(String::as_str));
+        }
+        receivers.extend(sample.also_parsed_by.iter().copied());
+        for id in receivers {
+            let binary = &functions[id].binary;
+            if let Err(err) = parse_for(binary, &event) {
+                wrong.push(format!("{}: {binary} refuses it: {err}", sample.file));
+            }
+        }
+        for id in sample.refused_by {
+            let binary = &functions[*id].binary;
+            if let Ok(trigger) = parse_for(binary, &event) {
+                wrong.push(format!(
+                    "{}: {binary} should refuse it, parsed {trigger}",
+                    sample.file
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_schedule_sample_is_what_a_schedule_rule_delivers() {
+    for sample in SAMPLES.iter().filter(|s| s.scheduled) {
+        let event = load_sample(sample.file);
+        assert_eq!(event["source"], "aws.events", "{}", sample.file);
+        assert_eq!(event["detail-type"], "Scheduled Event", "{}", sample.file);
+        let resource = event["resources"][0].as_str().unwrap_or_default();
+        assert!(
+            resource.starts_with("arn:aws:events:") && resource.contains(":rule/"),
+            "{}: resources[0] must be the schedule rule's ARN",
+            sample.file
+        );
+    }
+}
+
+/// The EC2 event names of a CloudTrail pattern.
+fn event_names(pattern: &Value) -> BTreeSet<String> {
+    pattern["detail"]["eventName"]
+        .as_array()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_drift_rule_and_the_member_forwarder_agree_with_the_code() {
+    let functions = functions(&load_yaml("template.yaml"));
+    let network = functions[DRIFT]
+        .rules
+        .iter()
+        .find(|r| r.event == "NetworkChanged")
+        .expect("drift-recheck has a NetworkChanged rule");
+    let expected: BTreeSet<String> = DRIFT_EVENT_NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        event_names(&network.pattern),
+        expected,
+        "the NetworkChanged pattern must list exactly peerwire::events::DRIFT_EVENT_NAMES"
+    );
+
+    // Every EC2 call and RDS detail-type a hub rule listens for is forwarded by the members.
+    let forwarder = plain_rules(&load_yaml("templates/member-forwarder.yaml"));
+    let forwarded_names: BTreeSet<String> =
+        forwarder.iter().flat_map(|(_, p)| event_names(p)).collect();
+    let forwarded_types: BTreeSet<String> = forwarder
+        .iter()
+        .filter(|(_, p)| p["source"][0] == "aws.rds")
+        .flat_map(|(_, p)| p["detail-type"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    for rule in all_rules(&functions) {
+        let missing: Vec<_> = event_names(&rule.pattern)
+            .difference(&forwarded_names)
+            .cloned()
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{}.{}: member-forwarder.yaml does not forward {missing:?}",
+            rule.function,
+            rule.event
+        );
+        if rule.pattern["source"][0] == "aws.rds" {
+            for detail_type in rule.pattern["detail-type"].as_array().unwrap() {
+                assert!(
+                    forwarded_types.contains(detail_type.as_str().unwrap()),
+                    "{}.{}: member-forwarder.yaml does not forward {detail_type}",
+                    rule.function,
+                    rule.event
+                );
+            }
+        }
+    }
+}
+
+/// `!Ref X` or `!GetAtt X.Attr` → `X`.
+fn referenced(value: &Yaml) -> Option<String> {
+    match value {
+        Yaml::Tagged(tagged) if tagged.tag == "!Ref" || tagged.tag == "!GetAtt" => tagged
+            .value
+            .as_str()
+            .map(|s| s.split('.').next().unwrap_or(s).to_owned()),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_template_keeps_its_deployment_contract() {
+    let template = load_yaml("template.yaml");
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(
+        globals["Architectures"],
+        serde_yaml::from_str::<Yaml>("[arm64]").unwrap()
+    );
+    assert_eq!(globals["LoggingConfig"]["LogFormat"].as_str(), Some("JSON"));
+    for variable in [
+        "PEERWIRE_POLICY_PARAMETER",
+        "PEERWIRE_ROLE_ARN_TEMPLATE",
+        "PEERWIRE_EXTERNAL_ID",
+        "PEERWIRE_OUTCOME_BUS",
+    ] {
+        assert!(
+            !globals["Environment"]["Variables"][variable].is_null(),
+            "Globals sets {variable}"
+        );
+    }
+    let resources = resources(&template);
+    let type_of = |id: &str| {
+        resources
+            .get(id)
+            .and_then(|r| r["Type"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let functions = functions(&template);
+
+    // Every binary under functions/ is deployed, and every deployed binary exists.
+    let dirs: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let binaries: BTreeSet<String> = functions.values().map(|f| f.binary.clone()).collect();
+    assert_eq!(
+        binaries, dirs,
+        "template functions vs functions/ directories"
+    );
+
+    let mut queues_used = BTreeSet::new();
+    for (id, function) in &functions {
+        let resource = &resources[id.as_str()];
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{id}"
+        );
+        for overridden in ["Runtime", "Architectures"] {
+            assert!(
+                function.properties[overridden].is_null(),
+                "{id} overrides {overridden}"
+            );
+        }
+        let log_group = referenced(&function.properties["LoggingConfig"]["LogGroup"])
+            .unwrap_or_else(|| panic!("{id}: LoggingConfig.LogGroup must !Ref its log group"));
+        assert_eq!(type_of(&log_group), "AWS::Logs::LogGroup", "{id}");
+        assert!(
+            !resources[log_group.as_str()]["Properties"]["RetentionInDays"].is_null(),
+            "{log_group} has a retention"
+        );
+        let on_failure =
+            &function.properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"];
+        let destination = referenced(&on_failure["Destination"])
+            .unwrap_or_else(|| panic!("{id}: no on-failure destination"));
+        assert_eq!(type_of(&destination), "AWS::SQS::Queue", "{id}");
+        queues_used.insert(destination);
+        let events = function.properties["Events"].as_mapping().unwrap();
+        for (event, definition) in events {
+            let properties = &definition["Properties"];
+            let dlq = referenced(&properties["DeadLetterConfig"]["Arn"]).unwrap_or_else(|| {
+                panic!("{id}.{}: no DeadLetterConfig.Arn", key(event));
+            });
+            assert_eq!(type_of(&dlq), "AWS::SQS::Queue");
+            assert!(
+                !properties["RetryPolicy"]["MaximumRetryAttempts"].is_null(),
+                "{id}.{}: no RetryPolicy",
+                key(event)
+            );
+            queues_used.insert(dlq);
+        }
+    }
+    // Every queue has an alarm on its depth.
+    let alarmed: BTreeSet<String> = resources
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+        .filter(|r| {
+            r["Properties"]["MetricName"].as_str() == Some("ApproximateNumberOfMessagesVisible")
+        })
+        .filter_map(|r| referenced(&r["Properties"]["Dimensions"][0]["Value"]))
+        .collect();
+    let queues: BTreeSet<String> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::SQS::Queue"))
+        .map(|(id, _)| key(id))
+        .collect();
+    assert_eq!(queues_used, queues, "every queue is a DLQ or destination");
+    assert_eq!(alarmed, queues, "every queue has a depth alarm");
+}
