@@ -9,15 +9,19 @@ use aws_sdk_ec2::types::{
 };
 use peerwire::aws::calls::CallLog;
 use peerwire::aws::clients::AwsContext;
+use peerwire::cleanup::handle_cleanup_event;
 use peerwire::config::{Config, PolicySource};
 use peerwire::diagnose::{self, LayerId};
+use peerwire::drift::handle_drift_event;
 use peerwire::error::AwsError;
 use peerwire::request::handle_request_event;
 use peerwire::wire::handle_wiring_event;
 use peerwire::wiring::describe_step;
 use peerwire::App;
 use peerwire_emulator::outcomes::OutcomeCapture;
-use peerwire_emulator::samples::{cloudtrail_create_peering, PeeringRequestEvent};
+use peerwire_emulator::samples::{
+    cloudtrail_create_peering, cloudtrail_ec2_call, rds_event, PeeringRequestEvent,
+};
 use peerwire_emulator::scenario::{self, Scenario, ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
 use peerwire_emulator::{Emulator, REGION};
 
@@ -177,11 +181,27 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         args.break_layer,
     )
     .await?;
-
-    step("AWS calls made by peerwire");
-    for call in app.aws.calls().calls() {
-        println!("  {:<6} {}", call.service, call.operation);
+    if args.break_layer.is_none() {
+        keep_true_and_clean_up(&app, &scenario, &capture, &pcx).await?;
     }
+
+    step("AWS calls made by peerwire, counted at the HTTP layer");
+    let calls = app.aws.calls().calls();
+    let mut counts = std::collections::BTreeMap::new();
+    for call in &calls {
+        *counts
+            .entry((
+                call.is_write(),
+                call.service.clone(),
+                call.operation.clone(),
+            ))
+            .or_insert(0usize) += 1;
+    }
+    for ((write, service, operation), count) in counts {
+        let kind = if write { "write" } else { "read" };
+        println!("  {count:>3} × {kind:<5} {service:<6} {operation}");
+    }
+    println!("  {} calls in all", calls.len());
     let _ = std::fs::remove_file(policy_path);
     Ok(())
 }
@@ -389,4 +409,169 @@ async fn break_on_purpose(
             ))
         }
     }
+}
+
+/// Steps 5 to 8 of the story: a failover and a new subnet, the re-check that repairs them,
+/// then deletion and cleanup.
+async fn keep_true_and_clean_up(
+    app: &App,
+    scenario: &Scenario,
+    capture: &OutcomeCapture,
+    pcx: &str,
+) -> Result<(), String> {
+    let (requester, accepter) = (&scenario.requester, &scenario.accepter);
+    step("drift: account A adds an ECS subnet with its own route table; in account B the standby's subnet moves to a bare table, then RDS fails over into it");
+    let subnet = requester
+        .ec2
+        .create_subnet()
+        .vpc_id(&requester.vpc_id)
+        .cidr_block("10.0.20.0/24")
+        .availability_zone(format!("{REGION}d"))
+        .send()
+        .await
+        .map_err(aws_error("CreateSubnet"))?
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .map(str::to_owned)
+        .ok_or("CreateSubnet returned no id")?;
+    let new_table = new_route_table(&requester.ec2, &requester.vpc_id).await?;
+    requester
+        .ec2
+        .associate_route_table()
+        .route_table_id(&new_table)
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .map_err(aws_error("AssociateRouteTable"))?;
+    println!("account A: new subnet {subnet} on new table {new_table}");
+    let bare = new_route_table(&accepter.ec2, &accepter.vpc_id).await?;
+    let association = accepter
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(&accepter.route_tables[1])
+        .send()
+        .await
+        .map_err(aws_error("DescribeRouteTables"))?
+        .route_tables()
+        .first()
+        .and_then(|t| t.associations().first())
+        .and_then(|a| a.route_table_association_id())
+        .map(str::to_owned)
+        .ok_or("the standby subnet has no association")?;
+    accepter
+        .ec2
+        .replace_route_table_association()
+        .association_id(association)
+        .route_table_id(&bare)
+        .send()
+        .await
+        .map_err(aws_error("ReplaceRouteTableAssociation"))?;
+    scenario
+        .seeder
+        .rds(ACCEPTER_ACCOUNT, REGION)
+        .await
+        .reboot_db_instance()
+        .db_instance_identifier("payments-db")
+        .force_failover(true)
+        .send()
+        .await
+        .map_err(aws_error("RebootDBInstance"))?;
+    println!(
+        "account B: subnet {} moved to bare table {bare}; payments-db failed over",
+        accepter.subnet_ids[1]
+    );
+
+    step("re-check: the CloudTrail AssociateRouteTable event and the RDS failover event reach drift-recheck");
+    let events = [
+        cloudtrail_ec2_call(
+            "00000000-0000-4000-8000-000000000101",
+            "AssociateRouteTable",
+            REQUESTER_ACCOUNT,
+            REGION,
+            serde_json::json!({"routeTableId": new_table, "subnetId": subnet}),
+        ),
+        rds_event(
+            "00000000-0000-4000-8000-000000000102",
+            ACCEPTER_ACCOUNT,
+            REGION,
+            "payments-db",
+            false,
+            "RDS-EVENT-0049",
+        ),
+    ];
+    for event in &events {
+        let report = handle_drift_event(app, event)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "{}: {} outcome(s)",
+            event["detail-type"],
+            report.run.outcomes.len()
+        );
+        for outcome in &report.run.outcomes {
+            println!("  {:?}", outcome.kind);
+            for reason in &outcome.reasons {
+                println!("    {reason}");
+            }
+        }
+    }
+    println!("(level-triggered: each re-check reconciles the whole peering, so whichever event comes first repairs everything)");
+    for event in capture.drain().await.map_err(|e| e.to_string())? {
+        println!("outcome event: {}", event["detail-type"]);
+    }
+
+    step("account A deletes the peering");
+    scenario
+        .requester
+        .ec2
+        .delete_vpc_peering_connection()
+        .vpc_peering_connection_id(pcx)
+        .send()
+        .await
+        .map_err(aws_error("DeleteVpcPeeringConnection"))?;
+    println!(
+        "{pcx} is {}",
+        scenario.status(pcx).await.map_err(|e| e.to_string())?
+    );
+
+    step("cleanup: the CloudTrail DeleteVpcPeeringConnection event reaches peering-cleanup");
+    let deleted = cloudtrail_ec2_call(
+        "00000000-0000-4000-8000-000000000103",
+        "DeleteVpcPeeringConnection",
+        REQUESTER_ACCOUNT,
+        REGION,
+        serde_json::json!({"vpcPeeringConnectionId": pcx}),
+    );
+    let report = handle_cleanup_event(app, &deleted)
+        .await
+        .map_err(|e| e.to_string())?;
+    for outcome in &report.run.outcomes {
+        println!("{:?}: {} removed", outcome.kind, outcome.changes.len());
+        for change in &outcome.changes {
+            println!("  {}", describe_step(change));
+        }
+    }
+    for event in capture.drain().await.map_err(|e| e.to_string())? {
+        println!("outcome event: {}", event["detail-type"]);
+    }
+    let replay = handle_cleanup_event(app, &deleted)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "replaying the deletion event: {} outcome(s), nothing left to remove",
+        replay.run.outcomes.len()
+    );
+    Ok(())
+}
+
+async fn new_route_table(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Result<String, String> {
+    ec2.create_route_table()
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .map_err(aws_error("CreateRouteTable"))?
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .map(str::to_owned)
+        .ok_or_else(|| "CreateRouteTable returned no id".to_owned())
 }

@@ -28,6 +28,11 @@ pub async fn run(args: EmulatorArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let scenario = Scenario::seed(&emulator).await.map_err(|e| e.to_string())?;
+    // The demo policy names this DB instance for the wiring.
+    scenario
+        .create_db("payments-db")
+        .await
+        .map_err(|e| e.to_string())?;
     let hub = emulator.hub_config(&CallLog::default()).await;
     let capture = OutcomeCapture::create(&hub, "peerwire-outcomes")
         .await
