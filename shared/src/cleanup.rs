@@ -132,15 +132,7 @@ pub async fn handle_cleanup_event(app: &App, event: &Value) -> Result<CleanupRep
             }
             CleanupTrigger::Sweep => door.sweep(&mut log).await,
         }
-        app.outcomes.publish(&log.outcomes).await?;
-        tracing::info!(
-            calls = app.aws.calls().calls().len(),
-            outcomes = log.outcomes.len(),
-            "cleanup handled"
-        );
-        if let Some(err) = log.transient.take() {
-            return Err(err);
-        }
+        let log = log.finish(app, "cleanup").await?;
         Ok(CleanupReport {
             correlation_id: parsed.correlation_id.clone(),
             trigger: parsed.trigger.clone(),

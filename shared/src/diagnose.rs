@@ -24,13 +24,12 @@ use crate::aws::{nacl, observe};
 use crate::decision::{find_overlaps, OverlapSource};
 use crate::error::{AwsErrorKind, Error, Result};
 use crate::model::{
-    Peering, PeeringSide, PeeringStatus, RouteTable, RouteTarget, SideState, VpcNetwork,
-    WiringState,
+    Peering, PeeringSide, PeeringStatus, RouteTarget, SideState, VpcNetwork, WiringState,
 };
-use crate::plan::{DnsAttribute, Finding, Permission, PlanStep, Side, WiringPlan};
+use crate::plan::{describe_permissions, DnsAttribute, Finding, PlanStep, Side, WiringPlan};
 use crate::policy::{Policy, RuleMatch, SideWiring, Wiring};
 use crate::wire::observe_wiring;
-use crate::wiring::plan_wiring;
+use crate::wiring::{plan_wiring, route_table_of, scoped_subnets, tables_in_scope};
 
 // ------------------------------------------------------------------------------ NACL model
 
@@ -848,61 +847,6 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// The subnets the policy puts in scope on one side, as the planner selects them: every subnet
-/// without a selector, else the selected ones plus every subnet of the named DB instances.
-fn scoped_subnets(local: &SideState, scope: &SideWiring) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    if scope.all_subnets() {
-        ids.extend(local.subnets.iter().map(|s| s.id.clone()));
-        return ids;
-    }
-    for subnet in &local.subnets {
-        let by_id = scope.subnet_ids.contains(&subnet.id);
-        let by_tags = !scope.subnet_tags.is_empty()
-            && scope
-                .subnet_tags
-                .iter()
-                .all(|(k, v)| subnet.tags.get(k) == Some(v));
-        if by_id || by_tags {
-            ids.insert(subnet.id.clone());
-        }
-    }
-    for db in &local.db_instances {
-        ids.extend(db.subnet_ids.iter().cloned());
-    }
-    ids
-}
-
-/// The route table a subnet uses: its explicit association, else the main table.
-fn route_table_of<'a>(local: &'a SideState, subnet_id: &str) -> Option<&'a RouteTable> {
-    let tables = &local.network.route_tables;
-    tables
-        .iter()
-        .find(|t| t.subnet_ids.iter().any(|s| s == subnet_id))
-        .or_else(|| tables.iter().find(|t| t.main))
-}
-
-/// The route tables in scope: those of the scoped subnets, and the main table when every
-/// subnet is in scope (subnets created later land there).
-fn tables_in_scope(local: &SideState, scope: &SideWiring) -> BTreeSet<String> {
-    let mut tables: BTreeSet<String> = scoped_subnets(local, scope)
-        .iter()
-        .filter_map(|s| route_table_of(local, s))
-        .map(|t| t.id.clone())
-        .collect();
-    if scope.all_subnets() {
-        tables.extend(
-            local
-                .network
-                .route_tables
-                .iter()
-                .filter(|t| t.main)
-                .map(|t| t.id.clone()),
-        );
-    }
-    tables
-}
-
 /// The scoped subnets that use `table_id`.
 fn subnets_on_table(local: &SideState, scope: &SideWiring, table_id: &str) -> Vec<String> {
     scoped_subnets(local, scope)
@@ -1261,14 +1205,6 @@ fn routes_layer(facts: &Facts<'_>) -> Layer {
 
 // ---------------------------------------------------------------- 4. security groups
 
-fn describe_permissions(permissions: &[Permission], preposition: &str) -> String {
-    permissions
-        .iter()
-        .map(|p| format!("tcp/{} {preposition} {}", p.port, p.peer))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn ports_text(ports: &[u16]) -> String {
     ports
         .iter()
@@ -1557,13 +1493,6 @@ fn nacl_problem(
 
 // ---------------------------------------------------------------- 6. DNS
 
-fn attribute_name(attribute: DnsAttribute) -> &'static str {
-    match attribute {
-        DnsAttribute::EnableDnsSupport => "enableDnsSupport",
-        DnsAttribute::EnableDnsHostnames => "enableDnsHostnames",
-    }
-}
-
 fn attribute_flag(attribute: DnsAttribute) -> &'static str {
     match attribute {
         DnsAttribute::EnableDnsSupport => "--enable-dns-support",
@@ -1617,7 +1546,7 @@ fn dns_attribute_problem(
         format!(
             "{side} VPC {vpc_id} has {} off: names do not resolve to private IPs across the \
              peering",
-            attribute_name(attribute)
+            attribute.aws_name()
         ),
     )
     .fix(format!(
@@ -1953,7 +1882,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::model::{DbInstance, Route, RulePeer, SecurityGroup, SgRule, Subnet};
+    use crate::model::{DbInstance, Route, RouteTable, RulePeer, SecurityGroup, SgRule, Subnet};
 
     const PCX: &str = "pcx-0aaa1111bbbb2222c";
     const REQUESTER: &str = "111111111111";

@@ -72,15 +72,7 @@ pub async fn handle_drift_event(app: &App, event: &Value) -> Result<DriftReport>
                 log.ignore(account, "account not managed by the policy");
             }
         }
-        app.outcomes.publish(&log.outcomes).await?;
-        tracing::info!(
-            calls = app.aws.calls().calls().len(),
-            outcomes = log.outcomes.len(),
-            "drift handled"
-        );
-        if let Some(err) = log.transient.take() {
-            return Err(err);
-        }
+        let log = log.finish(app, "drift").await?;
         Ok(DriftReport {
             correlation_id: parsed.correlation_id.clone(),
             trigger: parsed.trigger.clone(),

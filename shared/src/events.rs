@@ -186,13 +186,7 @@ fn checked(
 /// Accepts: CloudTrail `CreateVpcPeeringConnection` (source `aws.ec2`), schedules (source
 /// `aws.events` or `aws.scheduler`), and approvals (source [`APPROVAL_SOURCE`]).
 pub fn parse_request_event(event: &Value) -> Result<RequestEvent, EventError> {
-    let envelope: EventBridgeEvent<Value> =
-        serde_json::from_value(event.clone()).map_err(|e| malformed("EventBridge envelope", e))?;
-    let correlation_id = envelope
-        .id
-        .clone()
-        .filter(|id| !id.is_empty() && id.len() <= 128)
-        .ok_or_else(|| invalid("id", "an EventBridge event id is required (1-128 chars)"))?;
+    let (envelope, correlation_id) = envelope(event)?;
     let trigger = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
         ("aws.ec2", CLOUDTRAIL_DETAIL_TYPE) => peering_requested(&envelope)?,
         ("aws.events" | "aws.scheduler", SCHEDULED_DETAIL_TYPE) => RequestTrigger::Sweep,
@@ -353,13 +347,7 @@ struct AcceptedOutcomeSide {
 /// Accepts: CloudTrail `AcceptVpcPeeringConnection` (source `aws.ec2`, emitted in the accepter
 /// account), peerwire's `Peering Request Accepted` outcome (source `peerwire`), and schedules.
 pub fn parse_wiring_event(event: &Value) -> Result<WiringEvent, EventError> {
-    let envelope: EventBridgeEvent<Value> =
-        serde_json::from_value(event.clone()).map_err(|e| malformed("EventBridge envelope", e))?;
-    let correlation_id = envelope
-        .id
-        .clone()
-        .filter(|id| !id.is_empty() && id.len() <= 128)
-        .ok_or_else(|| invalid("id", "an EventBridge event id is required (1-128 chars)"))?;
+    let (envelope, correlation_id) = envelope(event)?;
     let trigger = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
         ("aws.ec2", CLOUDTRAIL_DETAIL_TYPE) => peering_accepted_cloudtrail(&envelope)?,
         (crate::outcome::OUTCOME_SOURCE, "Peering Request Accepted") => {

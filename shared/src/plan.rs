@@ -49,6 +49,25 @@ pub enum DnsAttribute {
     EnableDnsHostnames,
 }
 
+impl DnsAttribute {
+    /// The AWS name, as `DescribeVpcAttribute` spells it.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::EnableDnsSupport => "enableDnsSupport",
+            Self::EnableDnsHostnames => "enableDnsHostnames",
+        }
+    }
+}
+
+/// `tcp/5432 from 10.0.0.0/16, tcp/5432 from 10.2.0.0/16`.
+pub fn describe_permissions(permissions: &[Permission], preposition: &str) -> String {
+    permissions
+        .iter()
+        .map(|p| format!("tcp/{} {preposition} {}", p.port, p.peer))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Something wrong that peerwire reports and does not change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "finding", rename_all = "kebab-case")]

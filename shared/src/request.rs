@@ -58,16 +58,7 @@ pub async fn handle_request_event(app: &App, event: &Value) -> Result<RequestRep
             } => door.one(peering, Some(approved_by)).await,
             RequestTrigger::Sweep => door.sweep().await,
         }
-        let mut run = door.log;
-        app.outcomes.publish(&run.outcomes).await?;
-        tracing::info!(
-            calls = app.aws.calls().calls().len(),
-            outcomes = run.outcomes.len(),
-            "request handled"
-        );
-        if let Some(err) = run.transient.take() {
-            return Err(err);
-        }
+        let run = door.log.finish(app, "request").await?;
         Ok(RequestReport {
             correlation_id: parsed.correlation_id.clone(),
             trigger: parsed.trigger.clone(),

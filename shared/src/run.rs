@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::app::App;
 use crate::error::{Error, Result};
 use crate::events::PeeringRef;
 use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
@@ -49,6 +50,23 @@ impl RunLog {
                 });
                 self.outcomes.push(outcome);
             }
+        }
+    }
+
+    /// Ends a run: publishes and logs the outcomes, then fails with the first transient error
+    /// (so Lambda retries) or returns the log as the invocation's response.
+    pub async fn finish(mut self, app: &App, door: &'static str) -> Result<Self> {
+        app.outcomes.publish(&self.outcomes).await?;
+        tracing::info!(
+            door,
+            calls = app.aws.calls().calls().len(),
+            outcomes = self.outcomes.len(),
+            ignored = self.ignored.len(),
+            "run finished"
+        );
+        match self.transient.take() {
+            Some(err) => Err(err),
+            None => Ok(self),
         }
     }
 

@@ -62,15 +62,7 @@ pub async fn handle_wiring_event(app: &App, event: &Value) -> Result<WiringRepor
             }
             WiringTrigger::Sweep => sweep(app, &policy, trigger, id, &mut log).await,
         }
-        app.outcomes.publish(&log.outcomes).await?;
-        tracing::info!(
-            calls = app.aws.calls().calls().len(),
-            outcomes = log.outcomes.len(),
-            "wiring handled"
-        );
-        if let Some(err) = log.transient.take() {
-            return Err(err);
-        }
+        let log = log.finish(app, "wiring").await?;
         Ok(WiringReport {
             correlation_id: parsed.correlation_id.clone(),
             trigger: parsed.trigger.clone(),

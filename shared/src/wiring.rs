@@ -19,7 +19,10 @@ use ipnet::IpNet;
 
 use crate::cidr;
 use crate::model::{PeeringSide, PeeringStatus, RulePeer, SgRule, SideState, WiringState};
-use crate::plan::{rule_marker, DnsAttribute, Finding, Permission, PlanStep, Side, WiringPlan};
+use crate::plan::{
+    describe_permissions, rule_marker, DnsAttribute, Finding, Permission, PlanStep, Side,
+    WiringPlan,
+};
 use crate::policy::{IngressSource, SideWiring, Wiring};
 
 /// The steps that wire an active peering, and what peerwire reports without changing.
@@ -204,7 +207,7 @@ pub fn describe_step(step: &PlanStep) -> String {
             side,
             vpc_id,
             attribute,
-        } => format!("{side} {vpc_id}: turn on {}", attribute_name(*attribute)),
+        } => format!("{side} {vpc_id}: turn on {}", attribute.aws_name()),
         PlanStep::DeleteRoute {
             side,
             route_table_id,
@@ -250,29 +253,12 @@ pub fn describe_finding(finding: &Finding) -> String {
             attribute,
         } => format!(
             "{side} {vpc_id}: {} is off; not changed (fix_vpc_dns_attributes is false)",
-            attribute_name(*attribute)
+            attribute.aws_name()
         ),
         Finding::NothingSelected { side, what } => {
             format!("{side}: the policy selects {what}, but none matched")
         }
     }
-}
-
-/// The AWS name of a VPC attribute, as `DescribeVpcAttribute` spells it.
-fn attribute_name(attribute: DnsAttribute) -> &'static str {
-    match attribute {
-        DnsAttribute::EnableDnsSupport => "enableDnsSupport",
-        DnsAttribute::EnableDnsHostnames => "enableDnsHostnames",
-    }
-}
-
-/// `tcp/5432 from 10.0.0.0/16, tcp/5432 from 10.2.0.0/16`.
-fn describe_permissions(permissions: &[Permission], direction: &str) -> String {
-    permissions
-        .iter()
-        .map(|p| format!("tcp/{} {direction} {}", p.port, p.peer))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn nothing_selected(side: Side, what: &str) -> Finding {
@@ -350,50 +336,82 @@ struct RouteScope {
     explicit_matches: usize,
 }
 
-fn route_scope(local: &SideState, scope: &SideWiring) -> RouteScope {
-    let mut subnet_ids: BTreeSet<&str> = BTreeSet::new();
-    let mut explicit_matches = 0;
+/// The subnets the policy puts in scope on one side: every subnet without a selector, else
+/// the selected ones plus every subnet of the named DB instances.
+pub(crate) fn scoped_subnets(local: &SideState, scope: &SideWiring) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
     if scope.all_subnets() {
-        subnet_ids.extend(local.subnets.iter().map(|s| s.id.as_str()));
-    } else {
-        for subnet in &local.subnets {
+        ids.extend(local.subnets.iter().map(|s| s.id.clone()));
+        return ids;
+    }
+    ids.extend(selected_subnets(local, scope));
+    for db in &local.db_instances {
+        ids.extend(db.subnet_ids.iter().cloned());
+    }
+    ids
+}
+
+/// The subnets an explicit selector (`subnet_ids`, `subnet_tags`) picks.
+fn selected_subnets(local: &SideState, scope: &SideWiring) -> Vec<String> {
+    local
+        .subnets
+        .iter()
+        .filter(|subnet| {
             let by_id = scope.subnet_ids.contains(&subnet.id);
             let by_tags = !scope.subnet_tags.is_empty()
                 && scope
                     .subnet_tags
                     .iter()
                     .all(|(k, v)| subnet.tags.get(k) == Some(v));
-            if by_id || by_tags {
-                explicit_matches += 1;
-                subnet_ids.insert(&subnet.id);
-            }
-        }
-        for db in &local.db_instances {
-            subnet_ids.extend(db.subnet_ids.iter().map(String::as_str));
-        }
-    }
+            by_id || by_tags
+        })
+        .map(|subnet| subnet.id.clone())
+        .collect()
+}
 
-    let route_tables = &local.network.route_tables;
-    let main = route_tables.iter().find(|t| t.main).map(|t| t.id.as_str());
-    let mut tables: BTreeSet<&str> = BTreeSet::new();
-    for subnet_id in subnet_ids {
-        let explicit = route_tables
-            .iter()
-            .find(|t| t.subnet_ids.iter().any(|s| s == subnet_id))
-            .map(|t| t.id.as_str());
-        // A subnet without an explicit association uses the main table.
-        if let Some(table) = explicit.or(main) {
-            tables.insert(table);
-        }
-    }
+/// The route table a subnet uses: its explicit association, else the main table.
+pub(crate) fn route_table_of<'a>(
+    local: &'a SideState,
+    subnet_id: &str,
+) -> Option<&'a crate::model::RouteTable> {
+    let tables = &local.network.route_tables;
+    tables
+        .iter()
+        .find(|t| t.subnet_ids.iter().any(|s| s == subnet_id))
+        .or_else(|| tables.iter().find(|t| t.main))
+}
+
+/// The route tables in scope: those of the scoped subnets, and the main table when every
+/// subnet is in scope (subnets created later land there).
+pub(crate) fn tables_in_scope(local: &SideState, scope: &SideWiring) -> BTreeSet<String> {
+    let mut tables: BTreeSet<String> = scoped_subnets(local, scope)
+        .iter()
+        .filter_map(|s| route_table_of(local, s))
+        .map(|t| t.id.clone())
+        .collect();
     if scope.all_subnets() {
-        // Subnets created later land on the main table: route it even when no subnet uses it.
-        tables.extend(main);
+        tables.extend(
+            local
+                .network
+                .route_tables
+                .iter()
+                .filter(|t| t.main)
+                .map(|t| t.id.clone()),
+        );
     }
+    tables
+}
+
+fn route_scope(local: &SideState, scope: &SideWiring) -> RouteScope {
+    let explicit_selector = !scope.subnet_ids.is_empty() || !scope.subnet_tags.is_empty();
     RouteScope {
-        tables: tables.into_iter().map(str::to_owned).collect(),
-        explicit_selector: !scope.subnet_ids.is_empty() || !scope.subnet_tags.is_empty(),
-        explicit_matches,
+        tables: tables_in_scope(local, scope).into_iter().collect(),
+        explicit_selector,
+        explicit_matches: if explicit_selector {
+            selected_subnets(local, scope).len()
+        } else {
+            0
+        },
     }
 }
 

@@ -637,42 +637,37 @@ async fn peerings_where(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Resu
     Ok(peerings)
 }
 
-/// Active peerings with `vpc_id` on either side: two filtered describes (AWS ANDs filters, so
-/// "requester or accepter" takes one call per side).
+/// Active peerings with `vpc_id` on either side: one filtered describe per side (AWS ANDs
+/// filters, so "requester or accepter" takes two calls).
 pub async fn active_peerings_of_vpc(
     ec2: &aws_sdk_ec2::Client,
     vpc_id: &str,
 ) -> Result<Vec<Peering>> {
-    let mut peerings = Vec::new();
-    for side in ["requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"] {
-        let found = peerings_where(
-            ec2,
-            vec![filter("status-code", "active"), filter(side, vpc_id)],
-        )
-        .await?;
-        for peering in found {
-            if !peerings.iter().any(|p: &Peering| p.id == peering.id) {
-                peerings.push(peering);
-            }
-        }
-    }
-    Ok(peerings)
+    active_peerings_where(ec2, "vpc-id", vpc_id).await
 }
 
-/// Active peerings with `account` on either side.
+/// Active peerings with `account` on either side, in two filtered describes.
 pub async fn active_peerings_of_account(
     ec2: &aws_sdk_ec2::Client,
     account: &str,
 ) -> Result<Vec<Peering>> {
-    let mut peerings = Vec::new();
-    for side in ["requester-vpc-info.owner-id", "accepter-vpc-info.owner-id"] {
-        let found = peerings_where(
-            ec2,
-            vec![filter("status-code", "active"), filter(side, account)],
-        )
-        .await?;
-        for peering in found {
-            if !peerings.iter().any(|p: &Peering| p.id == peering.id) {
+    active_peerings_where(ec2, "owner-id", account).await
+}
+
+/// Active peerings whose requester or accepter `<key>` (`vpc-id`, `owner-id`) is `value`.
+async fn active_peerings_where(
+    ec2: &aws_sdk_ec2::Client,
+    key: &str,
+    value: &str,
+) -> Result<Vec<Peering>> {
+    let mut peerings: Vec<Peering> = Vec::new();
+    for side in ["requester-vpc-info", "accepter-vpc-info"] {
+        let filters = vec![
+            filter("status-code", "active"),
+            filter(&format!("{side}.{key}"), value),
+        ];
+        for peering in peerings_where(ec2, filters).await? {
+            if !peerings.iter().any(|p| p.id == peering.id) {
                 peerings.push(peering);
             }
         }
