@@ -12,12 +12,12 @@ use crate::aws::apply::{self, Applied};
 use crate::aws::observe;
 use crate::error::Result;
 use crate::events::{parse_cleanup_event, CleanupTrigger, PeeringRef};
-use crate::model::{Peering, RouteTable, RouteTarget, SecurityGroup, SgRule};
+use crate::model::{Peering, RouteTable, RouteTarget, RulePeer, SecurityGroup, SgRule};
 use crate::outcome::{Outcome, OutcomeKind};
-use crate::plan::{rule_marker, Permission, PlanStep, Side};
+use crate::plan::{rule_marker, Finding, Permission, PlanStep, Side};
 use crate::policy::Policy;
 use crate::run::RunLog;
-use crate::wiring::describe_step;
+use crate::wiring::{describe_finding, describe_step};
 
 /// Peering states after which nothing can flow and peerwire's changes are removed.
 pub const GONE: &[&str] = &["deleted", "rejected", "expired", "failed"];
@@ -83,6 +83,34 @@ pub fn plan_cleanup(peering_id: &str, side: Side, view: &CleanupView) -> Vec<Pla
         }
     }
     steps
+}
+
+/// Rules not made by peerwire that reference a group of `peer_account` (the other side of a
+/// gone peering): AWS keeps them as stale references. Reported, never removed. Pure.
+pub fn stale_references(
+    peering_id: &str,
+    side: Side,
+    peer_account: &str,
+    view: &CleanupView,
+) -> Vec<Finding> {
+    let marker = rule_marker(peering_id);
+    let mut findings = Vec::new();
+    for group in &view.security_groups {
+        for (egress, rules) in [(false, &group.ingress), (true, &group.egress)] {
+            for rule in rules {
+                let foreign = matches!(&rule.peer, RulePeer::Group { account: Some(a), .. } if a == peer_account);
+                if foreign && rule.description.as_deref() != Some(marker.as_str()) {
+                    findings.push(Finding::StaleGroupReference {
+                        side,
+                        group_id: group.id.clone(),
+                        referenced: rule.peer.clone(),
+                        egress,
+                    });
+                }
+            }
+        }
+    }
+    findings
 }
 
 /// What one invocation did; also the Lambda's response.
@@ -171,16 +199,16 @@ impl Door<'_> {
                 } else {
                     Side::Requester
                 };
-                let steps = self
+                let (steps, findings) = self
                     .clean_side(
                         &target.peering_id,
                         side,
-                        &target.accepter_account,
-                        &target.region,
+                        (&target.accepter_account, &target.region),
+                        None,
                         None,
                     )
                     .await?;
-                Ok(self.outcome(&target.peering_id, None, steps))
+                Ok(self.outcome(&target.peering_id, None, steps, findings))
             }
         }
     }
@@ -216,39 +244,47 @@ impl Door<'_> {
             log.ignore(&peering.id, &crate::request::status_reason(peering));
             return Ok(None);
         }
-        let mut done = Vec::new();
-        for (side, view) in [
-            (Side::Requester, &peering.requester),
-            (Side::Accepter, &peering.accepter),
+        let (mut done, mut stale) = (Vec::new(), Vec::new());
+        for (side, view, peer) in [
+            (Side::Requester, &peering.requester, &peering.accepter),
+            (Side::Accepter, &peering.accepter, &peering.requester),
         ] {
             if !self.policy.manages_account(&view.account) {
                 continue;
             }
-            let steps = self
+            let (steps, findings) = self
                 .clean_side(
                     &peering.id,
                     side,
-                    &view.account,
-                    &view.region,
+                    (&view.account, &view.region),
                     Some(&view.vpc_id),
+                    Some(&peer.account),
                 )
                 .await?;
             done.extend(steps);
+            stale.extend(findings);
         }
-        Ok(self.outcome(&peering.id, Some(peering), done))
+        Ok(self.outcome(&peering.id, Some(peering), done, stale))
     }
 
-    /// Observes one account's leftovers of the peering and removes them.
+    /// Observes one account's leftovers of the peering and removes them; also returns the
+    /// stale references to `peer_account`'s groups that are not peerwire's.
     async fn clean_side(
         &self,
         peering_id: &str,
         side: Side,
-        account: &str,
-        region: &str,
+        (account, region): (&str, &str),
         vpc_id: Option<&str>,
-    ) -> Result<Vec<PlanStep>> {
+        peer_account: Option<&str>,
+    ) -> Result<(Vec<PlanStep>, Vec<Finding>)> {
         let ec2 = self.app.aws.ec2(account, region).await;
         let view = observe::cleanup_view(&ec2, peering_id, vpc_id).await?;
+        let stale = peer_account
+            .map(|peer| stale_references(peering_id, side, peer, &view))
+            .unwrap_or_default();
+        for finding in &stale {
+            tracing::warn!(peering_id, finding = %describe_finding(finding), "stale reference");
+        }
         let mut done = Vec::new();
         for step in plan_cleanup(peering_id, side, &view) {
             let result = apply::execute(&ec2, &step).await?;
@@ -257,7 +293,7 @@ impl Door<'_> {
                 done.push(step);
             }
         }
-        Ok(done)
+        Ok((done, stale))
     }
 
     fn outcome(
@@ -265,6 +301,7 @@ impl Door<'_> {
         peering_id: &str,
         peering: Option<&Peering>,
         removed: Vec<PlanStep>,
+        stale: Vec<Finding>,
     ) -> Option<Outcome> {
         if removed.is_empty() {
             tracing::info!(peering_id, "nothing left to clean up");
@@ -295,8 +332,10 @@ impl Door<'_> {
         outcome.reasons = removed
             .iter()
             .map(|s| format!("removed: {}", describe_step(s)))
+            .chain(stale.iter().map(describe_finding))
             .collect();
         outcome.changes = removed;
+        outcome.findings = stale;
         Some(outcome)
     }
 }
@@ -402,5 +441,33 @@ mod tests {
     #[test]
     fn nothing_left_means_no_step() {
         assert!(plan_cleanup(PCX, Side::Accepter, &CleanupView::default()).is_empty());
+    }
+
+    #[test]
+    fn a_persons_reference_to_the_peer_group_is_reported_stale_and_peerwires_is_not() {
+        let mut view = view();
+        let group_rule = |description: Option<&str>| SgRule {
+            protocol: "tcp".into(),
+            from_port: Some(5432),
+            to_port: Some(5432),
+            peer: RulePeer::Group {
+                account: Some("111111111111".into()),
+                group_id: "sg-22222222".into(),
+            },
+            description: description.map(str::to_owned),
+        };
+        view.security_groups[0]
+            .ingress
+            .push(group_rule(Some("bob's app")));
+        view.security_groups[0]
+            .egress
+            .push(group_rule(Some(&rule_marker(PCX))));
+        let stale = stale_references(PCX, Side::Accepter, "111111111111", &view);
+        assert_eq!(stale.len(), 1, "{stale:?}");
+        assert!(matches!(
+            &stale[0],
+            Finding::StaleGroupReference { egress: false, .. }
+        ));
+        assert!(stale_references(PCX, Side::Accepter, "999999999999", &view).is_empty());
     }
 }

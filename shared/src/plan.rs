@@ -90,6 +90,14 @@ pub enum Finding {
     },
     /// A selector in the policy matched nothing on this side.
     NothingSelected { side: Side, what: String },
+    /// A rule peerwire did not make still references a group in the other account across a
+    /// peering that is gone: AWS marks it stale. Reported for a person to remove.
+    StaleGroupReference {
+        side: Side,
+        group_id: String,
+        referenced: RulePeer,
+        egress: bool,
+    },
 }
 
 impl Finding {

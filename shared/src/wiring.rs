@@ -258,6 +258,15 @@ pub fn describe_finding(finding: &Finding) -> String {
         Finding::NothingSelected { side, what } => {
             format!("{side}: the policy selects {what}, but none matched")
         }
+        Finding::StaleGroupReference {
+            side,
+            group_id,
+            referenced,
+            egress,
+        } => {
+            let direction = if *egress { "egress to" } else { "ingress from" };
+            format!("{side} {group_id}: a rule not made by peerwire still allows {direction} {referenced} across the gone peering (stale); left for its owner")
+        }
     }
 }
 
