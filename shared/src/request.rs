@@ -4,6 +4,8 @@
 //! the accepter's credentials, decided by the pure [`decide_request`], and the resulting plan
 //! (at most one write) is applied. Replays find the peering no longer pending and write nothing.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
@@ -14,7 +16,7 @@ use crate::aws::observe;
 use crate::decision::{decide_request, Verdict};
 use crate::error::{AwsErrorKind, Error, Result};
 use crate::events::{parse_request_event, PeeringRef, RequestTrigger};
-use crate::model::{Peering, PeeringStatus};
+use crate::model::{Peering, PeeringStatus, VpcNetwork};
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::plan::plan_request;
 use crate::policy::Policy;
@@ -49,6 +51,7 @@ pub async fn handle_request_event(app: &App, event: &Value) -> Result<RequestRep
             trigger: parsed.trigger.name(),
             correlation_id: &parsed.correlation_id,
             log: RunLog::default(),
+            networks: HashMap::new(),
         };
         match &parsed.trigger {
             RequestTrigger::PeeringRequested(target) => door.one(target, None).await,
@@ -75,6 +78,9 @@ struct Door<'a> {
     trigger: &'static str,
     correlation_id: &'a str,
     log: RunLog,
+    /// Accepter VPCs read during this run: a sweep deciding many requests to one VPC reads it
+    /// once. Accepting or rejecting changes nothing the decision reads.
+    networks: HashMap<String, VpcNetwork>,
 }
 
 impl Door<'_> {
@@ -152,8 +158,16 @@ impl Door<'_> {
             outcome.reasons.push(status_reason(&peering));
             return Ok(Some(outcome));
         }
-        let network =
-            observe::describe_vpc_network(ec2, &accepter.account, &accepter.vpc_id).await?;
+        let network = match self.networks.get(&accepter.vpc_id) {
+            Some(network) => network.clone(),
+            None => {
+                let network =
+                    observe::describe_vpc_network(ec2, &accepter.account, &accepter.vpc_id).await?;
+                self.networks
+                    .insert(accepter.vpc_id.clone(), network.clone());
+                network
+            }
+        };
         let decision = decide_request(&peering, &network, self.policy, approved_by.is_some());
         tracing::info!(peering_id = %peering.id, verdict = %decision.verdict,
             rule = decision.rule.as_deref().unwrap_or(""), reasons = %decision.reasons.join("; "),

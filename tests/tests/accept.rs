@@ -340,6 +340,9 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     assert_eq!(report.run.outcomes.len(), 2);
     assert_eq!(env.scenario.status(&good).await.unwrap(), "active");
     assert_eq!(env.scenario.status(&untagged).await.unwrap(), "rejected");
+    // Two requests to one accepter VPC: the VPC is read once per run.
+    assert_eq!(env.calls().count("DescribeVpcs"), 1);
+    assert_eq!(env.calls().count("DescribeRouteTables"), 1);
 
     // The next sweep finds nothing pending and writes nothing to EC2.
     let writes_before = env.calls().ec2_writes().len();
