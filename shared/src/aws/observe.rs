@@ -61,28 +61,15 @@ pub async fn peerings_in_status(
     accepter_account: &str,
     statuses: &[&str],
 ) -> Result<Vec<Peering>> {
-    const OP: &str = "DescribeVpcPeeringConnections";
     let statuses = statuses.iter().map(|s| s.to_string()).collect();
-    let mut pages = ec2
-        .describe_vpc_peering_connections()
-        .filters(
-            Filter::builder()
-                .name("status-code")
-                .set_values(Some(statuses))
-                .build(),
-        )
-        .filters(filter("accepter-vpc-info.owner-id", accepter_account))
-        .max_results(PEERING_PAGE)
-        .into_paginator()
-        .send();
-    let mut peerings = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
-        for pcx in page.vpc_peering_connections() {
-            peerings.push(peering_from_sdk(pcx)?);
-        }
-    }
-    Ok(peerings)
+    let filters = vec![
+        Filter::builder()
+            .name("status-code")
+            .set_values(Some(statuses))
+            .build(),
+        filter("accepter-vpc-info.owner-id", accepter_account),
+    ];
+    peerings_where(ec2, filters).await
 }
 
 /// The VPC with its associated CIDRs and every route table of it: one `DescribeVpcs` and one
