@@ -1,0 +1,368 @@
+//! API calls per scenario, counted at the HTTP layer by the product's own `CallLog`, beside
+//! the formula for this design and the theoretical minimum.
+
+use std::collections::BTreeMap;
+
+use peerwire::aws::calls::ApiCall;
+use peerwire::request::handle_request_event;
+use peerwire::wire::handle_wiring_event;
+
+use crate::world::{accepted_event, requested_event, sweep_event, Budget, Result, World};
+use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
+
+/// Page counts: `DescribeRouteTables` pages hold at most 100 tables, `DescribeSubnets`,
+/// `DescribeSecurityGroups` and `DescribeVpcPeeringConnections` 1,000 entries, `PutEvents`
+/// 10 entries.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    /// moto ignores `DescribeRouteTables` paging (emulator gap 12): one page, always.
+    pub route_tables_ignored: bool,
+}
+
+impl Paging {
+    const EMULATOR: Paging = Paging {
+        route_tables_ignored: true,
+    };
+    const AWS: Paging = Paging {
+        route_tables_ignored: false,
+    };
+
+    fn route_tables(self, tables: usize) -> usize {
+        if self.route_tables_ignored {
+            1
+        } else {
+            pages(tables, 100)
+        }
+    }
+}
+
+fn pages(items: usize, per_page: usize) -> usize {
+    items.div_ceil(per_page).max(1)
+}
+
+/// Reads of one side for wiring: DescribeVpcs + DescribeRouteTables×⌈T/100⌉ +
+/// DescribeSubnets×⌈S/1000⌉ + DescribeVpcAttribute×2 + DescribeSecurityGroups (tag selector).
+fn side_reads(p: Paging, tables: usize) -> usize {
+    1 + p.route_tables(tables) + pages(tables, 1000) + 2 + 1
+}
+
+/// The calls of one scenario.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub total: usize,
+    pub ec2_writes: usize,
+    pub by_operation: BTreeMap<String, usize>,
+}
+
+impl Tally {
+    pub fn of(calls: &[ApiCall]) -> Self {
+        let mut tally = Tally {
+            total: calls.len(),
+            ..Tally::default()
+        };
+        for call in calls {
+            *tally
+                .by_operation
+                .entry(call.operation.clone())
+                .or_default() += 1;
+            if call.service == "ec2" && call.is_write() {
+                tally.ec2_writes += 1;
+            }
+        }
+        tally
+    }
+
+    pub fn breakdown(&self) -> String {
+        self.by_operation
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Debug)]
+struct Row {
+    scenario: String,
+    tally: Tally,
+    /// This design's formula with the emulator's paging: must equal the measured count.
+    formula_emulator: usize,
+    formula_aws: usize,
+    minimum_aws: usize,
+    note: String,
+}
+
+fn fresh_wiring(p: Paging, t: usize) -> usize {
+    // AssumeRole×2 + DescribeVpcPeeringConnections + both sides' reads
+    // + CreateRoute per table per side + 1 AuthorizeSecurityGroupIngress (accepter DB group;
+    // the task group's default allow-all egress already covers 5432)
+    // + ModifyVpcPeeringConnectionOptions×2 + PutEvents.
+    2 + 1 + 2 * side_reads(p, t) + 2 * t + 1 + 2 + 1
+}
+
+fn converged_warm(p: Paging, t: usize) -> usize {
+    1 + 2 * side_reads(p, t)
+}
+
+fn accept_only(p: Paging, t: usize) -> usize {
+    // AssumeRole + DescribeVpcPeeringConnections + DescribeVpcs + DescribeRouteTables×⌈T/100⌉
+    // + AcceptVpcPeeringConnection + PutEvents.
+    1 + 1 + 1 + p.route_tables(t) + 1 + 1
+}
+
+struct Hub {
+    peers: usize,
+    /// Route tables per requester VPC.
+    tr: usize,
+    /// Route tables of the accepter VPC.
+    ta: usize,
+}
+
+impl Hub {
+    /// One AssumeRole, the filtered pending list, the accepter VPC read once per run (every
+    /// request targets it), one Accept per request, outcomes in batches of 10.
+    fn request_sweep(&self, p: Paging) -> usize {
+        let n = self.peers;
+        1 + pages(n, 1000) + (1 + p.route_tables(self.ta)) + n + pages(n, 10)
+    }
+    fn writes(&self) -> usize {
+        self.peers * (self.tr + self.ta + 1 + 2)
+    }
+    fn wiring_sweep(&self, p: Paging) -> usize {
+        let n = self.peers;
+        2 + pages(n, 1000)
+            + n * (side_reads(p, self.tr) + side_reads(p, self.ta))
+            + self.writes()
+            + pages(n, 10)
+    }
+    /// The shared accepter side read once per sweep instead of once per peering.
+    fn wiring_sweep_min(&self, p: Paging) -> usize {
+        let n = self.peers;
+        2 + pages(n, 1000)
+            + n * side_reads(p, self.tr)
+            + side_reads(p, self.ta)
+            + self.writes()
+            + pages(n, 10)
+    }
+    fn converged_sweep(&self, p: Paging) -> usize {
+        pages(self.peers, 1000) + self.peers * (side_reads(p, self.tr) + side_reads(p, self.ta))
+    }
+    fn converged_sweep_min(&self, p: Paging) -> usize {
+        pages(self.peers, 1000) + self.peers * side_reads(p, self.tr) + side_reads(p, self.ta)
+    }
+}
+
+/// Runs every scenario and prints the table.
+pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<()> {
+    let mut rows = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+
+    // Accept only: the seeded scenario's 3 route tables per side.
+    {
+        let world = World::start().await?;
+        let (requester, accepter) = world.seed_pair(3).await?;
+        let pcx = world.request(&requester, &accepter).await?;
+        let app = world.app(budget, None).await;
+        let event = requested_event(next(), &pcx, &requester, &accepter);
+        handle_request_event(&app, &event).await?;
+        let tally = Tally::of(&app.aws.calls().take());
+        rows.push(Row {
+            scenario: "accept only (3 route tables in the accepter VPC)".into(),
+            tally,
+            formula_emulator: accept_only(Paging::EMULATOR, 3),
+            formula_aws: accept_only(Paging::AWS, 3),
+            minimum_aws: accept_only(Paging::AWS, 3),
+            note: "cold process: AssumeRole included".into(),
+        });
+        let event = requested_event(next(), &pcx, &requester, &accepter);
+        handle_request_event(&app, &event).await?;
+        rows.push(Row {
+            scenario: "replay of the accepted request".into(),
+            tally: Tally::of(&app.aws.calls().take()),
+            formula_emulator: 2,
+            formula_aws: 2,
+            minimum_aws: 2,
+            note: "DescribeVpcPeeringConnections + PutEvents (skipped outcome); warm".into(),
+        });
+    }
+
+    // Fresh wiring, then the converged re-check, for each table count.
+    for &t in tables {
+        let world = World::start().await?;
+        let (requester, accepter) = world.seed_pair(t).await?;
+        let pcx = world.request(&requester, &accepter).await?;
+        world.accept(&pcx).await?;
+        let app = world.app(budget, None).await;
+        handle_wiring_event(&app, &accepted_event(next(), &pcx)).await?;
+        let tally = Tally::of(&app.aws.calls().take());
+        let routed = (
+            world.routes_via(&requester, &pcx).await?,
+            world.routes_via(&accepter, &pcx).await?,
+        );
+        if routed != (t, t) {
+            return Err(
+                format!("{t} tables: routes via the peering {routed:?}, want ({t}, {t})").into(),
+            );
+        }
+        rows.push(Row {
+            scenario: format!("fresh wiring, {t} route table(s) per side"),
+            tally,
+            formula_emulator: fresh_wiring(Paging::EMULATOR, t),
+            formula_aws: fresh_wiring(Paging::AWS, t),
+            minimum_aws: fresh_wiring(Paging::AWS, t),
+            note: format!("cold; end state checked: {t}+{t} routes"),
+        });
+        handle_wiring_event(&app, &accepted_event(next(), &pcx)).await?;
+        let tally = Tally::of(&app.aws.calls().take());
+        if tally.ec2_writes != 0 {
+            return Err(format!(
+                "converged re-check at {t} tables wrote {} times",
+                tally.ec2_writes
+            )
+            .into());
+        }
+        rows.push(Row {
+            scenario: format!("converged re-check, {t} route table(s) per side"),
+            tally,
+            formula_emulator: converged_warm(Paging::EMULATOR, t),
+            formula_aws: converged_warm(Paging::AWS, t),
+            minimum_aws: converged_warm(Paging::AWS, t),
+            note: "warm (a cold process adds AssumeRole×2); 0 writes, no outcome".into(),
+        });
+    }
+
+    // The hub: `hub_peers` requester VPCs (10.2.0.0/16 upwards, one route table each) in
+    // account A, all asking to peer with account B's VPC (10.1.0.0/16, 3 route tables).
+    if hub_peers > 0 {
+        let hub = Hub {
+            peers: hub_peers,
+            tr: 1,
+            ta: 3,
+        };
+        let world = World::start().await?;
+        let accepter = world
+            .seed_vpc(ACCEPTER_ACCOUNT, "10.1.0.0/16", hub.ta, "rds-db")
+            .await?;
+        let requesters = seed_spokes(&world, hub.peers, hub.tr).await?;
+        for requester in &requesters {
+            world.request(requester, &accepter).await?;
+        }
+        let request_app = world.app(budget, None).await;
+        let report = handle_request_event(&request_app, &sweep_event(next())).await?;
+        let accepted = report
+            .run
+            .outcomes
+            .iter()
+            .filter(|o| o.kind == peerwire::outcome::OutcomeKind::Accepted)
+            .count();
+        if accepted != hub.peers {
+            return Err(format!("request sweep accepted {accepted} of {}", hub.peers).into());
+        }
+        rows.push(Row {
+            scenario: format!("hub, {} peerings: peering-request sweep", hub.peers),
+            tally: Tally::of(&request_app.aws.calls().take()),
+            formula_emulator: hub.request_sweep(Paging::EMULATOR),
+            formula_aws: hub.request_sweep(Paging::AWS),
+            minimum_aws: hub.request_sweep(Paging::AWS),
+            note: "cold; the accepter VPC is read once per run".into(),
+        });
+        let wiring_app = world.app(budget, None).await;
+        let started = std::time::Instant::now();
+        let report = handle_wiring_event(&wiring_app, &sweep_event(next())).await?;
+        let wired_in = started.elapsed();
+        let wired = report.run.outcomes.len();
+        if wired != hub.peers {
+            return Err(format!("wiring sweep reported {wired} outcomes for {}", hub.peers).into());
+        }
+        rows.push(Row {
+            scenario: format!("hub, {} peerings: peering-wiring sweep", hub.peers),
+            tally: Tally::of(&wiring_app.aws.calls().take()),
+            formula_emulator: hub.wiring_sweep(Paging::EMULATOR),
+            formula_aws: hub.wiring_sweep(Paging::AWS),
+            minimum_aws: hub.wiring_sweep_min(Paging::AWS),
+            note: format!(
+                "cold; {:.1} s with the {budget:?} write budget; minimum reads the accepter side once",
+                wired_in.as_secs_f64()
+            ),
+        });
+        handle_wiring_event(&wiring_app, &sweep_event(next())).await?;
+        let tally = Tally::of(&wiring_app.aws.calls().take());
+        if tally.ec2_writes != 0 {
+            return Err(format!("converged hub sweep wrote {} times", tally.ec2_writes).into());
+        }
+        rows.push(Row {
+            scenario: format!("hub, {} peerings: converged wiring sweep", hub.peers),
+            tally,
+            formula_emulator: hub.converged_sweep(Paging::EMULATOR),
+            formula_aws: hub.converged_sweep(Paging::AWS),
+            minimum_aws: hub.converged_sweep_min(Paging::AWS),
+            note: "warm; 0 writes".into(),
+        });
+    }
+
+    println!("## API calls per scenario (HTTP layer, product CallLog)\n");
+    println!(
+        "| scenario | calls measured (emulator) | formula, emulator paging | formula, AWS paging | theoretical minimum (AWS) | EC2 writes | note |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---|");
+    let mut mismatches = 0;
+    for row in &rows {
+        let check = if row.tally.total == row.formula_emulator {
+            "="
+        } else {
+            mismatches += 1;
+            "≠"
+        };
+        println!(
+            "| {} | {} | {} {} | {} | {} | {} | {} |",
+            row.scenario,
+            row.tally.total,
+            check,
+            row.formula_emulator,
+            row.formula_aws,
+            row.minimum_aws,
+            row.tally.ec2_writes,
+            row.note
+        );
+    }
+    println!("\nPer operation:\n");
+    for row in &rows {
+        println!("- {}: {}", row.scenario, row.tally.breakdown());
+    }
+    println!(
+        "\nAccounts: requester {REQUESTER_ACCOUNT}, accepter {ACCEPTER_ACCOUNT}. \
+         Write budget of the product's EC2 clients: {budget:?}."
+    );
+    if mismatches > 0 {
+        println!(
+            "\n{mismatches} row(s) differ from the formula (≠): see the per-operation counts."
+        );
+    }
+    Ok(())
+}
+
+/// `count` requester VPCs in account A, 10.2.0.0/16 upwards (10.0.0.0/16 and 10.1.0.0/16 are
+/// the scenario's), each with `tables` route tables and a role=ecs-tasks group.
+pub async fn seed_spokes(
+    world: &World,
+    count: usize,
+    tables: usize,
+) -> Result<Vec<crate::world::Vpc>> {
+    if count > 254 {
+        return Err("at most 254 spokes fit 10.2.0.0/16..10.255.0.0/16".into());
+    }
+    let mut spokes = Vec::with_capacity(count);
+    for i in 0..count {
+        let cidr = format!("10.{}.0.0/16", i + 2);
+        spokes.push(
+            world
+                .seed_vpc(REQUESTER_ACCOUNT, &cidr, tables, "ecs-tasks")
+                .await?,
+        );
+    }
+    Ok(spokes)
+}
