@@ -99,6 +99,17 @@ impl AwsError {
                     message: meta.message().map(str::to_owned),
                 }
             }
+            SdkError::DispatchFailure(_) if credential_error_code(&err).is_some() => {
+                // The member role could not be assumed: keep STS's code, so that a denied
+                // AssumeRole (wrong trust or ExternalId) is permanent, not retried.
+                let code = credential_error_code(&err);
+                Self {
+                    operation,
+                    kind: AwsErrorKind::classify(code.as_deref(), None),
+                    code,
+                    message: Some(error_chain(&err)),
+                }
+            }
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Self {
                 operation,
                 kind: AwsErrorKind::Unavailable,
@@ -127,6 +138,19 @@ impl AwsError {
             AwsErrorKind::Throttling | AwsErrorKind::Unavailable
         )
     }
+}
+
+/// The STS error code behind a credentials failure, found in the error's source chain.
+fn credential_error_code(err: &dyn std::error::Error) -> Option<String> {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(sts) = cause.downcast_ref::<AssumeRoleError>() {
+            return sts.code().map(str::to_owned);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

@@ -85,7 +85,7 @@ impl Case {
 /// credentials"), which `AwsError::from_sdk` classifies as `Unavailable`, so the invocation
 /// fails as transient and Lambda retries it instead of a `failed` outcome being reported.
 /// Tolerated (and printed) while true; set to false once the classification is fixed.
-const KNOWN_ASSUME_ROLE_DENIED_IS_TRANSIENT: bool = true;
+const KNOWN_ASSUME_ROLE_DENIED_IS_TRANSIENT: bool = false;
 
 /// A fault, once (the SDK's retry may absorb it) or sticky (every attempt of that call).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
