@@ -12,6 +12,22 @@ use crate::error::{AwsError, AwsErrorKind, Error, Result};
 use crate::model::RulePeer;
 use crate::plan::{DnsAttribute, Permission, PlanStep, Side};
 
+/// Sets an IPv4 or IPv6 destination on a route request (CreateRoute, ReplaceRoute and
+/// DeleteRoute builders are distinct types with the same setters) and sends it.
+macro_rules! route_call {
+    ($request:expr, $destination:expr, $operation:literal) => {{
+        let request = match $destination {
+            IpNet::V4(_) => $request.destination_cidr_block($destination.to_string()),
+            IpNet::V6(_) => $request.destination_ipv6_cidr_block($destination.to_string()),
+        };
+        request
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk($operation, e))
+    }};
+}
+
 /// How a step ended, when it did not fail.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -55,15 +71,7 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
                 .create_route()
                 .route_table_id(route_table_id)
                 .vpc_peering_connection_id(peering_id);
-            let request = match destination {
-                IpNet::V4(_) => request.destination_cidr_block(destination.to_string()),
-                IpNet::V6(_) => request.destination_ipv6_cidr_block(destination.to_string()),
-            };
-            request
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| AwsError::from_sdk("CreateRoute", e))
+            route_call!(request, destination, "CreateRoute")
         }
         PlanStep::ReplaceBlackholeRoute {
             route_table_id,
@@ -75,15 +83,7 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
                 .replace_route()
                 .route_table_id(route_table_id)
                 .vpc_peering_connection_id(peering_id);
-            let request = match destination {
-                IpNet::V4(_) => request.destination_cidr_block(destination.to_string()),
-                IpNet::V6(_) => request.destination_ipv6_cidr_block(destination.to_string()),
-            };
-            request
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| AwsError::from_sdk("ReplaceRoute", e))
+            route_call!(request, destination, "ReplaceRoute")
         }
         PlanStep::AuthorizeIngress {
             group_id,
@@ -135,15 +135,7 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
             ..
         } => {
             let request = ec2.delete_route().route_table_id(route_table_id);
-            let request = match destination {
-                IpNet::V4(_) => request.destination_cidr_block(destination.to_string()),
-                IpNet::V6(_) => request.destination_ipv6_cidr_block(destination.to_string()),
-            };
-            request
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| AwsError::from_sdk("DeleteRoute", e))
+            route_call!(request, destination, "DeleteRoute")
         }
         PlanStep::RevokeIngress {
             group_id,
