@@ -38,8 +38,16 @@ impl AwsContext {
     pub async fn from_env(roles: RoleConfig) -> Self {
         let calls = CallLog::default();
         let http = calls.wrap(default_https_client());
+        // A stalled connection must fail the attempt (and be retried) well before the Lambda
+        // timeout, not hang until it.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .operation_attempt_timeout(std::time::Duration::from_secs(10))
+            .operation_timeout(std::time::Duration::from_secs(30))
+            .build();
         let base = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
+            .timeout_config(timeouts)
             .load()
             .await;
         Self::new(base, roles, calls)
