@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use peerwire::aws::calls::ApiCall;
-use peerwire::request::handle_request_event;
-use peerwire::wire::handle_wiring_event;
+use peerwire::doors::request::handle_request_event;
+use peerwire::doors::wiring::handle_wiring_event;
 
 use crate::world::{accepted_event, requested_event, sweep_event, Budget, Result, World};
 use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};

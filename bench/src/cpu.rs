@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use peerwire::wire::handle_wiring_event;
+use peerwire::doors::wiring::handle_wiring_event;
 use serde_json::Value;
 
 use crate::calls::Tally;

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::outcome::OutcomeKind;
-use peerwire::wire::handle_wiring_event;
 use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
 
 use crate::calls::seed_spokes;

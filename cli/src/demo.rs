@@ -9,15 +9,14 @@ use aws_sdk_ec2::types::{
 };
 use peerwire::aws::calls::CallLog;
 use peerwire::aws::clients::AwsContext;
-use peerwire::cleanup::handle_cleanup_event;
 use peerwire::config::{Config, PolicySource};
-use peerwire::diagnose::{self, LayerId};
-use peerwire::drift::handle_drift_event;
+use peerwire::doors::cleanup::handle_cleanup_event;
+use peerwire::doors::drift::handle_drift_event;
+use peerwire::doors::request::handle_request_event;
+use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::error::AwsError;
-use peerwire::request::handle_request_event;
-use peerwire::wire::handle_wiring_event;
-use peerwire::wiring::describe_step;
 use peerwire::App;
+use peerwire_diagnose::LayerId;
 use peerwire_emulator::outcomes::OutcomeCapture;
 use peerwire_emulator::samples::{
     cloudtrail_create_peering, cloudtrail_ec2_call, rds_event, PeeringRequestEvent,
@@ -259,7 +258,7 @@ async fn wire_and_diagnose(
             outcome.changes.len()
         );
         for change in &outcome.changes {
-            println!("  {}", describe_step(change));
+            println!("  {}", change);
         }
         for reason in &outcome.reasons {
             println!("  because {reason}");
@@ -277,12 +276,18 @@ async fn wire_and_diagnose(
     step(&format!("peerwire diagnose {pcx}"));
     println!("  … reading the peering, both VPCs and their network ACLs");
     let policy = app.policies.current().await.map_err(|e| e.to_string())?;
-    let candidates = diagnose::locate_candidates(&policy, None, None, Some(REGION));
-    let peering = diagnose::locate(app, pcx, &candidates)
+    let region = REGION
+        .parse()
+        .map_err(|e: peerwire::model::IdError| e.to_string())?;
+    let peering_id = pcx
+        .parse()
+        .map_err(|e: peerwire::model::IdError| e.to_string())?;
+    let candidates = crate::find::candidates(&policy, None, None, Some(&region));
+    let (peering, _) = crate::find::peering(app, &peering_id, &candidates)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("{pcx} not found"))?;
-    let diagnosis = diagnose::diagnose_peering(app, &policy, peering)
+    let diagnosis = peerwire_diagnose::diagnose_peering(app, peering)
         .await
         .map_err(|e| e.to_string())?;
     print!(
@@ -548,7 +553,7 @@ async fn keep_true_and_clean_up(
     for outcome in &report.run.outcomes {
         println!("{:?}: {} removed", outcome.kind, outcome.changes.len());
         for change in &outcome.changes {
-            println!("  {}", describe_step(change));
+            println!("  {}", change);
         }
     }
     for event in capture.drain().await.map_err(|e| e.to_string())? {

@@ -4,13 +4,12 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use peerwire::diagnose::{self, Diagnosis, Status};
-use peerwire::events::{is_account_id, is_peering_id, is_region};
-use peerwire::model::Peering;
-use peerwire::policy::Policy;
+use peerwire::model::{AccountId, IdError, Peering, PeeringId, PeeringRef, Region};
 use peerwire::App;
+use peerwire_diagnose::{Diagnosis, Status};
+
+use crate::find;
 
 /// Every layer ok (warnings allowed).
 pub const EXIT_HEALTHY: u8 = 0;
@@ -33,24 +32,36 @@ pub struct Target {
     pub region: Option<String>,
 }
 
+/// A [`Target`] with its values parsed.
+#[derive(Debug, Clone)]
+pub struct CheckedTarget {
+    pub peering_id: PeeringId,
+    pub account: Option<AccountId>,
+    pub region: Option<Region>,
+}
+
 impl Target {
     /// Refuses malformed ids before any configuration is read or call made.
-    pub fn check(&self) -> Result<(), String> {
-        if !is_peering_id(&self.peering_id) {
-            return Err(format!(
-                "`{}` is not a VPC peering connection id (pcx- and 8 or 17 hex digits)",
-                self.peering_id
-            ));
-        }
-        if let Some(account) = self.account.as_deref().filter(|a| !is_account_id(a)) {
-            return Err(format!(
-                "--account `{account}` is not a 12-digit account id"
-            ));
-        }
-        if let Some(region) = self.region.as_deref().filter(|r| !is_region(r)) {
-            return Err(format!("--region `{region}` is not a region name"));
-        }
-        Ok(())
+    pub fn check(&self) -> Result<CheckedTarget, String> {
+        let peering_id = self
+            .peering_id
+            .parse()
+            .map_err(|e: IdError| e.to_string())?;
+        let account = self
+            .account
+            .as_deref()
+            .map(|a| a.parse().map_err(|e: IdError| format!("--account {e}")))
+            .transpose()?;
+        let region = self
+            .region
+            .as_deref()
+            .map(|r| r.parse().map_err(|e: IdError| format!("--region {e}")))
+            .transpose()?;
+        Ok(CheckedTarget {
+            peering_id,
+            account,
+            region,
+        })
     }
 }
 
@@ -75,18 +86,22 @@ pub fn colour_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// The configured app, its policy, and the peering, read through a member role. Every error
-/// here means "no answer" (exit 2).
-pub async fn connect(target: &Target) -> Result<(App, Arc<Policy>, Peering), String> {
-    target.check()?;
+/// The configured app and the peering, read through the member role of the first account
+/// and region that sees it. Every error here means "no answer" (exit 2).
+pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), String> {
+    let target = target.check()?;
     let app = App::from_env().await.map_err(|e| e.to_string())?;
     let policy = app.policies.current().await.map_err(|e| e.to_string())?;
-    let default_region = app.aws.base().region().map(|r| r.as_ref().to_owned());
-    let candidates = diagnose::locate_candidates(
+    let default_region = app
+        .aws
+        .base()
+        .region()
+        .and_then(|r| r.as_ref().parse().ok());
+    let candidates = find::candidates(
         &policy,
-        target.account.as_deref(),
-        target.region.as_deref(),
-        default_region.as_deref(),
+        target.account.as_ref(),
+        target.region.as_ref(),
+        default_region.as_ref(),
     );
     if candidates.is_empty() {
         return Err(format!(
@@ -101,8 +116,8 @@ pub async fn connect(target: &Target) -> Result<(App, Arc<Policy>, Peering), Str
         .collect::<Vec<_>>()
         .join(", ");
     progress(&format!("reading {} from {tried}", target.peering_id));
-    match diagnose::locate(&app, &target.peering_id, &candidates).await {
-        Ok(Some(peering)) => Ok((app, policy, peering)),
+    match find::peering(&app, &target.peering_id, &candidates).await {
+        Ok(Some(found)) => Ok((app, found.0, found.1)),
         Ok(None) => Err(format!(
             "peering {} not found in {tried}; pass --account and --region of one of its sides",
             target.peering_id
@@ -113,9 +128,9 @@ pub async fn connect(target: &Target) -> Result<(App, Arc<Policy>, Peering), Str
 
 /// Runs `peerwire diagnose`. `Err` is "no answer" (exit 2).
 pub async fn run(args: DiagnoseArgs) -> Result<ExitCode, String> {
-    let (app, policy, peering) = connect(&args.target).await?;
+    let (app, peering, _) = connect(&args.target).await?;
     progress("reading both VPCs: routes, security groups, network ACLs, DNS, RDS");
-    let diagnosis = diagnose::diagnose_peering(&app, &policy, peering)
+    let diagnosis = peerwire_diagnose::diagnose_peering(&app, peering)
         .await
         .map_err(|e| e.to_string())?;
     if args.json {
@@ -243,7 +258,8 @@ pub fn render(d: &Diagnosis, colour: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use peerwire::diagnose::{Layer, LayerId, Problem, SideSummary, SCHEMA_VERSION};
+    use peerwire::testing::id;
+    use peerwire_diagnose::{Layer, LayerId, Problem, SideSummary, SCHEMA_VERSION};
 
     fn layer(id: LayerId, status: Status, finding: &str, problems: Vec<Problem>) -> Layer {
         Layer {
@@ -258,9 +274,9 @@ mod tests {
 
     fn sample() -> Diagnosis {
         let side = |account: &str, vpc: &str, cidr: &str| SideSummary {
-            account: account.to_owned(),
-            vpc_id: vpc.to_owned(),
-            region: "us-east-1".to_owned(),
+            account: id(account),
+            vpc_id: id(vpc),
+            region: id("us-east-1"),
             cidrs: vec![cidr.parse().unwrap()],
         };
         let problem = Problem {
@@ -273,11 +289,11 @@ mod tests {
         };
         Diagnosis {
             schema_version: SCHEMA_VERSION,
-            peering_id: "pcx-12345678".to_owned(),
+            peering_id: id("pcx-12345678"),
             status: "active".to_owned(),
             status_message: None,
-            requester: side("111111111111", "vpc-r", "10.0.0.0/16"),
-            accepter: side("222222222222", "vpc-a", "10.1.0.0/16"),
+            requester: side("111111111111", "vpc-1111aaaa", "10.0.0.0/16"),
+            accepter: side("222222222222", "vpc-2222aaaa", "10.1.0.0/16"),
             rule: Some("payments".to_owned()),
             healthy: false,
             layers: vec![
@@ -303,8 +319,8 @@ mod tests {
         let text = render(&sample(), false);
         let expected = "\
 pcx-12345678 (active, policy rule `payments`)
-  requester 111111111111 vpc-r us-east-1 10.0.0.0/16
-  accepter  222222222222 vpc-a us-east-1 10.1.0.0/16
+  requester 111111111111 vpc-1111aaaa us-east-1 10.0.0.0/16
+  accepter  222222222222 vpc-2222aaaa us-east-1 10.1.0.0/16
 
 LAYER              STATUS   FINDING / FIX
 1 Peering status   ok       pcx-12345678 is active

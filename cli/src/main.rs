@@ -1,9 +1,7 @@
-//! `peerwire`: the command line over the same core as the Lambdas.
+//! `peerwire`: the command line over the same core as the Lambdas. The commands live in the
+//! `peerwire_cli` library, so that the integration tests run exactly what the binary runs.
 
-mod demo;
-mod diagnose;
-mod emulator;
-mod plan;
+use peerwire_cli::{demo, diagnose, emulator, plan};
 
 use std::process::ExitCode;
 

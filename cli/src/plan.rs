@@ -1,23 +1,24 @@
-//! `peerwire plan <pcx-id>` and `peerwire apply <pcx-id>`: the wiring door's reconcile, by
-//! hand. Both observe and plan exactly as the door does ([`peerwire::diagnose::inspect`] runs
-//! its `observe_wiring` and `plan_wiring`); `plan` stops there and writes nothing, `apply`
-//! executes the plan with [`peerwire::wire::apply_wiring`], each step with its own side's role.
+//! `peerwire plan <pcx-id>` and `peerwire apply <pcx-id>`: the reconciler, by hand. Both are
+//! exactly the functions' run on that one peering, with every phase allowed (decide a pending
+//! request, wire an active peering, clean a gone one): `plan` in a dry run (observe and plan,
+//! no write, no outcome), `apply` for real, its outcome published like a function's.
 
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use peerwire::aws::apply::Applied;
-use peerwire::diagnose::{self, Inspection};
-use peerwire::plan::{Finding, PlanStep, Side};
-use peerwire::wire::{apply_wiring, AppliedStep};
-use peerwire::wiring::{describe_finding, describe_step};
+use peerwire::model::{Peering, PeeringRef, Side};
+use peerwire::outcome::OutcomeKind;
+use peerwire::plan::{Finding, PlanStep};
+use peerwire::reconcile::{AppliedStep, Mode, Phases, Reconciled, Run, StepResult, Target};
+use peerwire::App;
 use serde::Serialize;
 
-use crate::diagnose::{connect, progress, Target, EXIT_BROKEN, EXIT_HEALTHY};
+use crate::diagnose::{connect, progress, Target as PeeringTarget, EXIT_BROKEN, EXIT_HEALTHY};
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
     #[command(flatten)]
-    pub target: Target,
+    pub target: PeeringTarget,
     /// Print the steps as JSON.
     #[arg(long)]
     pub json: bool,
@@ -35,9 +36,9 @@ pub struct StepReport<'a> {
     pub description: String,
     /// The step itself (`step` names its kind).
     pub detail: &'a PlanStep,
-    /// `apply` only: `done`, `already-in-place` or `vanished`.
+    /// `apply` only: what became of the step.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<&'a Applied>,
+    pub result: Option<&'a StepResult>,
 }
 
 /// Something reported and not changed.
@@ -55,82 +56,85 @@ pub struct PlanReport<'a> {
     pub peering_id: &'a str,
     pub status: &'a str,
     pub rule: Option<&'a str>,
+    /// The accept decision's reasons, for a pending request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decision: Vec<String>,
     /// Why peerwire leaves this peering alone; then there are no steps.
-    pub refusal: Option<String>,
+    pub refusal: Option<&'a str>,
     /// In the order `apply` executes them.
     pub steps: Vec<StepReport<'a>>,
     pub findings: Vec<FindingReport<'a>>,
 }
 
 impl<'a> PlanReport<'a> {
-    /// The plan of an inspection; with `applied`, what became of each step.
-    pub fn new(inspection: &'a Inspection, applied: Option<&'a [AppliedStep]>) -> Self {
-        let refusal = inspection.refusal();
-        let account = |side: Side| match side {
-            Side::Requester => inspection.peering.requester.account.as_str(),
-            Side::Accepter => inspection.peering.accepter.account.as_str(),
+    /// What the reconciler planned for one peering; after `apply`, what became of each step.
+    pub fn new(reconciled: &'a Reconciled) -> Self {
+        let peering = reconciled.peering.as_ref();
+        let account =
+            move |side: Side| peering.map_or("", |p: &Peering| p.sides[side].account.as_str());
+        let step_report = |step: &'a PlanStep, result: Option<&'a StepResult>| StepReport {
+            operation: step.operation(),
+            side: step.side(),
+            account: account(step.side()),
+            description: step.to_string(),
+            detail: step,
+            result,
         };
-        let steps: Vec<StepReport<'a>> = match (&refusal, applied) {
-            (Some(_), _) => Vec::new(),
-            (None, Some(applied)) => applied
-                .iter()
-                .map(|a| StepReport {
-                    operation: a.step.operation(),
-                    side: a.step.side(),
-                    account: account(a.step.side()),
-                    description: describe_step(&a.step),
-                    detail: &a.step,
-                    result: Some(&a.result),
-                })
-                .collect(),
-            (None, None) => inspection
+        let steps = if reconciled.applied.is_empty() {
+            reconciled
                 .plan
                 .steps
                 .iter()
-                .map(|step| StepReport {
-                    operation: step.operation(),
-                    side: step.side(),
-                    account: account(step.side()),
-                    description: describe_step(step),
-                    detail: step,
-                    result: None,
-                })
-                .collect(),
-        };
-        let findings = if refusal.is_some() {
-            Vec::new()
+                .map(|s| step_report(s, None))
+                .collect()
         } else {
-            inspection
+            reconciled
+                .applied
+                .iter()
+                .map(|a: &'a AppliedStep| step_report(&a.step, Some(&a.result)))
+                .collect()
+        };
+        Self {
+            peering_id: reconciled.peering_id.as_str(),
+            status: peering.map_or("not-found", |p| p.status.code()),
+            rule: reconciled.rule.as_deref(),
+            decision: reconciled
+                .decision
+                .as_ref()
+                .map(|d| d.reasons.clone())
+                .unwrap_or_default(),
+            refusal: reconciled.refusal.as_deref(),
+            steps,
+            findings: reconciled
                 .plan
                 .findings
                 .iter()
                 .map(|f| FindingReport {
-                    description: describe_finding(f),
+                    description: f.to_string(),
                     blocking: f.is_blocking(),
                     detail: f,
                 })
-                .collect()
-        };
-        Self {
-            peering_id: &inspection.peering.id,
-            status: inspection.peering.status.code(),
-            rule: inspection.rule.as_deref(),
-            refusal,
-            steps,
-            findings,
+                .collect(),
         }
     }
 
     pub fn blocked(&self) -> bool {
         self.findings.iter().any(|f| f.blocking)
     }
+
+    pub fn failed(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.result.is_some_and(StepResult::is_failure))
+    }
 }
 
-fn result_text(result: &Applied) -> String {
+fn result_text(result: &StepResult) -> String {
     match result {
-        Applied::Done => "done".to_owned(),
-        Applied::AlreadyInPlace => "already in place".to_owned(),
-        Applied::Vanished { code } => format!("skipped, {code}: the next run re-observes"),
+        StepResult::Done => "done".to_owned(),
+        StepResult::AlreadyInPlace => "already in place".to_owned(),
+        StepResult::Vanished { code } => format!("skipped, {code}: the next run re-observes"),
+        StepResult::Failed { error } => format!("failed: {error}"),
     }
 }
 
@@ -145,12 +149,15 @@ pub fn render(report: &PlanReport<'_>, applying: bool) -> String {
         "{} ({}{rule})\n",
         report.peering_id, report.status
     ));
-    if let Some(refusal) = &report.refusal {
-        out.push_str(&format!("peerwire does not wire this peering: {refusal}\n"));
+    if let Some(refusal) = report.refusal {
+        out.push_str(&format!("peerwire leaves this peering alone: {refusal}\n"));
         return out;
     }
+    if !report.decision.is_empty() {
+        out.push_str(&format!("decision: {}\n", report.decision.join("; ")));
+    }
     if report.steps.is_empty() {
-        out.push_str("nothing to change: the wiring is in sync\n");
+        out.push_str("nothing to change: the peering is in sync\n");
     } else {
         let verb = if applying { "applied" } else { "planned" };
         out.push_str(&format!("{} {verb}:\n", plural_steps(report.steps.len())));
@@ -202,40 +209,56 @@ fn print(report: &PlanReport<'_>, json: bool, applying: bool) -> Result<(), Stri
     Ok(())
 }
 
-/// `peerwire plan`: observe and plan; reads only. Exit 0 whatever the plan holds.
-pub async fn plan(args: PlanArgs) -> Result<ExitCode, String> {
-    let (app, policy, peering) = connect(&args.target).await?;
-    progress("observing both sides through their member roles");
-    let inspection = diagnose::inspect(&app, &policy, peering)
+/// The CLI's run: every phase, as the functions would run them.
+pub const CLI: Mode = Mode::new(Phases::ALL, OutcomeKind::Wired);
+
+/// One run of the reconciler on `found` (where the CLI found the peering): the plan in a dry
+/// run, or the applied plan with its outcome published. `Err` is "no answer".
+pub async fn reconcile(app: &App, found: PeeringRef, dry_run: bool) -> Result<Reconciled, String> {
+    let correlation_id = format!(
+        "cli-{}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default()
+    );
+    let mode = Mode { dry_run, ..CLI };
+    let run = Run::start(app, "cli", &correlation_id, mode)
         .await
         .map_err(|e| e.to_string())?;
-    print(&PlanReport::new(&inspection, None), args.json, false)?;
+    let id = found.peering_id.clone();
+    let mut log = run
+        .handle(&Target::Peering(found))
+        .await
+        .map_err(|e| e.to_string())?;
+    match log.reconciled.pop() {
+        Some(reconciled) => Ok(reconciled),
+        None => Err(match log.outcomes.first() {
+            Some(failed) => failed.reasons.join("; "),
+            None => format!("{id}: outside the policy's accepters; nothing to plan"),
+        }),
+    }
+}
+
+/// `peerwire plan`: observe and plan; reads only. Exit 0 whatever the plan holds.
+pub async fn plan(args: PlanArgs) -> Result<ExitCode, String> {
+    let (app, _, found) = connect(&args.target).await?;
+    progress("observing both sides through their member roles");
+    let reconciled = reconcile(&app, found, true).await?;
+    print(&PlanReport::new(&reconciled), args.json, false)?;
     Ok(ExitCode::from(EXIT_HEALTHY))
 }
 
-/// `peerwire apply`: observe, plan, apply. Exit 1 when peerwire refuses the peering or a
-/// finding blocks the wiring; an AWS error mid-way is exit 2 (re-running applies what is left).
+/// `peerwire apply`: observe, plan, apply, publish the outcome. Exit 1 when peerwire leaves
+/// the peering alone, a finding blocks the wiring or a step failed; an AWS error that stops
+/// the run is exit 2 (re-running applies what is left).
 pub async fn apply(args: PlanArgs) -> Result<ExitCode, String> {
-    let (app, policy, peering) = connect(&args.target).await?;
-    progress("observing both sides through their member roles");
-    let inspection = diagnose::inspect(&app, &policy, peering)
-        .await
-        .map_err(|e| e.to_string())?;
-    let applied = match inspection.refusal() {
-        Some(_) => Vec::new(),
-        None => {
-            progress(&format!(
-                "applying {}",
-                plural_steps(inspection.plan.steps.len())
-            ));
-            apply_wiring(&app, &inspection.peering, &inspection.plan)
-                .await
-                .map_err(|e| e.to_string())?
-        }
-    };
-    let report = PlanReport::new(&inspection, Some(&applied));
+    let (app, _, found) = connect(&args.target).await?;
+    progress("observing, planning and applying through both member roles");
+    let reconciled = reconcile(&app, found, false).await?;
+    let report = PlanReport::new(&reconciled);
     print(&report, args.json, true)?;
-    if report.refusal.is_some() || report.blocked() {
+    if report.refusal.is_some() || report.blocked() || report.failed() {
         Ok(ExitCode::from(EXIT_BROKEN))
     } else {
         Ok(ExitCode::from(EXIT_HEALTHY))
@@ -244,60 +267,49 @@ pub async fn apply(args: PlanArgs) -> Result<ExitCode, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use peerwire::model::{Peering, PeeringSide, PeeringStatus, RouteTarget};
-    use peerwire::plan::WiringPlan;
-    use peerwire::policy::Wiring;
+    use peerwire::model::{PeeringStatus, RouteTarget};
+    use peerwire::plan::Plan;
+    use peerwire::testing::{id, peering};
 
     use super::*;
 
-    fn inspection(status: PeeringStatus, plan: WiringPlan) -> Inspection {
-        let side = |account: &str| PeeringSide {
-            account: account.to_owned(),
-            vpc_id: format!("vpc-{account}"),
-            region: "us-east-1".to_owned(),
-            cidrs: Vec::new(),
-            allow_dns_resolution_from_remote_vpc: true,
-        };
-        Inspection {
-            peering: Peering {
-                id: "pcx-12345678".to_owned(),
-                status,
-                status_message: None,
-                requester: side("111111111111"),
-                accepter: side("222222222222"),
-                tags: BTreeMap::new(),
-            },
+    fn reconciled(status: PeeringStatus, refusal: Option<&str>) -> Reconciled {
+        let mut p = peering("111111111111", &["10.0.0.0/16"]);
+        p.id = id("pcx-12345678");
+        p.status = status;
+        Reconciled {
+            peering_id: p.id.clone(),
+            peering: Some(p),
+            refusal: refusal.map(str::to_owned),
             rule: Some("payments".to_owned()),
-            unmatched: Vec::new(),
-            covered: true,
-            wiring: Wiring::default(),
+            decision: None,
+            plan: plan(),
+            applied: Vec::new(),
+            outcome: None,
             state: None,
-            plan,
             accepter_network: None,
         }
     }
 
-    fn plan() -> WiringPlan {
-        WiringPlan {
+    fn plan() -> Plan {
+        Plan {
             steps: vec![
                 PlanStep::CreateRoute {
                     side: Side::Accepter,
-                    route_table_id: "rtb-1".to_owned(),
+                    route_table_id: id("rtb-11111111"),
                     destination: "10.0.0.0/16".parse().unwrap(),
-                    peering_id: "pcx-12345678".to_owned(),
+                    peering_id: id("pcx-12345678"),
                 },
                 PlanStep::SetDnsResolution {
                     side: Side::Requester,
-                    peering_id: "pcx-12345678".to_owned(),
+                    peering_id: id("pcx-12345678"),
                 },
             ],
             findings: vec![Finding::RouteConflict {
                 side: Side::Accepter,
-                route_table_id: "rtb-2".to_owned(),
+                route_table_id: id("rtb-22222222"),
                 destination: "10.0.0.0/16".parse().unwrap(),
-                target: RouteTarget::TransitGateway("tgw-1".to_owned()),
+                target: RouteTarget::TransitGateway(id("tgw-1")),
                 blackhole: false,
             }],
         }
@@ -305,10 +317,10 @@ mod tests {
 
     #[test]
     fn the_plan_lists_every_step_with_its_call_and_account() {
-        let i = inspection(PeeringStatus::Active, plan());
-        let text = render(&PlanReport::new(&i, None), false);
+        let r = reconciled(PeeringStatus::Active, None);
+        let text = render(&PlanReport::new(&r), false);
         assert!(text.contains(
-            "   1. accepter rtb-1: route 10.0.0.0/16 -> pcx-12345678  [CreateRoute in 222222222222]"
+            "   1. accepter rtb-11111111: route 10.0.0.0/16 -> pcx-12345678  [CreateRoute in 222222222222]"
         ), "{text}");
         assert!(
             text.contains("[ModifyVpcPeeringConnectionOptions in 111111111111]"),
@@ -323,8 +335,8 @@ mod tests {
 
     #[test]
     fn the_json_carries_operation_side_account_and_the_step() {
-        let i = inspection(PeeringStatus::Active, plan());
-        let json = serde_json::to_value(PlanReport::new(&i, None)).unwrap();
+        let r = reconciled(PeeringStatus::Active, None);
+        let json = serde_json::to_value(PlanReport::new(&r)).unwrap();
         assert_eq!(json["steps"][0]["operation"], "CreateRoute");
         assert_eq!(json["steps"][0]["side"], "accepter");
         assert_eq!(json["steps"][0]["account"], "222222222222");
@@ -334,22 +346,24 @@ mod tests {
     }
 
     #[test]
-    fn a_peering_peerwire_would_not_wire_has_no_steps() {
-        let i = inspection(PeeringStatus::PendingAcceptance, plan());
-        let report = PlanReport::new(&i, None);
-        assert!(report.steps.is_empty());
-        assert!(render(&report, false)
-            .contains("does not wire this peering: peering is pending-acceptance"));
+    fn a_peering_peerwire_leaves_alone_says_why() {
+        let mut r = reconciled(PeeringStatus::Deleting, Some("peering is deleting"));
+        r.plan = Plan::default();
+        let text = render(&PlanReport::new(&r), false);
+        assert!(
+            text.contains("leaves this peering alone: peering is deleting"),
+            "{text}"
+        );
     }
 
     #[test]
     fn apply_shows_what_became_of_each_step() {
-        let i = inspection(PeeringStatus::Active, plan());
-        let applied = vec![AppliedStep {
-            step: i.plan.steps[0].clone(),
-            result: Applied::AlreadyInPlace,
+        let mut r = reconciled(PeeringStatus::Active, None);
+        r.applied = vec![AppliedStep {
+            step: r.plan.steps[0].clone(),
+            result: StepResult::AlreadyInPlace,
         }];
-        let text = render(&PlanReport::new(&i, Some(&applied)), true);
+        let text = render(&PlanReport::new(&r), true);
         assert!(text.contains("1 step applied"), "{text}");
         assert!(text.contains("-> already in place"), "{text}");
         assert!(!text.contains("nothing was written"));

@@ -1,10 +1,10 @@
 //! What a function builds once at cold start and lends to every invocation.
 
 use crate::aws::clients::AwsContext;
+use crate::aws::outcome_bus::OutcomeBus;
+use crate::aws::policy_store::PolicyStore;
 use crate::config::Config;
 use crate::error::Result;
-use crate::outcome::OutcomeBus;
-use crate::policy_store::PolicyStore;
 
 /// Clients, policy and outcome bus of one process.
 #[derive(Debug)]

@@ -1,29 +1,32 @@
 //! peerwire: policy-gated, level-triggered VPC peering across accounts.
 //!
-//! The shape is one reconciler with many doors: an event *locates* peerings, [`aws::observe`]
-//! reads both sides into [`model`], a pure planner ([`decision`], [`plan`]) decides against the
-//! [`policy`], [`aws::apply`] executes only the difference, and [`outcome`] reports it.
+//! One reconciler with many doors. The module tree is the flow:
+//!
+//! **event → door → locate → observe → plan → apply → report**
+//!
+//! - [`events`]: typed EventBridge events; an event only says where to look.
+//! - [`doors`]: one per function; event → target + the phases it may run.
+//! - [`reconcile`]: locate, observe (through [`aws::observe`]), plan, apply, report; sweeps.
+//! - [`plan`]: pure planners over [`model`] and [`policy`]: decide, wire, clean.
+//! - [`aws`]: the adapters, the only code that talks to AWS.
+//! - [`outcome`]: what is reported, as events and logs.
+//!
+//! Imports point down only: doors → reconcile → plan/aws → model.
 
 pub mod app;
 pub mod aws;
-pub mod cidr;
-pub mod cleanup;
 pub mod config;
-pub mod decision;
-pub mod diagnose;
-pub mod drift;
+pub mod doors;
 pub mod error;
 pub mod events;
 pub mod model;
 pub mod outcome;
 pub mod plan;
 pub mod policy;
-pub mod policy_store;
-pub mod request;
-pub mod run;
+pub mod reconcile;
 pub mod telemetry;
-pub mod wire;
-pub mod wiring;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use app::App;
 pub use error::{Error, Result};

@@ -21,45 +21,7 @@ use serde_json::Value;
 pub use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
 pub use peerwire_emulator::REGION;
 
-/// The policy most tests run under: account A's 10.0.0.0/8 VPCs tagged team=payments may peer
-/// with account B in us-east-1; anything else is rejected.
-pub const DEFAULT_POLICY: &str = r#"
-version: 1
-unmatched: reject
-accepters:
-  - account: "222222222222"
-    regions: [us-east-1]
-rules:
-  - name: payments-ecs-to-rds
-    requester_accounts: ["111111111111"]
-    allowed_cidrs: ["10.0.0.0/8"]
-    min_prefix_length: 16
-    regions: [us-east-1]
-    required_tags: { team: payments }
-"#;
-
-/// The default policy plus wiring: PostgreSQL on 5432 from the ECS task groups (tag
-/// role=ecs-tasks) to the groups of DB instance `payments-db`, every subnet of both VPCs routed.
-pub const WIRING_POLICY: &str = r#"
-version: 1
-unmatched: reject
-accepters:
-  - account: "222222222222"
-    regions: [us-east-1]
-rules:
-  - name: payments-ecs-to-rds
-    requester_accounts: ["111111111111"]
-    allowed_cidrs: ["10.0.0.0/8"]
-    min_prefix_length: 16
-    regions: [us-east-1]
-    required_tags: { team: payments }
-    wiring:
-      ports: [5432]
-      requester:
-        security_group_tags: { role: ecs-tasks }
-      accepter:
-        security_group_tags: { role: rds-db }
-"#;
+pub use peerwire::testing::{DEFAULT_POLICY, WIRING_POLICY};
 
 /// One test's world.
 #[derive(Debug)]

@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
 
-use peerwire::cleanup::handle_cleanup_event;
+use peerwire::doors::cleanup::handle_cleanup_event;
+use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::outcome::OutcomeKind;
-use peerwire::wire::handle_wiring_event;
 use peerwire_emulator::samples::cloudtrail_ec2_call;
 use peerwire_integration::{TestEnv, REGION, REQUESTER_ACCOUNT, WIRING_POLICY};
 use serde_json::json;

@@ -8,12 +8,12 @@
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, PeeringConnectionOptionsRequest, PortRange, RuleAction,
 };
-use peerwire::diagnose::{
-    diagnose_peering, inspect, locate, locate_candidates, Diagnosis, Inspection, Layer, LayerId,
-    Status,
-};
-use peerwire::plan::Side;
-use peerwire::wire::{apply_wiring, handle_wiring_event};
+use peerwire::doors::wiring::handle_wiring_event;
+use peerwire::model::{PeeringRef, Side};
+use peerwire::reconcile::Reconciled;
+use peerwire::testing::id;
+use peerwire_cli::{find, plan::reconcile};
+use peerwire_diagnose::{diagnose_peering, Diagnosis, Layer, LayerId, Status};
 use peerwire_integration::{TestEnv, REGION, WIRING_POLICY};
 use serde_json::Value;
 
@@ -50,21 +50,26 @@ async fn wired() -> (TestEnv, String) {
     (env, pcx)
 }
 
-/// What `peerwire diagnose <pcx>` computes: locate through the policy's accepters, inspect,
-/// read the NACLs, diagnose.
-async fn diagnose(env: &TestEnv, pcx: &str) -> Diagnosis {
+/// Where `peerwire` finds `pcx`: through the policy's accepters.
+async fn found(env: &TestEnv, pcx: &str) -> (peerwire::model::Peering, PeeringRef) {
     let policy = env.app.policies.current().await.unwrap();
-    let candidates = locate_candidates(&policy, None, None, Some(REGION));
-    let peering = locate(&env.app, pcx, &candidates).await.unwrap().unwrap();
-    diagnose_peering(&env.app, &policy, peering).await.unwrap()
+    let candidates = find::candidates(&policy, None, None, Some(&id(REGION)));
+    find::peering(&env.app, &id(pcx), &candidates)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
-/// What `peerwire plan <pcx>` computes.
-async fn inspection(env: &TestEnv, pcx: &str) -> Inspection {
-    let policy = env.app.policies.current().await.unwrap();
-    let candidates = locate_candidates(&policy, None, None, Some(REGION));
-    let peering = locate(&env.app, pcx, &candidates).await.unwrap().unwrap();
-    inspect(&env.app, &policy, peering).await.unwrap()
+/// What `peerwire diagnose <pcx>` computes: find, inspect, read the NACLs, diagnose.
+async fn diagnose(env: &TestEnv, pcx: &str) -> Diagnosis {
+    let (peering, _) = found(env, pcx).await;
+    diagnose_peering(&env.app, peering).await.unwrap()
+}
+
+/// What `peerwire plan <pcx>` computes: the reconciler's dry run.
+async fn plan(env: &TestEnv, pcx: &str) -> Reconciled {
+    let (_, at) = found(env, pcx).await;
+    reconcile(&env.app, at, true).await.unwrap()
 }
 
 fn layer(d: &Diagnosis, id: LayerId) -> &Layer {
@@ -405,21 +410,28 @@ async fn plan_writes_nothing_and_apply_makes_exactly_the_planned_calls() {
     let (env, pcx) = accepted().await;
     env.calls().take();
 
-    let plan = inspection(&env, &pcx).await;
+    let planned_run = plan(&env, &pcx).await;
 
-    assert_eq!(plan.refusal(), None);
-    assert!(!plan.plan.steps.is_empty());
+    assert_eq!(planned_run.refusal, None);
+    assert!(!planned_run.plan.steps.is_empty());
     assert!(
         env.calls().calls().iter().all(|c| !c.is_write()),
         "plan wrote: {:?}",
         env.calls().ec2_writes()
     );
-    let planned: Vec<&str> = plan.plan.steps.iter().map(|s| s.operation()).collect();
+    let planned: Vec<&str> = planned_run
+        .plan
+        .steps
+        .iter()
+        .map(|s| s.operation())
+        .collect();
 
     env.calls().take();
-    let applied = apply_wiring(&env.app, &plan.peering, &plan.plan)
+    // The wiring function, on the same peering: it must write exactly what plan printed.
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
         .await
         .unwrap();
+    let applied = &report.run.reconciled[0].applied;
 
     let written: Vec<String> = env
         .calls()
@@ -439,7 +451,7 @@ async fn plan_writes_nothing_and_apply_makes_exactly_the_planned_calls() {
         1
     );
     // Applied, the plan is empty and the peering diagnoses clean.
-    assert!(inspection(&env, &pcx).await.plan.steps.is_empty());
+    assert!(plan(&env, &pcx).await.plan.steps.is_empty());
     assert!(diagnose(&env, &pcx).await.healthy);
 }
 

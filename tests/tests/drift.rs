@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
 
-use peerwire::drift::handle_drift_event;
+use peerwire::doors::drift::handle_drift_event;
+use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::outcome::OutcomeKind;
-use peerwire::wire::handle_wiring_event;
 use peerwire_emulator::samples::{cloudtrail_ec2_call, rds_event};
 use peerwire_integration::{TestEnv, ACCEPTER_ACCOUNT, REGION, WIRING_POLICY};
 use serde_json::json;
@@ -192,7 +192,7 @@ async fn a_revoked_rule_is_restored() {
 
     let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::DriftRepaired);
-    assert_eq!(outcome.peering_id, pcx);
+    assert_eq!(outcome.peering_id.as_ref().unwrap(), &pcx);
     assert_eq!(env.calls().count("AuthorizeSecurityGroupIngress"), 1);
     assert_eq!(env.calls().ec2_writes().len(), 1);
 }

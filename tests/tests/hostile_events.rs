@@ -1088,7 +1088,8 @@ fn parsers_survive_a_hundred_thousand_generated_inputs() {
                     assert!(
                         rule.requester_accounts
                             .iter()
-                            .all(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())),
+                            .all(|a| a.as_str().len() == 12
+                                && a.as_str().bytes().all(|b| b.is_ascii_digit())),
                         "a parsed policy names a non-account: {text:?}"
                     );
                 }

@@ -4,10 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
 
 use aws_sdk_ec2::types::Filter;
+use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::{Finding, PlanStep};
-use peerwire::wire::{apply_wiring, handle_wiring_event, observe_wiring, wiring_for};
-use peerwire::wiring::plan_wiring;
+use peerwire::reconcile::{Mode, Phases, Run, StepResult};
+use peerwire::testing::id;
 use peerwire_integration::{TestEnv, WIRING_POLICY};
 
 const TAGS: &[(&str, &str)] = &[("team", "payments")];
@@ -229,7 +230,7 @@ async fn a_re_run_with_nothing_to_do_only_reads() {
 async fn the_accepted_outcome_event_drives_the_wiring() {
     let env = TestEnv::new(WIRING_POLICY).await;
     let pcx = env.scenario.request_peering(TAGS).await.unwrap();
-    peerwire::request::handle_request_event(&env.app, &env.request_event(&pcx))
+    peerwire::doors::request::handle_request_event(&env.app, &env.request_event(&pcx))
         .await
         .unwrap();
     // The real "accepted" event, as EventBridge delivered it.
@@ -315,7 +316,7 @@ async fn a_transit_gateway_route_to_the_peer_is_left_alone_and_reported() {
     assert_eq!(outcome.kind, OutcomeKind::WiringBlocked, "{outcome:?}");
     assert!(outcome.findings.iter().any(|f| matches!(f,
         Finding::RouteConflict { route_table_id, target, .. }
-            if route_table_id == conflicted && target.to_string() == tgw)));
+            if route_table_id.as_str() == conflicted && target.to_string() == tgw)));
     assert!(has_route(
         &routes(&accepter.ec2, conflicted).await,
         "10.0.0.0/16",
@@ -473,15 +474,18 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
 {
     let env = TestEnv::new(WIRING_POLICY).await;
     let pcx = active_peering(&env).await;
-    let policy = peerwire::policy::Policy::parse(WIRING_POLICY).unwrap();
     let ec2 = env.app.aws.ec2("222222222222", "us-east-1").await;
-    let peering = peerwire::aws::observe::describe_peering(&ec2, &pcx)
+    let peering = peerwire::aws::observe::describe_peering(&ec2, &id(&pcx))
         .await
         .unwrap()
         .unwrap();
-    let (_, wiring) = wiring_for(&policy, &peering).unwrap();
-    let state = observe_wiring(&env.app, &peering, wiring).await.unwrap();
-    let plan = plan_wiring(&state, wiring);
+    let mode = Mode::new(Phases::WIRE, OutcomeKind::Wired);
+    let dry_run = Mode {
+        dry_run: true,
+        ..mode
+    };
+    let planning = Run::start(&env.app, "test", "test", dry_run).await.unwrap();
+    let plan = planning.reconcile(peering.clone()).await.unwrap().plan;
     // Between observe and apply, someone moves subnet a to the main table and deletes its table.
     let accepter = &env.scenario.accepter;
     let doomed = &accepter.route_tables[0];
@@ -517,15 +521,16 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
         .await
         .unwrap();
 
-    let applied = apply_wiring(&env.app, &peering, &plan).await.unwrap();
+    let applying = Run::start(&env.app, "test", "test", mode).await.unwrap();
+    let applied = applying.apply_plan(&peering, &plan).await;
 
     let vanished: Vec<_> = applied
         .iter()
-        .filter(|a| matches!(a.result, peerwire::aws::apply::Applied::Vanished { .. }))
+        .filter(|a| matches!(a.result, StepResult::Vanished { .. }))
         .collect();
     assert_eq!(vanished.len(), 1, "{applied:?}");
     assert!(
-        matches!(&vanished[0].step, PlanStep::CreateRoute { route_table_id, .. } if route_table_id == doomed)
+        matches!(&vanished[0].step, PlanStep::CreateRoute { route_table_id, .. } if route_table_id.as_str() == doomed)
     );
 
     // The next run re-observes: subnet a now uses the main table, which is routed.
@@ -547,7 +552,7 @@ async fn the_sweep_wires_every_active_peering_and_ignores_pending_ones() {
     let report = handle_wiring_event(&env.app, &sweep).await.unwrap();
 
     assert_eq!(report.run.outcomes.len(), 1);
-    assert_eq!(report.run.outcomes[0].peering_id, active);
+    assert_eq!(report.run.outcomes[0].peering_id.as_ref().unwrap(), &active);
     assert_eq!(
         env.scenario.status(&pending).await.unwrap(),
         "pending-acceptance"

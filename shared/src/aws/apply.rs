@@ -9,8 +9,8 @@ use aws_sdk_ec2::types::{
 use ipnet::IpNet;
 
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::model::RulePeer;
-use crate::plan::{DnsAttribute, Permission, PlanStep, Side};
+use crate::model::{RulePeer, SecurityGroupId, Side};
+use crate::plan::{DnsAttribute, Permission, PlanStep};
 
 /// Sets an IPv4 or IPv6 destination on a route request (CreateRoute, ReplaceRoute and
 /// DeleteRoute builders are distinct types with the same setters) and sends it.
@@ -49,14 +49,14 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
     let result = match step {
         PlanStep::AcceptPeering { peering_id, .. } => ec2
             .accept_vpc_peering_connection()
-            .vpc_peering_connection_id(peering_id)
+            .vpc_peering_connection_id(peering_id.as_str())
             .send()
             .await
             .map(drop)
             .map_err(|e| AwsError::from_sdk("AcceptVpcPeeringConnection", e)),
         PlanStep::RejectPeering { peering_id, .. } => ec2
             .reject_vpc_peering_connection()
-            .vpc_peering_connection_id(peering_id)
+            .vpc_peering_connection_id(peering_id.as_str())
             .send()
             .await
             .map(drop)
@@ -69,8 +69,8 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
         } => {
             let request = ec2
                 .create_route()
-                .route_table_id(route_table_id)
-                .vpc_peering_connection_id(peering_id);
+                .route_table_id(route_table_id.as_str())
+                .vpc_peering_connection_id(peering_id.as_str());
             route_call!(request, destination, "CreateRoute")
         }
         PlanStep::ReplaceBlackholeRoute {
@@ -81,8 +81,8 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
         } => {
             let request = ec2
                 .replace_route()
-                .route_table_id(route_table_id)
-                .vpc_peering_connection_id(peering_id);
+                .route_table_id(route_table_id.as_str())
+                .vpc_peering_connection_id(peering_id.as_str());
             route_call!(request, destination, "ReplaceRoute")
         }
         PlanStep::AuthorizeIngress {
@@ -101,7 +101,7 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
                 .build();
             let request = ec2
                 .modify_vpc_peering_connection_options()
-                .vpc_peering_connection_id(peering_id);
+                .vpc_peering_connection_id(peering_id.as_str());
             // AWS lets each owner set only its own side's option.
             let request = match side {
                 Side::Requester => request.requester_peering_connection_options(on),
@@ -118,7 +118,7 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
         } => {
             // ModifyVpcAttribute takes exactly one attribute per call.
             let on = AttributeBooleanValue::builder().value(true).build();
-            let request = ec2.modify_vpc_attribute().vpc_id(vpc_id);
+            let request = ec2.modify_vpc_attribute().vpc_id(vpc_id.as_str());
             let request = match attribute {
                 DnsAttribute::EnableDnsSupport => request.enable_dns_support(on),
                 DnsAttribute::EnableDnsHostnames => request.enable_dns_hostnames(on),
@@ -134,7 +134,7 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
             destination,
             ..
         } => {
-            let request = ec2.delete_route().route_table_id(route_table_id);
+            let request = ec2.delete_route().route_table_id(route_table_id.as_str());
             route_call!(request, destination, "DeleteRoute")
         }
         PlanStep::RevokeIngress {
@@ -143,7 +143,7 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
             ..
         } => ec2
             .revoke_security_group_ingress()
-            .group_id(group_id)
+            .group_id(group_id.as_str())
             .set_ip_permissions(Some(ip_permissions(permissions)))
             .send()
             .await
@@ -155,7 +155,7 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
             ..
         } => ec2
             .revoke_security_group_egress()
-            .group_id(group_id)
+            .group_id(group_id.as_str())
             .set_ip_permissions(Some(ip_permissions(permissions)))
             .send()
             .await
@@ -187,7 +187,7 @@ enum Direction {
 /// entry is a duplicate; then each permission is retried alone (rare: only after a race).
 async fn authorize(
     ec2: &aws_sdk_ec2::Client,
-    group_id: &str,
+    group_id: &SecurityGroupId,
     permissions: &[Permission],
     direction: Direction,
 ) -> Result<Applied> {
@@ -213,7 +213,7 @@ async fn authorize(
 
 async fn authorize_call(
     ec2: &aws_sdk_ec2::Client,
-    group_id: &str,
+    group_id: &SecurityGroupId,
     permissions: &[Permission],
     direction: Direction,
 ) -> std::result::Result<(), AwsError> {
@@ -221,7 +221,7 @@ async fn authorize_call(
     match direction {
         Direction::Ingress => ec2
             .authorize_security_group_ingress()
-            .group_id(group_id)
+            .group_id(group_id.as_str())
             .set_ip_permissions(Some(ip_permissions))
             .send()
             .await
@@ -229,7 +229,7 @@ async fn authorize_call(
             .map_err(|e| AwsError::from_sdk("AuthorizeSecurityGroupIngress", e)),
         Direction::Egress => ec2
             .authorize_security_group_egress()
-            .group_id(group_id)
+            .group_id(group_id.as_str())
             .set_ip_permissions(Some(ip_permissions))
             .send()
             .await
@@ -267,8 +267,8 @@ pub fn ip_permissions(permissions: &[Permission]) -> Vec<IpPermission> {
                     ),
                     RulePeer::Group { account, group_id } => ip.user_id_group_pairs(
                         UserIdGroupPair::builder()
-                            .set_user_id(account.clone())
-                            .group_id(group_id)
+                            .set_user_id(account.as_ref().map(ToString::to_string))
+                            .group_id(group_id.as_str())
                             .description(&entry.description)
                             .build(),
                     ),
@@ -282,6 +282,6 @@ pub fn ip_permissions(permissions: &[Permission]) -> Vec<IpPermission> {
 fn peer_cidr(peer: &RulePeer) -> String {
     match peer {
         RulePeer::Cidr { cidr } => cidr.to_string(),
-        RulePeer::Group { group_id, .. } => group_id.clone(),
+        RulePeer::Group { group_id, .. } => group_id.to_string(),
     }
 }

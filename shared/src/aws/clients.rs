@@ -126,7 +126,10 @@ impl AwsContext {
         client
     }
 
-    async fn role_config(&self, account: &str) -> SdkConfig {
+    /// The SDK configuration acting as `account` through its member role (assumed once, shared
+    /// by every client of that account): for clients of services this crate does not build,
+    /// such as diagnose's CloudWatch Logs reads.
+    pub async fn role_config(&self, account: &str) -> SdkConfig {
         let role_arn = self.roles.role_arn(account);
         let mut configs = self.role_configs.lock().await;
         if let Some(config) = configs.get(&role_arn) {

@@ -1,9 +1,11 @@
 //! The AWS adapters: the only code that talks to AWS. They translate SDK responses into
-//! [`crate::model`] values and plan steps into SDK calls.
+//! [`crate::model`] values and plan steps into SDK calls, and depend on nothing above the
+//! model, the plan and the outcome types.
 
 pub mod apply;
 pub mod calls;
 pub mod clients;
-pub mod nacl;
 pub mod observe;
+pub mod outcome_bus;
+pub mod policy_store;
 pub mod throttle;

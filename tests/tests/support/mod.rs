@@ -49,25 +49,25 @@ impl Door {
         };
         Ok(match self {
             Self::Request => kinds(
-                &peerwire::request::handle_request_event(app, event)
+                &peerwire::doors::request::handle_request_event(app, event)
                     .await?
                     .run
                     .outcomes,
             ),
             Self::Wiring => kinds(
-                &peerwire::wire::handle_wiring_event(app, event)
+                &peerwire::doors::wiring::handle_wiring_event(app, event)
                     .await?
                     .run
                     .outcomes,
             ),
             Self::Drift => kinds(
-                &peerwire::drift::handle_drift_event(app, event)
+                &peerwire::doors::drift::handle_drift_event(app, event)
                     .await?
                     .run
                     .outcomes,
             ),
             Self::Cleanup => kinds(
-                &peerwire::cleanup::handle_cleanup_event(app, event)
+                &peerwire::doors::cleanup::handle_cleanup_event(app, event)
                     .await?
                     .run
                     .outcomes,

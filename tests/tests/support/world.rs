@@ -157,7 +157,7 @@ impl World {
     pub async fn wired(&self) -> String {
         let pcx = self.active().await;
         let app = self.direct_app().await;
-        peerwire::wire::handle_wiring_event(&app, &self.accepted_event(&pcx))
+        peerwire::doors::wiring::handle_wiring_event(&app, &self.accepted_event(&pcx))
             .await
             .expect("fault-free wiring");
         pcx

@@ -1,0 +1,203 @@
+//! The field guides' troubleshooting table, one row per test: break one thing the way people
+//! do, and the diagnosis names that layer, and only that layer, with the resource at fault.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use peerwire::model::{RouteTarget, Side};
+use peerwire::testing::{cidr_peer, id, route, tcp, ACCEPTER_VPC};
+
+use crate::fixtures::*;
+use crate::{LayerId, Status};
+
+const TGW: &str = "tgw-0123456789abcdef0";
+
+#[test]
+fn connection_times_out_missing_route_names_the_table_and_its_subnets() {
+    let mut s = wired();
+    requester(&mut s).network.route_tables[1].routes.pop();
+
+    let d = run(s);
+
+    let routes = layer(&d, LayerId::Routes);
+    assert_eq!(routes.status, Status::Broken);
+    assert_eq!(routes.problems.len(), 1);
+    let p = &routes.problems[0];
+    assert_eq!(p.side, Some(Side::Requester));
+    assert_eq!(p.resource, Some(table_id('1', 'b')));
+    assert_eq!(p.subnets, [subnet_id('1', 'b')]);
+    assert!(
+        p.finding.contains("has no route to 10.1.0.0/16 through"),
+        "{p:?}"
+    );
+    assert!(p.fix.contains("peerwire apply"));
+    // A requester table: the DB subnets are fine.
+    assert_only_broken(&d, &[LayerId::Routes]);
+}
+
+#[test]
+fn intermittent_failures_one_db_subnet_unrouted_breaks_failover() {
+    let mut s = wired();
+    accepter(&mut s).network.route_tables[1].routes.pop();
+
+    let d = run(s);
+
+    assert_only_broken(&d, &[LayerId::Routes, LayerId::Rds]);
+    let rds = layer(&d, LayerId::Rds);
+    assert_eq!(rds.problems[0].subnets, [subnet_id('2', 'b')]);
+    assert!(
+        rds.finding.contains(&format!(
+            "payments-db: DB subnet {} (us-east-1b)",
+            subnet_id('2', 'b')
+        )),
+        "{rds:?}"
+    );
+    assert!(rds.finding.contains("failover to us-east-1b"), "{rds:?}");
+}
+
+#[test]
+fn the_primary_s_own_subnet_unrouted_means_unreachable_now() {
+    let mut s = wired();
+    accepter(&mut s).network.route_tables[0].routes.pop();
+    let d = run(s);
+    assert!(layer(&d, LayerId::Rds)
+        .finding
+        .contains("the tasks cannot reach it now"));
+}
+
+#[test]
+fn a_route_to_the_peer_through_a_transit_gateway_is_named_as_the_conflict() {
+    let mut s = wired();
+    accepter(&mut s).network.route_tables[2].routes[1] =
+        route(REQ_CIDR, RouteTarget::TransitGateway(id(TGW)));
+
+    let d = run(s);
+
+    let routes = layer(&d, LayerId::Routes);
+    assert_eq!(routes.status, Status::Broken);
+    assert!(routes.finding.contains(&table_id('2', 'f')), "{routes:?}");
+    assert!(
+        routes
+            .finding
+            .contains(&format!("sends 10.0.0.0/16 to {TGW}")),
+        "{routes:?}"
+    );
+    assert!(
+        routes.finding.contains(&subnet_id('2', 'c')),
+        "the main table serves subnet c"
+    );
+    // The DB subnet c uses the main table too.
+    assert_eq!(layer(&d, LayerId::Rds).status, Status::Broken);
+}
+
+#[test]
+fn a_narrower_route_elsewhere_takes_part_of_the_tasks_away() {
+    let mut s = wired();
+    accepter(&mut s).network.route_tables[0]
+        .routes
+        .push(route("10.0.5.0/24", RouteTarget::TransitGateway(id(TGW))));
+    let d = run(s);
+    let overlap = layer(&d, LayerId::CidrOverlap);
+    assert_eq!(overlap.status, Status::Broken, "{overlap:?}");
+    assert!(overlap.finding.contains("10.0.5.0/24"));
+}
+
+#[test]
+fn connection_refused_db_group_without_the_ingress_rule() {
+    let mut s = wired();
+    accepter(&mut s).security_groups[0].ingress.clear();
+
+    let d = run(s);
+
+    assert_only_broken(&d, &[LayerId::SecurityGroups]);
+    let sg = layer(&d, LayerId::SecurityGroups);
+    assert_eq!(sg.problems[0].resource.as_deref(), Some(DB_GROUP));
+    assert_eq!(sg.problems[0].side, Some(Side::Accepter));
+    assert!(
+        sg.finding
+            .contains("does not admit tcp/5432 from 10.0.0.0/16"),
+        "{sg:?}"
+    );
+}
+
+#[test]
+fn a_locked_down_task_group_without_egress_to_the_db_port() {
+    let mut s = wired();
+    requester(&mut s).security_groups[0].egress = vec![tcp(443, 443, cidr_peer("0.0.0.0/0"))];
+
+    let d = run(s);
+
+    let sg = layer(&d, LayerId::SecurityGroups);
+    assert_eq!(sg.status, Status::Broken);
+    assert!(
+        sg.finding.contains(&format!(
+            "task group {TASK_GROUP} does not allow tcp/5432 to 10.1.0.0/16"
+        )),
+        "{sg:?}"
+    );
+}
+
+#[test]
+fn dns_resolves_to_a_public_ip_accepter_option_off() {
+    let mut s = wired();
+    s.peering
+        .sides
+        .accepter
+        .allow_dns_resolution_from_remote_vpc = false;
+
+    let d = run(s);
+
+    assert_only_broken(&d, &[LayerId::Dns]);
+    let dns = layer(&d, LayerId::Dns);
+    assert_eq!(dns.problems[0].side, Some(Side::Accepter));
+    assert!(dns.finding.contains("RDS endpoint"), "{dns:?}");
+    assert!(dns
+        .fix
+        .as_deref()
+        .unwrap_or("")
+        .contains("--accepter-peering-connection-options"));
+}
+
+#[test]
+fn a_vpc_with_dns_hostnames_off_is_broken_and_fixed_by_hand_unless_the_policy_allows() {
+    let mut s = wired();
+    accepter(&mut s).dns_hostnames = false;
+
+    let d = run(s);
+
+    let dns = layer(&d, LayerId::Dns);
+    assert_eq!(dns.status, Status::Broken);
+    assert!(
+        dns.finding
+            .contains(&format!("{ACCEPTER_VPC} has enableDnsHostnames off")),
+        "{dns:?}"
+    );
+    assert!(dns
+        .fix
+        .as_deref()
+        .unwrap_or("")
+        .contains("fix_vpc_dns_attributes"));
+}
+
+#[test]
+fn a_db_instance_the_policy_names_but_the_vpc_lacks_is_broken() {
+    let mut s = wired();
+    accepter(&mut s).db_instances.clear();
+    let d = run(s);
+    let rds = layer(&d, LayerId::Rds);
+    assert_eq!(rds.status, Status::Broken);
+    assert!(
+        rds.finding.contains(&format!(
+            "DB instance payments-db is not in accepter VPC {ACCEPTER_VPC}"
+        )),
+        "{rds:?}"
+    );
+}
+
+#[test]
+fn a_db_listening_on_another_port_than_the_policy_opens_is_a_warning() {
+    let mut s = wired();
+    accepter(&mut s).db_instances[0].port = Some(3306);
+    let d = run(s);
+    let rds = layer(&d, LayerId::Rds);
+    assert_eq!(rds.status, Status::Warning);
+    assert!(d.healthy, "a warning is not broken");
+}

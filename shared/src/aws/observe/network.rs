@@ -1,0 +1,239 @@
+//! One side's network: the VPC with its CIDRs, its route tables, subnets and DNS attributes,
+//! and (with the security-group and RDS readers) everything the wiring plan needs.
+
+use aws_sdk_ec2::types as ec2;
+
+use super::rds::describe_db_instances;
+use super::security_groups::selected_groups;
+use super::{filter, missing, parse_net, required_id, tags, PAGE, ROUTE_TABLE_PAGE};
+use crate::error::{AwsError, AwsErrorKind, Error, Result};
+use crate::model::{
+    AccountId, Route, RouteTable, RouteTarget, SideState, Subnet, TargetId, VpcId, VpcNetwork,
+};
+use crate::policy::SideWiring;
+
+/// The VPC with its associated CIDRs and every route table of it: one `DescribeVpcs` and one
+/// `DescribeRouteTables` filtered by `vpc-id` (paged), never one call per table.
+pub async fn describe_vpc_network(
+    ec2: &aws_sdk_ec2::Client,
+    account: &AccountId,
+    vpc_id: &VpcId,
+) -> Result<VpcNetwork> {
+    let vpcs = ec2
+        .describe_vpcs()
+        .vpc_ids(vpc_id.as_str())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeVpcs", e))?;
+    let vpc = vpcs
+        .vpcs()
+        .iter()
+        .find(|vpc| vpc.vpc_id() == Some(vpc_id.as_str()))
+        .ok_or_else(|| {
+            Error::Aws(AwsError {
+                operation: "DescribeVpcs",
+                kind: AwsErrorKind::NotFound,
+                code: Some("InvalidVpcID.NotFound".into()),
+                message: Some(format!("VPC {vpc_id} is not visible to account {account}")),
+            })
+        })?;
+    let mut cidrs = Vec::new();
+    for assoc in vpc.cidr_block_association_set() {
+        let associated = assoc
+            .cidr_block_state()
+            .and_then(|s| s.state())
+            .is_none_or(|s| *s == ec2::VpcCidrBlockStateCode::Associated);
+        if let (true, Some(block)) = (associated, assoc.cidr_block()) {
+            cidrs.push(parse_net("DescribeVpcs", block)?);
+        }
+    }
+    if cidrs.is_empty() {
+        if let Some(block) = vpc.cidr_block() {
+            cidrs.push(parse_net("DescribeVpcs", block)?);
+        }
+    }
+    for assoc in vpc.ipv6_cidr_block_association_set() {
+        let associated = assoc
+            .ipv6_cidr_block_state()
+            .and_then(|s| s.state())
+            .is_none_or(|s| *s == ec2::VpcCidrBlockStateCode::Associated);
+        if let (true, Some(block)) = (associated, assoc.ipv6_cidr_block()) {
+            cidrs.push(parse_net("DescribeVpcs", block)?);
+        }
+    }
+
+    const OP: &str = "DescribeRouteTables";
+    let mut pages = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", vpc_id.as_str()))
+        .max_results(ROUTE_TABLE_PAGE)
+        .into_paginator()
+        .send();
+    let mut route_tables = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for table in page.route_tables() {
+            route_tables.push(route_table_from_sdk(table)?);
+        }
+    }
+    route_tables.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(VpcNetwork {
+        account: account.clone(),
+        vpc_id: vpc_id.clone(),
+        cidrs,
+        route_tables,
+    })
+}
+
+fn route_target(route: &ec2::Route) -> RouteTarget {
+    if let Some(id) = route
+        .vpc_peering_connection_id()
+        .and_then(|id| id.parse().ok())
+    {
+        return RouteTarget::Peering(id);
+    }
+    if route.gateway_id() == Some("local") {
+        return RouteTarget::Local;
+    }
+    let (kind, id): (fn(TargetId) -> RouteTarget, Option<&str>) =
+        if let Some(id) = route.transit_gateway_id() {
+            (RouteTarget::TransitGateway, Some(id))
+        } else if let Some(id) = route.nat_gateway_id() {
+            (RouteTarget::NatGateway, Some(id))
+        } else if let Some(id) = route.gateway_id() {
+            (RouteTarget::Gateway, Some(id))
+        } else if let Some(id) = route.instance_id() {
+            (RouteTarget::Instance, Some(id))
+        } else if let Some(id) = route.network_interface_id() {
+            (RouteTarget::NetworkInterface, Some(id))
+        } else {
+            let other = route
+                .egress_only_internet_gateway_id()
+                .or(route.local_gateway_id())
+                .or(route.carrier_gateway_id())
+                .or(route.core_network_arn());
+            (RouteTarget::Other, other)
+        };
+    kind(
+        id.and_then(|id| id.parse().ok())
+            .unwrap_or_else(TargetId::unknown),
+    )
+}
+
+/// A route table from `DescribeRouteTables`, with its routes to CIDR blocks and its routes to
+/// managed prefix lists kept apart.
+pub(super) fn route_table_from_sdk(table: &ec2::RouteTable) -> Result<RouteTable> {
+    const OP: &str = "DescribeRouteTables";
+    let id = required_id(OP, "RouteTableId", table.route_table_id())?;
+    let mut main = false;
+    let mut subnet_ids = Vec::new();
+    for assoc in table.associations() {
+        main |= assoc.main() == Some(true);
+        if let Some(subnet) = assoc.subnet_id() {
+            subnet_ids.push(required_id(OP, "Associations.SubnetId", Some(subnet))?);
+        }
+    }
+    let mut routes = Vec::new();
+    let mut prefix_list_routes = Vec::new();
+    for route in table.routes() {
+        let destination = match (
+            route.destination_cidr_block(),
+            route.destination_ipv6_cidr_block(),
+            route.destination_prefix_list_id(),
+        ) {
+            (Some(v4), _, _) => parse_net(OP, v4)?,
+            (None, Some(v6), _) => parse_net(OP, v6)?,
+            (None, None, Some(list)) => {
+                prefix_list_routes.push(required_id(OP, "DestinationPrefixListId", Some(list))?);
+                continue;
+            }
+            (None, None, None) => return Err(missing(OP, "Routes.DestinationCidrBlock")),
+        };
+        routes.push(Route {
+            destination,
+            target: route_target(route),
+            blackhole: route.state() == Some(&ec2::RouteState::Blackhole),
+        });
+    }
+    Ok(RouteTable {
+        id,
+        main,
+        subnet_ids,
+        routes,
+        prefix_list_routes,
+    })
+}
+
+/// Reads one side for wiring: the VPC and its route tables, subnets, DNS attributes, the DB
+/// instances the policy names, and the security groups it selects (by id, by tag, and the
+/// groups of those DB instances).
+///
+/// Calls: `DescribeVpcs`, `DescribeRouteTables`, `DescribeSubnets`, 2 × `DescribeVpcAttribute`
+/// (AWS returns one attribute per call), `DescribeDBInstances` only when DB instances are
+/// named, and one `DescribeSecurityGroups` per kind of selector in use (ids, tags).
+pub async fn describe_side(
+    ec2: &aws_sdk_ec2::Client,
+    rds: &aws_sdk_rds::Client,
+    account: &AccountId,
+    vpc_id: &VpcId,
+    scope: &SideWiring,
+) -> Result<SideState> {
+    let network = describe_vpc_network(ec2, account, vpc_id).await?;
+    let subnets = describe_subnets(ec2, vpc_id).await?;
+    let dns_support = vpc_attribute(ec2, vpc_id, ec2::VpcAttributeName::EnableDnsSupport).await?;
+    let dns_hostnames =
+        vpc_attribute(ec2, vpc_id, ec2::VpcAttributeName::EnableDnsHostnames).await?;
+    let db_instances = describe_db_instances(rds, vpc_id, &scope.db_instances).await?;
+    let security_groups = selected_groups(ec2, vpc_id, scope, &db_instances).await?;
+    Ok(SideState {
+        network,
+        subnets,
+        security_groups,
+        dns_support,
+        dns_hostnames,
+        db_instances,
+    })
+}
+
+async fn describe_subnets(ec2: &aws_sdk_ec2::Client, vpc_id: &VpcId) -> Result<Vec<Subnet>> {
+    const OP: &str = "DescribeSubnets";
+    let mut pages = ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", vpc_id.as_str()))
+        .max_results(PAGE)
+        .into_paginator()
+        .send();
+    let mut subnets = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for subnet in page.subnets() {
+            subnets.push(Subnet {
+                id: required_id(OP, "SubnetId", subnet.subnet_id())?,
+                availability_zone: subnet.availability_zone().unwrap_or_default().to_owned(),
+                cidr: subnet.cidr_block().map(|c| parse_net(OP, c)).transpose()?,
+                tags: tags(subnet.tags()),
+            });
+        }
+    }
+    subnets.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(subnets)
+}
+
+async fn vpc_attribute(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &VpcId,
+    attribute: ec2::VpcAttributeName,
+) -> Result<bool> {
+    let response = ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc_id.as_str())
+        .attribute(attribute.clone())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeVpcAttribute", e))?;
+    let value = match attribute {
+        ec2::VpcAttributeName::EnableDnsSupport => response.enable_dns_support(),
+        _ => response.enable_dns_hostnames(),
+    };
+    Ok(value.and_then(|v| v.value()).unwrap_or(false))
+}

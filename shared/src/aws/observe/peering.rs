@@ -1,0 +1,161 @@
+//! `DescribeVpcPeeringConnections`: one peering by id, or every peering matching filters,
+//! filtered and paged server side.
+
+use aws_sdk_ec2::types::{self as ec2, Filter};
+
+use super::{filter, filter_any, missing, parse_net, required_id, tags, PAGE};
+use crate::error::{AwsError, AwsErrorKind, Result};
+use crate::model::{AccountId, Peering, PeeringId, PeeringSide, PeeringStatus, Sides, VpcId};
+
+const OP: &str = "DescribeVpcPeeringConnections";
+
+/// Re-reads one peering by id, as the account of `ec2` sees it (its own view's tags).
+/// `None` when AWS no longer shows it (`*.NotFound`, or an empty answer); AWS keeps deleted
+/// peerings visible for about 2 hours, so `None` is rare.
+pub async fn describe_peering(
+    ec2: &aws_sdk_ec2::Client,
+    peering_id: &PeeringId,
+) -> Result<Option<Peering>> {
+    let response = ec2
+        .describe_vpc_peering_connections()
+        .vpc_peering_connection_ids(peering_id.as_str())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(OP, e));
+    let response = match response {
+        Ok(response) => response,
+        Err(err) if err.kind == AwsErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    response
+        .vpc_peering_connections()
+        .iter()
+        .find(|pcx| pcx.vpc_peering_connection_id() == Some(peering_id.as_str()))
+        .map(peering_from_sdk)
+        .transpose()
+}
+
+/// Every peering in one of `statuses` whose accepter is `accepter_account`: one filtered,
+/// paged describe.
+pub async fn peerings_in_status(
+    ec2: &aws_sdk_ec2::Client,
+    accepter_account: &AccountId,
+    statuses: &[&str],
+) -> Result<Vec<Peering>> {
+    let filters = vec![
+        filter_any("status-code", statuses.iter().copied()),
+        filter("accepter-vpc-info.owner-id", accepter_account.as_str()),
+    ];
+    peerings_where(ec2, filters).await
+}
+
+/// Active peerings with `vpc_id` on either side: one filtered describe per side (AWS ANDs
+/// filters, so "requester or accepter" takes two calls).
+pub async fn active_peerings_of_vpc(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &VpcId,
+) -> Result<Vec<Peering>> {
+    active_peerings_where(ec2, "vpc-id", vpc_id.as_str()).await
+}
+
+/// Active peerings with `account` on either side, in two filtered describes.
+pub async fn active_peerings_of_account(
+    ec2: &aws_sdk_ec2::Client,
+    account: &AccountId,
+) -> Result<Vec<Peering>> {
+    active_peerings_where(ec2, "owner-id", account.as_str()).await
+}
+
+/// Active peerings whose requester or accepter `<key>` (`vpc-id`, `owner-id`) is `value`.
+async fn active_peerings_where(
+    ec2: &aws_sdk_ec2::Client,
+    key: &str,
+    value: &str,
+) -> Result<Vec<Peering>> {
+    let mut peerings: Vec<Peering> = Vec::new();
+    for side in ["requester-vpc-info", "accepter-vpc-info"] {
+        let filters = vec![
+            filter("status-code", "active"),
+            filter(&format!("{side}.{key}"), value),
+        ];
+        for peering in peerings_where(ec2, filters).await? {
+            if !peerings.iter().any(|p| p.id == peering.id) {
+                peerings.push(peering);
+            }
+        }
+    }
+    Ok(peerings)
+}
+
+async fn peerings_where(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Result<Vec<Peering>> {
+    let mut pages = ec2
+        .describe_vpc_peering_connections()
+        .set_filters(Some(filters))
+        .max_results(PAGE)
+        .into_paginator()
+        .send();
+    let mut peerings = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for pcx in page.vpc_peering_connections() {
+            peerings.push(peering_from_sdk(pcx)?);
+        }
+    }
+    Ok(peerings)
+}
+
+fn side_from_sdk(
+    info: Option<&ec2::VpcPeeringConnectionVpcInfo>,
+    which: &str,
+) -> Result<PeeringSide> {
+    let info = info.ok_or_else(|| missing(OP, &format!("{which}VpcInfo")))?;
+    let mut cidrs = Vec::new();
+    for block in info.cidr_block_set().iter().filter_map(|b| b.cidr_block()) {
+        cidrs.push(parse_net(OP, block)?);
+    }
+    if let Some(primary) = info.cidr_block() {
+        let primary = parse_net(OP, primary)?;
+        if !cidrs.contains(&primary) {
+            cidrs.insert(0, primary);
+        }
+    }
+    for block in info
+        .ipv6_cidr_block_set()
+        .iter()
+        .filter_map(|b| b.ipv6_cidr_block())
+    {
+        cidrs.push(parse_net(OP, block)?);
+    }
+    Ok(PeeringSide {
+        account: required_id(OP, &format!("{which}VpcInfo.OwnerId"), info.owner_id())?,
+        vpc_id: required_id(OP, &format!("{which}VpcInfo.VpcId"), info.vpc_id())?,
+        region: required_id(OP, &format!("{which}VpcInfo.Region"), info.region())?,
+        cidrs,
+        allow_dns_resolution_from_remote_vpc: info
+            .peering_options()
+            .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
+            .unwrap_or(false),
+    })
+}
+
+fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection) -> Result<Peering> {
+    let status = pcx.status();
+    let code = status
+        .and_then(|s| s.code())
+        .map(|c| c.as_str())
+        .ok_or_else(|| missing(OP, "Status.Code"))?;
+    Ok(Peering {
+        id: required_id(
+            OP,
+            "VpcPeeringConnectionId",
+            pcx.vpc_peering_connection_id(),
+        )?,
+        status: PeeringStatus::from_code(code),
+        status_message: status.and_then(|s| s.message()).map(str::to_owned),
+        sides: Sides::new(
+            side_from_sdk(pcx.requester_vpc_info(), "Requester")?,
+            side_from_sdk(pcx.accepter_vpc_info(), "Accepter")?,
+        ),
+        tags: tags(pcx.tags()),
+    })
+}

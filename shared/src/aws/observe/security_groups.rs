@@ -1,0 +1,159 @@
+//! `DescribeSecurityGroups`: the groups a policy selects on one side, and the groups where a
+//! gone peering's rules would be.
+
+use aws_sdk_ec2::operation::describe_security_groups::builders::DescribeSecurityGroupsFluentBuilder;
+use aws_sdk_ec2::types as ec2;
+
+use super::network::route_table_from_sdk;
+use super::{filter, filter_any, parse_net, required_id, tags, PAGE, ROUTE_TABLE_PAGE};
+use crate::error::{AwsError, Result};
+use crate::model::{DbInstance, Leftovers, PeeringId, RulePeer, SecurityGroup, SgRule, VpcId};
+use crate::policy::SideWiring;
+
+const OP: &str = "DescribeSecurityGroups";
+
+/// The groups `scope` selects in `vpc_id`: by id and through the DB instances in one call, by
+/// tags in another (AWS ANDs filters), each group once, sorted by id.
+pub(super) async fn selected_groups(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &VpcId,
+    scope: &SideWiring,
+    db_instances: &[DbInstance],
+) -> Result<Vec<SecurityGroup>> {
+    let mut group_ids: Vec<&str> = scope
+        .security_group_ids
+        .iter()
+        .chain(db_instances.iter().flat_map(|db| &db.security_group_ids))
+        .map(|id| id.as_str())
+        .collect();
+    group_ids.sort_unstable();
+    group_ids.dedup();
+    let mut security_groups: Vec<SecurityGroup> = Vec::new();
+    if !group_ids.is_empty() {
+        let request = ec2
+            .describe_security_groups()
+            .filters(filter("vpc-id", vpc_id.as_str()))
+            .filters(filter_any("group-id", group_ids));
+        security_groups.extend(groups(request).await?);
+    }
+    if !scope.security_group_tags.is_empty() {
+        let mut request = ec2
+            .describe_security_groups()
+            .filters(filter("vpc-id", vpc_id.as_str()));
+        for (key, value) in &scope.security_group_tags {
+            request = request.filters(filter(&format!("tag:{key}"), value.clone()));
+        }
+        for group in groups(request).await? {
+            if !security_groups.iter().any(|g| g.id == group.id) {
+                security_groups.push(group);
+            }
+        }
+    }
+    security_groups.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(security_groups)
+}
+
+/// Every page of a security-group describe.
+async fn groups(request: DescribeSecurityGroupsFluentBuilder) -> Result<Vec<SecurityGroup>> {
+    let mut pages = request.max_results(PAGE).into_paginator().send();
+    let mut groups = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for group in page.security_groups() {
+            groups.push(SecurityGroup {
+                id: required_id(OP, "GroupId", group.group_id())?,
+                name: group.group_name().unwrap_or_default().to_owned(),
+                tags: tags(group.tags()),
+                ingress: sg_rules(group.ip_permissions())?,
+                egress: sg_rules(group.ip_permissions_egress())?,
+            });
+        }
+    }
+    Ok(groups)
+}
+
+/// Flattens IpPermissions into one rule per peer.
+fn sg_rules(permissions: &[ec2::IpPermission]) -> Result<Vec<SgRule>> {
+    let mut rules = Vec::new();
+    for permission in permissions {
+        let protocol = permission
+            .ip_protocol()
+            .unwrap_or("-1")
+            .to_ascii_lowercase();
+        let rule = |peer: RulePeer, description: Option<&str>| SgRule {
+            protocol: protocol.clone(),
+            from_port: permission.from_port(),
+            to_port: permission.to_port(),
+            peer,
+            description: description.map(str::to_owned),
+        };
+        for range in permission.ip_ranges() {
+            if let Some(cidr) = range.cidr_ip() {
+                let cidr = parse_net(OP, cidr)?;
+                rules.push(rule(RulePeer::Cidr { cidr }, range.description()));
+            }
+        }
+        for range in permission.ipv6_ranges() {
+            if let Some(cidr) = range.cidr_ipv6() {
+                let cidr = parse_net(OP, cidr)?;
+                rules.push(rule(RulePeer::Cidr { cidr }, range.description()));
+            }
+        }
+        for pair in permission.user_id_group_pairs() {
+            if let Some(group_id) = pair.group_id() {
+                let peer = RulePeer::Group {
+                    account: pair.user_id().and_then(|a| a.parse().ok()),
+                    group_id: required_id(OP, "UserIdGroupPairs.GroupId", Some(group_id))?,
+                };
+                rules.push(rule(peer, pair.description()));
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// What is left of `peering_id` in one account: every route table with a route through it
+/// (one account-wide filtered describe, so it works even after AWS forgot the peering), and
+/// the security groups of those tables' VPCs and of `vpc_id` (one describe filtered by VPC).
+pub async fn leftovers(
+    ec2: &aws_sdk_ec2::Client,
+    peering_id: &PeeringId,
+    vpc_id: Option<&VpcId>,
+) -> Result<Leftovers> {
+    const ROUTES_OP: &str = "DescribeRouteTables";
+    let mut pages = ec2
+        .describe_route_tables()
+        .filters(filter(
+            "route.vpc-peering-connection-id",
+            peering_id.as_str(),
+        ))
+        .max_results(ROUTE_TABLE_PAGE)
+        .into_paginator()
+        .send();
+    let mut vpcs: Vec<String> = vpc_id.into_iter().map(ToString::to_string).collect();
+    let mut route_tables = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(ROUTES_OP, e))?;
+        for table in page.route_tables() {
+            if let Some(vpc) = table.vpc_id() {
+                if !vpcs.iter().any(|v| v == vpc) {
+                    vpcs.push(vpc.to_owned());
+                }
+            }
+            route_tables.push(route_table_from_sdk(table)?);
+        }
+    }
+    let security_groups = if vpcs.is_empty() {
+        Vec::new()
+    } else {
+        groups(
+            ec2.describe_security_groups()
+                .filters(filter_any("vpc-id", vpcs)),
+        )
+        .await?
+    };
+    Ok(Leftovers {
+        route_tables,
+        security_groups,
+    })
+}

@@ -1,0 +1,36 @@
+//! The cleanup door: when a peering is deleted or rejected, remove on both sides the routes
+//! whose target is that peering and the security-group rules peerwire made for it. A replay
+//! finds nothing left: reads only, no outcome.
+
+use serde_json::Value;
+
+use super::Trigger;
+use crate::app::App;
+use crate::error::Result;
+use crate::events::{parse_cleanup_event, CleanupTrigger, Event, EventError};
+use crate::outcome::OutcomeKind;
+use crate::reconcile::{Approval, Mode, Phases, Report, Target};
+
+impl Trigger for CleanupTrigger {
+    const MODE: Mode = Mode::new(Phases::CLEAN, OutcomeKind::CleanedUp);
+
+    fn parse(event: &Value) -> std::result::Result<Event<Self>, EventError> {
+        parse_cleanup_event(event)
+    }
+
+    fn target(&self) -> (Target, Option<Approval>) {
+        match self {
+            Self::PeeringGone(peering) => (Target::Peering(peering.clone()), None),
+            Self::Sweep => (Target::Sweep, None),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        self.name()
+    }
+}
+
+/// Handles one event with no deadline (tests, local invokes).
+pub async fn handle_cleanup_event(app: &App, event: &Value) -> Result<Report<CleanupTrigger>> {
+    super::handle(app, event, None).await
+}

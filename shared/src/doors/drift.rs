@@ -1,0 +1,56 @@
+//! The drift door: keep wired peerings true after the network changes under them.
+//!
+//! CloudTrail EC2 changes, RDS failovers and a schedule only *locate* the peerings to re-check
+//! (by VPC, route table, security group, peering, or DB instance/cluster → VPC); each then
+//! gets the same wiring reconcile, and a repair is reported as `Peering Drift Repaired`.
+//! Events from accounts the policy does not manage are ignored before any AWS call.
+
+use serde_json::Value;
+
+use super::Trigger;
+use crate::app::App;
+use crate::error::Result;
+use crate::events::{parse_drift_event, DriftTrigger, Event, EventError};
+use crate::outcome::OutcomeKind;
+use crate::reconcile::{Approval, Mode, Phases, Report, Target};
+
+impl Trigger for DriftTrigger {
+    const MODE: Mode = Mode::new(Phases::WIRE, OutcomeKind::DriftRepaired);
+
+    fn parse(event: &Value) -> std::result::Result<Event<Self>, EventError> {
+        parse_drift_event(event)
+    }
+
+    fn target(&self) -> (Target, Option<Approval>) {
+        let (Self::NetworkChanged {
+            account,
+            region,
+            locator,
+            ..
+        }
+        | Self::DatabaseChanged {
+            account,
+            region,
+            locator,
+            ..
+        }) = self
+        else {
+            return (Target::Sweep, None);
+        };
+        let located = Target::Located {
+            account: account.clone(),
+            region: region.clone(),
+            locator: locator.clone(),
+        };
+        (located, None)
+    }
+
+    fn label(&self) -> &'static str {
+        self.name()
+    }
+}
+
+/// Handles one event with no deadline (tests, local invokes).
+pub async fn handle_drift_event(app: &App, event: &Value) -> Result<Report<DriftTrigger>> {
+    super::handle(app, event, None).await
+}

@@ -1,0 +1,36 @@
+//! The wiring door: make an accepted peering carry traffic, on both sides. The accepted
+//! peering, or on a schedule every active one.
+
+use serde_json::Value;
+
+use super::Trigger;
+use crate::app::App;
+use crate::error::Result;
+use crate::events::{parse_wiring_event, Event, EventError, WiringTrigger};
+use crate::outcome::OutcomeKind;
+use crate::reconcile::{Approval, Mode, Phases, Report, Target};
+
+impl Trigger for WiringTrigger {
+    const MODE: Mode = Mode::new(Phases::WIRE, OutcomeKind::Wired);
+
+    fn parse(event: &Value) -> std::result::Result<Event<Self>, EventError> {
+        parse_wiring_event(event)
+    }
+
+    fn target(&self) -> (Target, Option<Approval>) {
+        let target = match self {
+            Self::PeeringAccepted(peering) => Target::Peering(peering.clone()),
+            Self::Sweep => Target::Sweep,
+        };
+        (target, None)
+    }
+
+    fn label(&self) -> &'static str {
+        self.name()
+    }
+}
+
+/// Handles one event with no deadline (tests, local invokes).
+pub async fn handle_wiring_event(app: &App, event: &Value) -> Result<Report<WiringTrigger>> {
+    super::handle(app, event, None).await
+}

@@ -1,0 +1,159 @@
+//! The parsers against the real-shaped samples of `events/`, and against what they refuse.
+
+use serde_json::{json, Value};
+
+use super::*;
+
+fn sample(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn peering_ref(pcx: &str, account: &str) -> PeeringRef {
+    PeeringRef {
+        peering_id: pcx.parse().unwrap(),
+        account: account.parse().unwrap(),
+        region: "us-east-1".parse().unwrap(),
+    }
+}
+
+#[test]
+fn a_peering_request_is_located_in_the_accepter_account() {
+    let event =
+        parse_request_event(&sample("cloudtrail-create-vpc-peering-connection.json")).unwrap();
+    assert_eq!(
+        event.trigger,
+        RequestTrigger::PeeringRequested(peering_ref("pcx-0123456789abcdef0", "222222222222"))
+    );
+}
+
+#[test]
+fn a_failed_call_locates_nothing() {
+    let err = parse_request_event(&sample(
+        "cloudtrail-create-vpc-peering-connection-failed.json",
+    ))
+    .unwrap_err();
+    assert!(matches!(err, EventError::FailedCall { .. }), "{err}");
+}
+
+#[test]
+fn an_acceptance_and_peerwires_own_outcome_both_locate_the_accepted_peering() {
+    let cloudtrail =
+        parse_wiring_event(&sample("cloudtrail-accept-vpc-peering-connection.json")).unwrap();
+    let outcome = parse_wiring_event(&sample("peerwire-peering-accepted.json")).unwrap();
+    let PeeringRef { peering_id, .. } = match (&cloudtrail.trigger, &outcome.trigger) {
+        (WiringTrigger::PeeringAccepted(a), WiringTrigger::PeeringAccepted(b)) => {
+            assert_eq!(a.account, b.account);
+            a.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(peering_id, "pcx-0123456789abcdef0");
+}
+
+#[test]
+fn drift_events_locate_the_resource_they_touched() {
+    let cases = [
+        ("cloudtrail-create-subnet.json", "vpc"),
+        ("cloudtrail-delete-route.json", "route-table"),
+        (
+            "cloudtrail-revoke-security-group-ingress.json",
+            "security-group",
+        ),
+        (
+            "cloudtrail-modify-vpc-peering-connection-options.json",
+            "peering",
+        ),
+        ("cloudtrail-disassociate-route-table.json", "account"),
+        ("rds-db-instance-failover.json", "database"),
+        ("rds-db-cluster-failover.json", "database"),
+    ];
+    for (file, kind) in cases {
+        let event = parse_drift_event(&sample(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let locator = match &event.trigger {
+            DriftTrigger::NetworkChanged { locator, .. }
+            | DriftTrigger::DatabaseChanged { locator, .. } => locator,
+            DriftTrigger::Sweep => panic!("{file}: sweep"),
+        };
+        let shown = serde_json::to_value(locator).unwrap();
+        assert_eq!(shown["kind"], kind, "{file}: {shown}");
+    }
+}
+
+#[test]
+fn a_cluster_event_is_about_a_cluster() {
+    let event = parse_drift_event(&sample("rds-db-cluster-failover.json")).unwrap();
+    assert!(matches!(
+        event.trigger,
+        DriftTrigger::DatabaseChanged {
+            locator: Locator::Database { cluster: true, .. },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn deletions_and_rejections_are_located_in_the_calling_account() {
+    for file in [
+        "cloudtrail-delete-vpc-peering-connection.json",
+        "cloudtrail-reject-vpc-peering-connection.json",
+    ] {
+        let event = parse_cleanup_event(&sample(file)).unwrap();
+        assert!(
+            matches!(event.trigger, CleanupTrigger::PeeringGone(_)),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn schedules_sweep_in_every_function() {
+    for file in ["schedule-sweep.json", "scheduler-sweep.json"] {
+        let event = sample(file);
+        assert_eq!(
+            parse_request_event(&event).unwrap().trigger,
+            RequestTrigger::Sweep
+        );
+        assert_eq!(
+            parse_wiring_event(&event).unwrap().trigger,
+            WiringTrigger::Sweep
+        );
+        assert_eq!(
+            parse_drift_event(&event).unwrap().trigger,
+            DriftTrigger::Sweep
+        );
+        assert_eq!(
+            parse_cleanup_event(&event).unwrap().trigger,
+            CleanupTrigger::Sweep
+        );
+    }
+}
+
+#[test]
+fn an_approval_names_who_approved() {
+    let event = parse_request_event(&sample("approval-granted.json")).unwrap();
+    assert!(matches!(
+        event.trigger,
+        RequestTrigger::Approval { ref approved_by, .. } if approved_by == "alice@example.com"
+    ));
+}
+
+#[test]
+fn an_id_in_the_wrong_shape_is_refused_with_the_field() {
+    let mut event = sample("cloudtrail-delete-route.json");
+    event["detail"]["requestParameters"]["routeTableId"] = json!("rtb-NOTHEX!!");
+    let err = parse_drift_event(&event).unwrap_err();
+    assert!(
+        matches!(&err, EventError::InvalidField { field, .. } if field == "detail.requestParameters.routeTableId"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_event_of_another_function_is_unsupported_not_misread() {
+    let err = parse_cleanup_event(&sample("cloudtrail-create-subnet.json")).unwrap_err();
+    assert!(matches!(err, EventError::Unsupported { .. }), "{err}");
+    let err = parse_request_event(&json!({"not": "an event"})).unwrap_err();
+    assert!(matches!(err, EventError::Malformed { .. }), "{err}");
+}

@@ -1,0 +1,32 @@
+//! The domain model: typed ids, the two sides of a peering, the peering, and the network each
+//! side is made of, as plain Rust values.
+//!
+//! Nothing here holds an SDK type and nothing here calls AWS: the planner and its tests work on
+//! this model only, and the adapters in `aws` are the one place that translates AWS responses
+//! into it.
+
+pub mod cidr;
+pub mod ids;
+pub mod nacl;
+pub mod network;
+pub mod peering;
+pub mod side;
+
+pub use ids::{
+    AccountId, DbIdentifier, IdError, NetworkAclId, OrganizationalUnitId, PeeringId, PrefixListId,
+    Region, RouteTableId, SecurityGroupId, SubnetId, TargetId, VpcId,
+};
+pub use network::{
+    DbInstance, Leftovers, Route, RouteTable, RouteTarget, RulePeer, SecurityGroup, SgRule,
+    SideState, Subnet, VpcNetwork,
+};
+pub use peering::{Peering, PeeringRef, PeeringSide, PeeringStatus};
+pub use side::{Side, Sides};
+
+/// Both sides of an active peering, as observed: what the wiring plan is a function of.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WiringState {
+    pub peering: Peering,
+    /// `None` for a side peerwire does not manage (it is not read at all).
+    pub sides: Sides<Option<SideState>>,
+}

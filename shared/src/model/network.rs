@@ -1,0 +1,185 @@
+//! The network of one side as observed: VPC, route tables, subnets, security groups, DB
+//! instances. Plain values; the adapters in `aws::observe` are the one place that builds them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use super::ids::{
+    AccountId, DbIdentifier, PeeringId, PrefixListId, RouteTableId, SecurityGroupId, SubnetId,
+    TargetId, VpcId,
+};
+
+/// Where a route sends traffic. Only `Local` and `Peering` are peerwire's business; every other
+/// target is somebody else's route and is never replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum RouteTarget {
+    Local,
+    Peering(PeeringId),
+    /// Internet or virtual private gateway (`igw-`, `vgw-`).
+    Gateway(TargetId),
+    NatGateway(TargetId),
+    TransitGateway(TargetId),
+    NetworkInterface(TargetId),
+    Instance(TargetId),
+    /// Anything else (carrier, local or egress-only gateway, core network, endpoint).
+    Other(TargetId),
+}
+
+impl fmt::Display for RouteTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Local => f.write_str("local"),
+            Self::Peering(id) => f.write_str(id.as_str()),
+            Self::Gateway(id)
+            | Self::NatGateway(id)
+            | Self::TransitGateway(id)
+            | Self::NetworkInterface(id)
+            | Self::Instance(id)
+            | Self::Other(id) => f.write_str(id.as_str()),
+        }
+    }
+}
+
+/// One route of a route table to a CIDR block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    pub destination: IpNet,
+    pub target: RouteTarget,
+    /// `blackhole` when the target is gone (a deleted peering, say).
+    pub blackhole: bool,
+}
+
+/// A route table with the subnets explicitly associated to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTable {
+    pub id: RouteTableId,
+    /// The VPC's main route table serves every subnet without an explicit association.
+    pub main: bool,
+    pub subnet_ids: Vec<SubnetId>,
+    pub routes: Vec<Route>,
+    /// Routes to managed prefix lists. Never peerwire's and never read into CIDRs; AWS counts
+    /// each against the routes-per-table quota at the list's maximum entries.
+    #[serde(default)]
+    pub prefix_list_routes: Vec<PrefixListId>,
+}
+
+/// A VPC on one side with what the accept decision and the wiring plan need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcNetwork {
+    pub account: AccountId,
+    pub vpc_id: VpcId,
+    /// Associated IPv4 and IPv6 CIDR blocks, secondary associations included.
+    pub cidrs: Vec<IpNet>,
+    pub route_tables: Vec<RouteTable>,
+}
+
+impl VpcNetwork {
+    /// The route table a subnet uses: its explicit association, else the main table.
+    pub fn route_table_of(&self, subnet_id: &SubnetId) -> Option<&RouteTable> {
+        self.route_tables
+            .iter()
+            .find(|t| t.subnet_ids.contains(subnet_id))
+            .or_else(|| self.route_tables.iter().find(|t| t.main))
+    }
+}
+
+/// A subnet of a VPC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub id: SubnetId,
+    pub availability_zone: String,
+    pub cidr: Option<IpNet>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What a security-group rule admits traffic from (ingress) or to (egress).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RulePeer {
+    Cidr {
+        cidr: IpNet,
+    },
+    /// Another security group; `account` is set for a group in another account, which AWS
+    /// allows across an active same-region peering.
+    Group {
+        account: Option<AccountId>,
+        group_id: SecurityGroupId,
+    },
+}
+
+impl fmt::Display for RulePeer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cidr { cidr } => write!(f, "{cidr}"),
+            Self::Group {
+                account: Some(account),
+                group_id,
+            } => write!(f, "{account}/{group_id}"),
+            Self::Group {
+                account: None,
+                group_id,
+            } => write!(f, "{group_id}"),
+        }
+    }
+}
+
+/// One security-group rule, one peer per rule (AWS's IpPermissions are flattened).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SgRule {
+    /// `tcp`, `udp`, `icmp`, ... or `-1` for all traffic.
+    pub protocol: String,
+    /// `None` with protocol `-1` (all ports).
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub peer: RulePeer,
+    pub description: Option<String>,
+}
+
+/// A security group with its rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroup {
+    pub id: SecurityGroupId,
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+    pub ingress: Vec<SgRule>,
+    pub egress: Vec<SgRule>,
+}
+
+/// An RDS DB instance with the subnets of its DB subnet group. A Multi-AZ failover can move it
+/// into any of them, so all of them must be routed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbInstance {
+    pub id: DbIdentifier,
+    pub port: Option<i32>,
+    /// The AZ of the current primary.
+    pub availability_zone: Option<String>,
+    pub subnet_ids: Vec<SubnetId>,
+    pub security_group_ids: Vec<SecurityGroupId>,
+}
+
+/// Everything the wiring plan needs to know about one side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SideState {
+    pub network: VpcNetwork,
+    pub subnets: Vec<Subnet>,
+    /// The groups the policy selects on this side (by id, tag, or DB instance).
+    pub security_groups: Vec<SecurityGroup>,
+    /// The VPC attributes `enableDnsSupport` and `enableDnsHostnames`: both must be on for
+    /// DNS names to resolve to private addresses across the peering.
+    pub dns_support: bool,
+    pub dns_hostnames: bool,
+    /// The DB instances the policy names (accepter side).
+    pub db_instances: Vec<DbInstance>,
+}
+
+/// What is left of a peering in one account: every route table with a route through it, and
+/// the security groups of the VPCs involved (where peerwire's marked rules would be).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leftovers {
+    pub route_tables: Vec<RouteTable>,
+    pub security_groups: Vec<SecurityGroup>,
+}

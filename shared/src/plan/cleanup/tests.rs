@@ -1,0 +1,132 @@
+//! Cleanup removes exactly what peerwire made for the gone peering, and reports the rest.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::model::{Route, RouteTable, SecurityGroup};
+use crate::testing::{id, net};
+
+const PCX: &str = "pcx-0123456789abcdef0";
+
+fn pcx() -> PeeringId {
+    id(PCX)
+}
+
+fn rule(cidr: &str, port: i32, description: Option<&str>) -> SgRule {
+    SgRule {
+        protocol: "tcp".into(),
+        from_port: Some(port),
+        to_port: Some(port),
+        peer: RulePeer::Cidr { cidr: net(cidr) },
+        description: description.map(str::to_owned),
+    }
+}
+
+fn view() -> Leftovers {
+    Leftovers {
+        route_tables: vec![RouteTable {
+            prefix_list_routes: Vec::new(),
+            id: id("rtb-11111111"),
+            main: false,
+            subnet_ids: vec![],
+            routes: vec![
+                Route {
+                    destination: net("10.0.0.0/16"),
+                    target: RouteTarget::Peering(pcx()),
+                    blackhole: true,
+                },
+                Route {
+                    destination: net("10.9.0.0/16"),
+                    target: RouteTarget::Peering(id("pcx-99999999")),
+                    blackhole: false,
+                },
+                Route {
+                    destination: net("0.0.0.0/0"),
+                    target: RouteTarget::NatGateway(id("nat-1")),
+                    blackhole: false,
+                },
+            ],
+        }],
+        security_groups: vec![SecurityGroup {
+            id: id("sg-11111111"),
+            name: "db".into(),
+            tags: BTreeMap::new(),
+            ingress: vec![
+                rule("10.0.0.0/16", 5432, Some(&rule_marker(&pcx()))),
+                rule("10.0.0.0/16", 6432, Some("added by alice")),
+                rule("10.2.0.0/16", 5432, Some(&rule_marker(&id("pcx-99999999")))),
+            ],
+            egress: vec![rule("10.0.0.0/16", 5432, Some(&rule_marker(&pcx())))],
+        }],
+    }
+}
+
+#[test]
+fn removes_exactly_the_routes_to_the_peering_and_peerwires_rules() {
+    let steps = plan_cleanup(&pcx(), Side::Accepter, &view());
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert!(
+        matches!(&steps[0], PlanStep::DeleteRoute { destination, .. } if *destination == net("10.0.0.0/16"))
+    );
+    assert!(
+        matches!(&steps[1], PlanStep::RevokeIngress { permissions, .. }
+            if permissions.len() == 1 && permissions[0].port == 5432)
+    );
+    assert!(
+        matches!(&steps[2], PlanStep::RevokeEgress { permissions, .. } if permissions.len() == 1)
+    );
+}
+
+#[test]
+fn a_rule_a_person_added_for_the_same_cidr_stays() {
+    let steps = plan_cleanup(&pcx(), Side::Accepter, &view());
+    for step in &steps {
+        if let PlanStep::RevokeIngress { permissions, .. }
+        | PlanStep::RevokeEgress { permissions, .. } = step
+        {
+            assert!(permissions
+                .iter()
+                .all(|p| p.description == rule_marker(&pcx())));
+            assert!(permissions.iter().all(|p| p.port == 5432));
+        }
+    }
+}
+
+#[test]
+fn another_peerings_routes_and_rules_stay() {
+    let steps = plan_cleanup(&id("pcx-0000000000000000a"), Side::Requester, &view());
+    assert!(steps.is_empty(), "{steps:?}");
+}
+
+#[test]
+fn nothing_left_means_no_step() {
+    assert!(plan_cleanup(&pcx(), Side::Accepter, &Leftovers::default()).is_empty());
+}
+
+#[test]
+fn a_persons_reference_to_the_peer_group_is_reported_stale_and_peerwires_is_not() {
+    let mut view = view();
+    let group_rule = |description: Option<&str>| SgRule {
+        protocol: "tcp".into(),
+        from_port: Some(5432),
+        to_port: Some(5432),
+        peer: RulePeer::Group {
+            account: Some(id("111111111111")),
+            group_id: id("sg-22222222"),
+        },
+        description: description.map(str::to_owned),
+    };
+    view.security_groups[0]
+        .ingress
+        .push(group_rule(Some("bob's app")));
+    view.security_groups[0]
+        .egress
+        .push(group_rule(Some(&rule_marker(&pcx()))));
+    let stale = stale_references(&pcx(), Side::Accepter, &id("111111111111"), &view);
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert!(matches!(
+        &stale[0],
+        Finding::StaleGroupReference { egress: false, .. }
+    ));
+    assert!(stale_references(&pcx(), Side::Accepter, &id("999999999999"), &view).is_empty());
+}

@@ -1,0 +1,148 @@
+//! From a target to the peerings to look at. Out-of-scope targets are ignored before any AWS
+//! call; a failure to locate is reported against the account and region it happened in.
+
+use super::report::Reporter;
+use super::{Location, Run, Target};
+use crate::app::App;
+use crate::aws::observe;
+use crate::error::Result;
+use crate::events::Locator;
+use crate::model::{AccountId, Peering, PeeringId, PeeringRef, Region, VpcId};
+
+/// A peering found, or one AWS no longer shows to the account that reported it.
+#[derive(Debug)]
+pub(super) enum Located {
+    Peering(Box<Peering>),
+    Forgotten(PeeringRef),
+}
+
+impl Located {
+    /// The peering's id, and where a failure about it is reported: its accepter, or the
+    /// account that reported a forgotten one.
+    pub(super) fn where_(&self) -> (PeeringId, Location) {
+        match self {
+            Self::Peering(peering) => (peering.id.clone(), Location::owners(peering).accepter),
+            Self::Forgotten(reference) => {
+                (reference.peering_id.clone(), Location::of_ref(reference))
+            }
+        }
+    }
+}
+
+/// Re-reads one peering as `account` sees it in `region`.
+pub(super) async fn describe(
+    app: &App,
+    account: &AccountId,
+    region: &Region,
+    peering_id: &PeeringId,
+) -> Result<Option<Peering>> {
+    let ec2 = app.aws.ec2(account.as_str(), region.as_str()).await;
+    observe::describe_peering(&ec2, peering_id).await
+}
+
+/// The peerings `target` names. A sweep is not located here (see `sweep`).
+pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -> Vec<Located> {
+    match target {
+        Target::Sweep => Vec::new(),
+        Target::Peering(reference) => {
+            let in_scope = if run.mode.phases.clean {
+                run.policy.manages_account(&reference.account)
+            } else {
+                run.policy
+                    .covers_accepter(&reference.account, &reference.region, None)
+            };
+            if !in_scope {
+                let why = if run.mode.phases.clean {
+                    "account not managed by the policy"
+                } else {
+                    "accepter not in the policy's accepters"
+                };
+                log.ignore(reference.peering_id.as_str(), why).await;
+                return Vec::new();
+            }
+            let found = describe(
+                run.app,
+                &reference.account,
+                &reference.region,
+                &reference.peering_id,
+            );
+            match found.await {
+                Ok(Some(peering)) => vec![Located::Peering(Box::new(peering))],
+                Ok(None) => vec![Located::Forgotten(reference.clone())],
+                Err(err) => {
+                    let location = Location::of_ref(reference);
+                    log.failed(run, Some(&reference.peering_id), Some(&location), err)
+                        .await;
+                    Vec::new()
+                }
+            }
+        }
+        Target::Located {
+            account,
+            region,
+            locator,
+        } => {
+            if !run.policy.manages_account(account) {
+                log.ignore(account.as_str(), "account not managed by the policy")
+                    .await;
+                return Vec::new();
+            }
+            match peerings_of(run.app, account, region, locator).await {
+                Ok(peerings) => {
+                    tracing::info!(peerings = peerings.len(), "located peerings to re-check");
+                    peerings
+                        .into_iter()
+                        .map(|p| Located::Peering(Box::new(p)))
+                        .collect()
+                }
+                Err(err) => {
+                    let location = Location {
+                        account: account.clone(),
+                        region: region.clone(),
+                    };
+                    log.failed(run, None, Some(&location), err).await;
+                    Vec::new()
+                }
+            }
+        }
+    }
+}
+
+/// The active peerings of the VPC `locator` points at (or the one peering it names, in any
+/// state). A resource that no longer exists locates nothing: its deletion is someone else's
+/// event.
+async fn peerings_of(
+    app: &App,
+    account: &AccountId,
+    region: &Region,
+    locator: &Locator,
+) -> Result<Vec<Peering>> {
+    let ec2 = app.aws.ec2(account.as_str(), region.as_str()).await;
+    let vpc: Option<VpcId> = match locator {
+        Locator::Vpc(vpc) => Some(vpc.clone()),
+        Locator::RouteTable(id) => observe::route_table_vpc(&ec2, id).await?,
+        Locator::SecurityGroup(id) => observe::security_group_vpc(&ec2, id).await?,
+        Locator::Peering(id) => {
+            return Ok(observe::describe_peering(&ec2, id)
+                .await?
+                .into_iter()
+                .collect());
+        }
+        Locator::Account => return observe::active_peerings_of_account(&ec2, account).await,
+        Locator::Database {
+            identifier,
+            cluster,
+        } => {
+            let rds = app.aws.rds(account.as_str(), region.as_str()).await;
+            if *cluster {
+                observe::db_cluster_vpc(&rds, identifier).await?
+            } else {
+                observe::db_instance_vpc(&rds, identifier).await?
+            }
+        }
+    };
+    match vpc {
+        Some(vpc) => observe::active_peerings_of_vpc(&ec2, &vpc).await,
+        None => Ok(Vec::new()),
+    }
+}

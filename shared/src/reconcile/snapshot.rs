@@ -1,0 +1,246 @@
+//! What one run has observed of each side, shared by every peering of the run.
+//!
+//! A hub's accepter VPC serves hundreds of peerings: it is read once per run, and every
+//! peering of it is planned against the same state. After each apply the run writes what it
+//! did into the snapshot, so the next peering's plan starts from the state AWS now has, and a
+//! side is locked from planning until its writes are recorded, so that two peerings' plans
+//! never fight over the same route table or group.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex as SyncMutex};
+
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::apply::{AppliedStep, StepResult};
+use super::Location;
+use crate::app::App;
+use crate::aws::observe;
+use crate::error::Result;
+use crate::model::{
+    Peering, Route, RouteTarget, SgRule, Side, SideState, Sides, VpcId, VpcNetwork, WiringState,
+};
+use crate::plan::{DnsAttribute, Permission, PlanStep};
+use crate::policy::{SideWiring, Wiring};
+
+/// One VPC, where it is owned.
+type VpcKey = (Location, VpcId);
+
+/// A side as a policy scope selects it: the same VPC may be read with different selectors by
+/// two rules.
+type SideKey = (Location, VpcId, String);
+
+/// The run's observations. Cheap to create; filled as peerings are reconciled.
+#[derive(Debug, Default)]
+pub(super) struct Snapshot {
+    networks: SyncMutex<HashMap<VpcKey, Arc<Mutex<Option<VpcNetwork>>>>>,
+    sides: SyncMutex<HashMap<SideKey, Arc<Mutex<Option<SideState>>>>>,
+    locks: SyncMutex<HashMap<VpcKey, Arc<Mutex<()>>>>,
+}
+
+/// Held while a peering is planned and applied: its sides' locks, in a fixed order.
+#[derive(Debug)]
+pub(super) struct SideLocks(#[allow(dead_code)] Vec<OwnedMutexGuard<()>>);
+
+fn slot<K: Eq + std::hash::Hash + Clone, V: Default>(
+    map: &SyncMutex<HashMap<K, Arc<V>>>,
+    key: &K,
+) -> Arc<V> {
+    let mut map = map
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry(key.clone()).or_default().clone()
+}
+
+fn scope_key(scope: &SideWiring) -> String {
+    serde_json::to_string(scope).unwrap_or_default()
+}
+
+fn vpc_key(peering: &Peering, side: Side) -> VpcKey {
+    let owners = Location::owners(peering);
+    (owners[side].clone(), peering.sides[side].vpc_id.clone())
+}
+
+impl Snapshot {
+    /// The accepter VPC of `peering` with its route tables, read once per run.
+    pub(super) async fn accepter_network(
+        &self,
+        app: &App,
+        peering: &Peering,
+    ) -> Result<VpcNetwork> {
+        let key = vpc_key(peering, Side::Accepter);
+        let cell = slot(&self.networks, &key);
+        let mut cached = cell.lock().await;
+        if let Some(network) = cached.as_ref() {
+            return Ok(network.clone());
+        }
+        let (location, vpc_id) = &key;
+        let ec2 = app
+            .aws
+            .ec2(location.account.as_str(), location.region.as_str())
+            .await;
+        let network = observe::describe_vpc_network(&ec2, &location.account, vpc_id).await?;
+        *cached = Some(network.clone());
+        Ok(network)
+    }
+
+    /// Locks both sides of `peering` (always in the same order, so two peerings never wait on
+    /// each other).
+    pub(super) async fn lock_sides(&self, peering: &Peering) -> SideLocks {
+        let mut keys: Vec<VpcKey> = Side::BOTH.iter().map(|s| vpc_key(peering, *s)).collect();
+        keys.sort();
+        keys.dedup();
+        let mut guards = Vec::with_capacity(keys.len());
+        for key in keys {
+            guards.push(slot(&self.locks, &key).lock_owned().await);
+        }
+        SideLocks(guards)
+    }
+
+    /// Both sides of `peering` as `wiring` scopes them; each side read once per run. A side
+    /// the policy does not manage is not read at all.
+    pub(super) async fn wiring_state(
+        &self,
+        app: &App,
+        peering: &Peering,
+        wiring: &Wiring,
+    ) -> Result<WiringState> {
+        let mut sides: Sides<Option<SideState>> = Sides::default();
+        for side in Side::BOTH {
+            let scope = wiring.side(side);
+            if scope.manage {
+                sides[side] = Some(self.side_state(app, peering, side, scope).await?);
+            }
+        }
+        Ok(WiringState {
+            peering: peering.clone(),
+            sides,
+        })
+    }
+
+    async fn side_state(
+        &self,
+        app: &App,
+        peering: &Peering,
+        side: Side,
+        scope: &SideWiring,
+    ) -> Result<SideState> {
+        let (location, vpc_id) = vpc_key(peering, side);
+        let key = (location, vpc_id, scope_key(scope));
+        let cell = slot(&self.sides, &key);
+        let mut cached = cell.lock().await;
+        if let Some(state) = cached.as_ref() {
+            return Ok(state.clone());
+        }
+        let (location, vpc_id, _) = &key;
+        let (account, region) = (location.account.as_str(), location.region.as_str());
+        let ec2 = app.aws.ec2(account, region).await;
+        let rds = app.aws.rds(account, region).await;
+        let state = observe::describe_side(&ec2, &rds, &location.account, vpc_id, scope).await?;
+        *cached = Some(state.clone());
+        Ok(state)
+    }
+
+    /// Writes what `applied` did into every cached view of the VPCs it touched.
+    pub(super) async fn record(&self, peering: &Peering, applied: &[AppliedStep]) {
+        for done in applied {
+            if !matches!(done.result, StepResult::Done | StepResult::AlreadyInPlace) {
+                continue;
+            }
+            let vpc = vpc_key(peering, done.step.side());
+            let cells: Vec<_> = {
+                let sides = self
+                    .sides
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                sides
+                    .iter()
+                    .filter(|((location, vpc_id, _), _)| (location, vpc_id) == (&vpc.0, &vpc.1))
+                    .map(|(_, cell)| cell.clone())
+                    .collect()
+            };
+            for cell in cells {
+                if let Some(state) = cell.lock().await.as_mut() {
+                    record_step(state, &done.step);
+                }
+            }
+            let network = self
+                .networks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&vpc)
+                .cloned();
+            if let Some(cell) = network {
+                if let Some(network) = cell.lock().await.as_mut() {
+                    record_route(network, &done.step);
+                }
+            }
+        }
+    }
+}
+
+/// `state` after `step` went through.
+fn record_step(state: &mut SideState, step: &PlanStep) {
+    record_route(&mut state.network, step);
+    let rule = |p: &Permission| SgRule {
+        protocol: "tcp".to_owned(),
+        from_port: Some(i32::from(p.port)),
+        to_port: Some(i32::from(p.port)),
+        peer: p.peer.clone(),
+        description: Some(p.description.clone()),
+    };
+    match step {
+        PlanStep::AuthorizeIngress {
+            group_id,
+            permissions,
+            ..
+        } => {
+            if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
+                group.ingress.extend(permissions.iter().map(rule));
+            }
+        }
+        PlanStep::AuthorizeEgress {
+            group_id,
+            permissions,
+            ..
+        } => {
+            if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
+                group.egress.extend(permissions.iter().map(rule));
+            }
+        }
+        PlanStep::EnableVpcDnsAttribute { attribute, .. } => match attribute {
+            DnsAttribute::EnableDnsSupport => state.dns_support = true,
+            DnsAttribute::EnableDnsHostnames => state.dns_hostnames = true,
+        },
+        _ => {}
+    }
+}
+
+/// `network` after a route step went through.
+fn record_route(network: &mut VpcNetwork, step: &PlanStep) {
+    if let PlanStep::CreateRoute {
+        route_table_id,
+        destination,
+        peering_id,
+        ..
+    }
+    | PlanStep::ReplaceBlackholeRoute {
+        route_table_id,
+        destination,
+        peering_id,
+        ..
+    } = step
+    {
+        if let Some(table) = network
+            .route_tables
+            .iter_mut()
+            .find(|t| &t.id == route_table_id)
+        {
+            table.routes.retain(|r| &r.destination != destination);
+            table.routes.push(Route {
+                destination: *destination,
+                target: RouteTarget::Peering(peering_id.clone()),
+                blackhole: false,
+            });
+        }
+    }
+}
