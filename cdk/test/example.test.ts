@@ -17,11 +17,13 @@ function synthExample(outdir: string) {
 }
 
 test('the example app synthesizes its three stacks without credentials', () => {
-  const { hub, member, rollout } = synthExample(fs.mkdtempSync(path.join(os.tmpdir(), 'peerwire-example-')));
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'peerwire-example-'));
+  const { hub, member, rollout } = synthExample(outdir);
   Template.fromStack(hub).resourceCountIs('AWS::Lambda::Function', 4);
   Template.fromStack(hub).hasParameter('ExternalId', { NoEcho: true });
   Template.fromStack(member).resourceCountIs('AWS::Events::Rule', 4);
   Template.fromStack(rollout).resourceCountIs('AWS::CloudFormation::StackSet', 2);
+  fs.rmSync(outdir, { recursive: true, force: true });
 });
 
 test('cfn-lint finds no error in the synthesized templates', () => {
@@ -34,7 +36,9 @@ test('cfn-lint finds no error in the synthesized templates', () => {
     execFileSync(path.join(REPO, 'scripts', 'lint-templates'), ['--transform-only'], { cwd: REPO, stdio: 'inherit' });
   }
   try {
-    execFileSync(cfnLint, ['--regions', 'us-east-1', '--', ...templates], { encoding: 'utf-8' });
+    // W3005: CDK makes a function depend on its role explicitly as well as through GetAtt.
+    execFileSync(cfnLint, ['--regions', 'us-east-1', '--ignore-checks', 'W3005', '--', ...templates], { encoding: 'utf-8' });
+    fs.rmSync(outdir, { recursive: true, force: true });
   } catch (err: any) {
     // cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
     const output = `${err.stdout ?? ''}${err.stderr ?? ''}`;
@@ -42,5 +46,6 @@ test('cfn-lint finds no error in the synthesized templates', () => {
       throw new Error(`cfn-lint (exit ${err.status}):\n${output}`);
     }
     console.warn(`cfn-lint warnings (exit ${err.status}):\n${output}`);
+    fs.rmSync(outdir, { recursive: true, force: true });
   }
 });

@@ -142,6 +142,11 @@ describe.each(HUB_SCENARIOS)('PeerwireHub equals template.yaml: %s', (_name, pro
   });
 });
 
+test('every parameter of template.yaml is a prop, exercised by a scenario above', () => {
+  const used = new Set(HUB_SCENARIOS.flatMap(([, , parameters]) => Object.keys(parameters)));
+  expect([...used].sort()).toEqual(Object.keys(samHub().Parameters).sort());
+});
+
 describe('a change made on one side only fails', () => {
   const { cdk, sam } = hubPair({ externalId: EXTERNAL_ID }, { ExternalId: EXTERNAL_ID });
   const mutated = (mutate: (r: Record<string, Resource>) => void) => {
