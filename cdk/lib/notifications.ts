@@ -1,0 +1,108 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import { Fn } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { RULE_RETRY, samId } from './common';
+
+/** Where the notification rules are and where they send. */
+export interface NotificationTargets {
+  /** The outcome bus (name or ARN). */
+  readonly eventBusName: string;
+  /** The alert topic. */
+  readonly topicArn: string;
+  /** Where undeliverable messages go. */
+  readonly deadLetterQueueArn: string;
+  /** The hub bus, where approvals go. */
+  readonly hubBusArn: string;
+}
+
+interface Notification {
+  readonly id: string;
+  readonly description: string;
+  readonly detailType: string;
+  readonly paths: Record<string, string>;
+  /** The input template, one JSON string per line; `${HubBusArn}` and `${AWS::Region}` are substituted. */
+  readonly lines: string[];
+}
+
+/**
+ * The messages a person reads, as in template.yaml: what happened, why, the command to run next.
+ */
+export const NOTIFICATIONS: Notification[] = [
+  {
+    id: 'NotifyApprovalRequired',
+    description: 'peerwire - a peering request waits for an approval; the message carries the approval command.',
+    detailType: 'Peering Approval Required',
+    paths: {acc: '$.detail.accepter.account', accvpc: '$.detail.accepter.vpc_id', cidrs: '$.detail.requester.cidrs', pcx: '$.detail.peering_id', racc: '$.detail.requester.account', reasons: '$.detail.reasons', region: '$.detail.accepter.region', rule: '$.detail.rule', rvpc: '$.detail.requester.vpc_id' },
+    lines: [
+      '"peerwire: peering request <pcx> is held until an approver decides."',
+      '"What happened: account <racc> (<rvpc>, CIDRs <cidrs>) asked to peer with <accvpc> in account <acc>, <region>; the policy holds it for an approval (rule <rule>)."',
+      '"Why: <reasons>"',
+      "\"Next, to approve (as an approver, with jq and the AWS CLI): jq -nc --arg bus ${HubBusArn} --arg src peerwire.approval --arg type 'Peering Approval Granted' --arg pcx <pcx> --arg acc <acc> --arg region <region> --arg racc <racc> --argjson cidrs '<cidrs>' --arg by $(aws sts get-caller-identity --query Arn --output text) '[{EventBusName: $bus, Source: $src, DetailType: $type, Detail: ({peering_id: $pcx, accepter_account: $acc, region: $region, requester_account: $racc, requester_cidrs: $cidrs, approved_by: $by} | tojson)}]' | aws events put-events --region ${AWS::Region} --entries file:///dev/stdin\"",
+      '"To deny it instead: docs/deploy.md, Approvals (detail-type Peering Approval Denied, with denied_by and reason)."',
+    ],
+  },
+  {
+    id: 'NotifyReconcileFailed',
+    description: 'peerwire - a run failed permanently for a peering (or an account); the message carries the diagnose command.',
+    detailType: 'Peering Reconcile Failed',
+    paths: {acc: '$.detail.accepter.account', error: '$.detail.error.message', pcx: '$.detail.peering_id', reasons: '$.detail.reasons', region: '$.detail.accepter.region', trigger: '$.detail.trigger' },
+    lines: [
+      '"peerwire: reconcile failed for peering <pcx> (accepter <acc>, <region>)."',
+      '"What happened: a <trigger> run stopped on an error peerwire does not retry (access denied, a resource gone); the next event or sweep tries again."',
+      '"Why: <reasons> <error>"',
+      '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
+    ],
+  },
+  {
+    id: 'NotifyWiringBlocked',
+    description: 'peerwire - a route to the peer already points elsewhere; the message carries the diagnose command.',
+    detailType: 'Peering Wiring Blocked',
+    paths: {acc: '$.detail.accepter.account', pcx: '$.detail.peering_id', reasons: '$.detail.reasons', region: '$.detail.accepter.region' },
+    lines: [
+      '"peerwire: wiring of peering <pcx> is blocked (accepter <acc>, <region>)."',
+      '"What happened: a route to a peer CIDR already points somewhere else; peerwire never replaces it, and applied everything else that was missing."',
+      '"Why: <reasons>"',
+      '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
+    ],
+  },
+  {
+    id: 'NotifyDriftRepaired',
+    description: 'peerwire - the wiring of a peering had drifted and was repaired; the message carries the diagnose command.',
+    detailType: 'Peering Drift Repaired',
+    paths: {acc: '$.detail.accepter.account', pcx: '$.detail.peering_id', reasons: '$.detail.reasons', region: '$.detail.accepter.region', trigger: '$.detail.trigger' },
+    lines: [
+      '"peerwire: repaired drift on peering <pcx> (accepter <acc>, <region>)."',
+      '"What happened: part of the wiring was removed or changed (seen by a <trigger> run) and peerwire put it back."',
+      '"Why: <reasons>"',
+      '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
+    ],
+  },
+];
+
+/** The four notification rules (in the order of NOTIFICATIONS). */
+export function notifications(scope: Construct, targets: NotificationTargets): events.CfnRule[] {
+  return NOTIFICATIONS.map((n) => {
+    const template = n.lines.join('\n');
+    return samId(
+      new events.CfnRule(scope, n.id, {
+        description: n.description,
+        eventBusName: targets.eventBusName,
+        state: 'ENABLED',
+        eventPattern: { 'source': ['peerwire'], 'detail-type': [n.detailType] },
+        targets: [
+          {
+            id: 'alert-topic',
+            arn: targets.topicArn,
+            retryPolicy: RULE_RETRY,
+            deadLetterConfig: { arn: targets.deadLetterQueueArn },
+            inputTransformer: {
+              inputPathsMap: n.paths,
+              inputTemplate: template.includes('${') ? Fn.sub(template, { HubBusArn: targets.hubBusArn }) : template,
+            },
+          },
+        ],
+      }),
+      n.id,
+    );
+  });
+}
