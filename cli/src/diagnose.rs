@@ -1,5 +1,5 @@
 //! `peerwire diagnose <pcx-id>`: the field guides' troubleshooting table, answered for one
-//! peering. The checks are [`peerwire::diagnose`]'s; this module finds the peering, prints the
+//! peering. The checks are [`peerwire_diagnose`]'s; this module finds the peering, prints the
 //! table (colour on a terminal only) or the JSON, and picks the exit code.
 
 use std::io::IsTerminal;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use peerwire::model::{AccountId, IdError, Peering, PeeringId, PeeringRef, Region};
 use peerwire::App;
-use peerwire_diagnose::{Diagnosis, Status};
+use peerwire_diagnose::{DiagnoseOptions, Diagnosis, Status};
 
 use crate::find;
 
@@ -72,6 +72,10 @@ pub struct DiagnoseArgs {
     /// Print the diagnosis as JSON (schema: docs/schemas/diagnosis.schema.json).
     #[arg(long)]
     pub json: bool,
+    /// How far back the Traffic layer reads the VPC flow logs: 90s, 15m, 2h, 1d. Flow logs
+    /// arrive 1 to 10 minutes late, so a window shorter than that may find nothing.
+    #[arg(long, default_value = "15m", value_parser = peerwire_diagnose::parse_window)]
+    pub since: std::time::Duration,
 }
 
 /// A progress line on stderr, only when a person watches it (stdout stays clean for pipes).
@@ -129,8 +133,11 @@ pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), Stri
 /// Runs `peerwire diagnose`. `Err` is "no answer" (exit 2).
 pub async fn run(args: DiagnoseArgs) -> Result<ExitCode, String> {
     let (app, peering, _) = connect(&args.target).await?;
-    progress("reading both VPCs: routes, security groups, network ACLs, DNS, RDS");
-    let diagnosis = peerwire_diagnose::diagnose_peering(&app, peering)
+    progress("reading both VPCs: routes, security groups, network ACLs, DNS, RDS, flow logs");
+    let options = DiagnoseOptions {
+        traffic_window: args.since,
+    };
+    let diagnosis = peerwire_diagnose::diagnose_peering_with(&app, peering, &options)
         .await
         .map_err(|e| e.to_string())?;
     if args.json {
@@ -311,6 +318,7 @@ mod tests {
                 ),
                 layer(LayerId::Rds, Status::Skipped, "no DB instance", vec![]),
             ],
+            traffic: None,
         }
     }
 
@@ -347,6 +355,29 @@ broken: routes
         assert_eq!(exit_code(&d), EXIT_BROKEN);
         d.healthy = true;
         assert_eq!(exit_code(&d), EXIT_HEALTHY);
+    }
+
+    #[test]
+    fn since_defaults_to_15_minutes_and_takes_a_unit() {
+        use clap::Parser;
+        #[derive(Debug, clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: DiagnoseArgs,
+        }
+        let parse = |extra: &[&str]| {
+            let argv = [&["peerwire", "pcx-12345678"][..], extra].concat();
+            Cli::try_parse_from(argv).map(|cli| cli.args.since)
+        };
+        assert_eq!(
+            parse(&[]).ok(),
+            Some(std::time::Duration::from_secs(15 * 60))
+        );
+        assert_eq!(
+            parse(&["--since", "2h"]).ok(),
+            Some(std::time::Duration::from_secs(7200))
+        );
+        assert!(parse(&["--since", "soon"]).is_err());
     }
 
     #[test]

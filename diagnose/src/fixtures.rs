@@ -7,7 +7,7 @@ use peerwire::model::nacl::{
     NaclAction, NaclEntry, NaclProtocol, NetworkAcl, PortRange, CATCH_ALL_RULE,
 };
 use peerwire::model::{DbInstance, Peering, PeeringStatus, SideState, Sides, WiringState};
-use peerwire::policy::Policy;
+use peerwire::policy::{Membership, Policy};
 use peerwire::testing::{
     self, all_traffic, cidr_peer, group, id, local, net, peering_side, side_state, subnet, table,
     tcp, to_peering, ACCEPTER, ACCEPTER_VPC, PEERING, REQUESTER, REQUESTER_VPC,
@@ -173,7 +173,13 @@ pub(crate) fn default_nacls() -> SideNacls {
 }
 
 pub(crate) fn inspection(state: WiringState) -> Inspection {
-    Inspection::new(state.peering.clone(), &policy(), Some(state), None)
+    Inspection::new(
+        state.peering.clone(),
+        &policy(),
+        &Membership::NotLooked,
+        Some(state),
+        None,
+    )
 }
 
 pub(crate) fn run(state: WiringState) -> Diagnosis {

@@ -12,6 +12,7 @@ use peerwire::error::AwsError;
 use peerwire::model::{Peering, PeeringStatus, Side, SideState};
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::wiring::{plan_wiring, scoped_subnets};
+use peerwire::policy::Membership;
 use peerwire::reconcile::{observe_sides, Mode, Phases, Run};
 use peerwire::{App, Result};
 
@@ -52,9 +53,23 @@ impl Default for DiagnoseOptions {
 pub async fn inspect(app: &App, peering: Peering) -> Result<Inspection> {
     let run = Run::start(app, "diagnose", "diagnose", DIAGNOSE).await?;
     let reconciled = run.reconcile(peering.clone()).await?;
+    // The reconciler's view of the peering: with the requester's own tags when a rule needed
+    // them (AWS shows each owner only its own tag set).
+    let peering = reconciled.peering.clone().unwrap_or(peering);
+    // The reconciler looked it up already when a rule needed it (the directory caches it).
+    let requester = &peering.sides.requester.account;
+    let membership = if run.policy.needs_membership(requester) {
+        app.organisation
+            .membership(&app.aws, requester)
+            .await
+            .unwrap_or_else(|err| Membership::Unknown(err.to_string()))
+    } else {
+        Membership::NotLooked
+    };
     let mut inspection = Inspection::new(
         peering,
         &run.policy,
+        &membership,
         reconciled.state,
         reconciled.accepter_network,
     );
@@ -165,13 +180,6 @@ async fn read_side(
             return read;
         }
     }
-    let logs = {
-        let config = app.aws.role_config(view.account.as_str()).await;
-        let config = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
-            .region(LogsRegion::new(view.region.to_string()))
-            .build();
-        aws_sdk_cloudwatchlogs::Client::from_conf(config)
-    };
     let mut groups: Vec<(&str, Vec<LogFormat>)> = Vec::new();
     for (log, group) in readable(&read.flow_logs) {
         let format = match LogFormat::parse(log.log_format.as_deref()) {
@@ -187,6 +195,17 @@ async fn read_side(
             None => groups.push((group, vec![format])),
         }
     }
+    if groups.is_empty() {
+        return read;
+    }
+    // Through the side's member role, like every EC2 call of the side.
+    let logs = {
+        let config = app.aws.role_config(view.account.as_str()).await;
+        let config = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
+            .region(LogsRegion::new(view.region.to_string()))
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(config)
+    };
     let ports = &inspection.wiring.ports;
     let mut messages = Vec::new();
     let mut errors = Vec::new();
@@ -342,8 +361,10 @@ pub async fn diagnose_peering_with(
     peering: Peering,
     options: &DiagnoseOptions,
 ) -> Result<Diagnosis> {
-    let inspection = inspect(app, peering).await?;
-    let nacls = observe_nacls(app, &inspection).await?;
-    let traffic = observe_traffic(app, &inspection, options.traffic_window).await;
+    // Boxed: the SDK futures are large, and a caller's own future (the demo's, a test's)
+    // would otherwise carry all of them on a thread's stack.
+    let inspection = Box::pin(inspect(app, peering)).await?;
+    let nacls = Box::pin(observe_nacls(app, &inspection)).await?;
+    let traffic = Box::pin(observe_traffic(app, &inspection, options.traffic_window)).await;
     Ok(diagnose(&inspection, &nacls, &traffic))
 }

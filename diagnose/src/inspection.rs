@@ -8,7 +8,7 @@ use peerwire::model::nacl::NetworkAcl;
 use peerwire::model::{Peering, Sides, VpcNetwork, WiringState};
 use peerwire::plan::wiring::plan_wiring;
 use peerwire::plan::Plan;
-use peerwire::policy::{Policy, RuleMatch, Wiring};
+use peerwire::policy::{Membership, Policy, RuleMatch, Wiring};
 
 /// The network ACLs of both VPCs; `None` for a side that was not read.
 pub type SideNacls = Sides<Option<Vec<NetworkAcl>>>;
@@ -21,7 +21,8 @@ pub struct Inspection {
     pub peering: Peering,
     /// The policy rule that matches the peering; `None` when none does.
     pub rule: Option<String>,
-    /// Why no rule matches (empty when one does).
+    /// Why no rule matches, or why the rule that would could not be verified (empty when one
+    /// matches).
     pub unmatched: Vec<String>,
     /// Whether the accepter VPC is inside the policy's `accepters`.
     pub covered: bool,
@@ -40,24 +41,31 @@ pub struct Inspection {
 }
 
 impl Inspection {
-    /// Puts the pieces together and plans the wiring. `accepter_network` defaults to the
-    /// observed accepter side's network. Pure.
+    /// Puts the pieces together and plans the wiring. `membership` is the requester account's
+    /// place in the organization, for rules that name OUs (`Membership::NotLooked` when none
+    /// does). `accepter_network` defaults to the observed accepter side's network. Pure.
     pub fn new(
         peering: Peering,
         policy: &Policy,
+        membership: &Membership,
         state: Option<WiringState>,
         accepter_network: Option<VpcNetwork>,
     ) -> Self {
         let accepter = &peering.sides.accepter;
         let covered =
             policy.covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id));
-        let (rule, wiring) = match policy.wiring_for(&peering) {
+        let (rule, wiring) = match policy.wiring_for(&peering, membership) {
             Some((rule, wiring)) => (Some(rule.to_owned()), wiring.clone()),
             None => (None, Wiring::default()),
         };
-        let unmatched = match policy.evaluate(&peering) {
+        let unmatched = match policy.evaluate(&peering, membership) {
             RuleMatch::Matched { .. } => Vec::new(),
             RuleMatch::Unmatched { reasons, .. } => reasons,
+            // Not wired either: the rule could not be checked (an OU lookup failed, say).
+            RuleMatch::Unverified { rule, reasons } => reasons
+                .into_iter()
+                .map(|r| format!("rule `{rule}` could not be verified: {r}"))
+                .collect(),
         };
         let plan = state
             .as_ref()

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use peerwire::model::{PeeringStatus, VpcNetwork};
+use peerwire::policy::Membership;
 use peerwire::testing::{id, net, ACCEPTER, ACCEPTER_VPC};
 
 use crate::fixtures::*;
@@ -35,7 +36,7 @@ fn a_wired_peering_diagnoses_clean() {
 #[test]
 fn peering_shows_pending_not_accepted_yet_accept_in_account_b() {
     let p = peering(PeeringStatus::PendingAcceptance);
-    let inspection = Inspection::new(p, &policy(), None, None);
+    let inspection = Inspection::new(p, &policy(), &Membership::NotLooked, None, None);
     let d = diagnose(&inspection, &SideNacls::default(), &Traffic::default());
 
     let status = layer(&d, LayerId::PeeringStatus);
@@ -75,7 +76,7 @@ fn peering_shows_failed_overlapping_cidrs_re_address_or_use_privatelink() {
         cidrs: vec![net(ACC_CIDR)],
         route_tables: Vec::new(),
     };
-    let inspection = Inspection::new(p, &policy(), None, Some(network));
+    let inspection = Inspection::new(p, &policy(), &Membership::NotLooked, None, Some(network));
     let d = diagnose(&inspection, &SideNacls::default(), &Traffic::default());
 
     let status = layer(&d, LayerId::PeeringStatus);
@@ -102,7 +103,13 @@ fn rejected_and_expired_peerings_are_named_with_their_cause() {
         (PeeringStatus::Expired, "within 7 days"),
         (PeeringStatus::Deleted, "is deleted"),
     ] {
-        let inspection = Inspection::new(peering(status), &policy(), None, None);
+        let inspection = Inspection::new(
+            peering(status),
+            &policy(),
+            &Membership::NotLooked,
+            None,
+            None,
+        );
         let d = diagnose(&inspection, &SideNacls::default(), &Traffic::default());
         let l = layer(&d, LayerId::PeeringStatus);
         assert_eq!(l.status, Status::Broken);
@@ -114,7 +121,13 @@ fn rejected_and_expired_peerings_are_named_with_their_cause() {
 fn a_peering_no_rule_matches_is_checked_in_the_default_scope_with_a_warning() {
     let mut s = wired();
     s.peering.sides.requester.account = id("333333333333");
-    let inspection = Inspection::new(s.peering.clone(), &policy(), Some(s), None);
+    let inspection = Inspection::new(
+        s.peering.clone(),
+        &policy(),
+        &Membership::NotLooked,
+        Some(s),
+        None,
+    );
     let d = diagnose(&inspection, &default_nacls(), &Traffic::default());
 
     assert_eq!(d.rule, None);

@@ -64,11 +64,11 @@ pub fn parse_window(text: &str) -> Result<Duration, String> {
 /// `15m`, `2h`, `90s`: a window as people write it.
 pub(crate) fn window_text(window: Duration) -> String {
     let seconds = window.as_secs();
-    if seconds >= 86_400 && seconds % 86_400 == 0 {
+    if seconds >= 86_400 && seconds.is_multiple_of(86_400) {
         format!("{}d", seconds / 86_400)
-    } else if seconds >= 3600 && seconds % 3600 == 0 {
+    } else if seconds >= 3600 && seconds.is_multiple_of(3600) {
         format!("{}h", seconds / 3600)
-    } else if seconds >= 60 && seconds % 60 == 0 {
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
         format!("{}m", seconds / 60)
     } else {
         format!("{seconds}s")
@@ -317,6 +317,9 @@ pub(crate) fn readable(logs: &[FlowLogInfo]) -> impl Iterator<Item = (&FlowLogIn
     })
 }
 
+/// The side that logged it, the direction, the client, the server and the DB port.
+type FlowKey = (Side, FlowDirection, IpAddr, IpAddr, u16);
+
 /// Counts the records of both sides between the two VPCs on the policy's DB ports. `None`
 /// when no side has a flow log to CloudWatch Logs that was read.
 pub(crate) fn count(traffic: &Traffic, facts: &Facts<'_>) -> Option<Counts> {
@@ -326,8 +329,8 @@ pub(crate) fn count(traffic: &Traffic, facts: &Facts<'_>) -> Option<Counts> {
     let ports = facts.ports();
     let mut read_any = false;
     let mut groups = BTreeSet::new();
-    let mut tallies: BTreeMap<(Side, FlowDirection, IpAddr, IpAddr, u16), (u64, u64)> =
-        BTreeMap::new();
+    // (side, direction, client, server, port) → (accepted, rejected).
+    let mut tallies: BTreeMap<FlowKey, (u64, u64)> = BTreeMap::new();
     let mut counts = Counts {
         flows: Vec::new(),
         log_groups: Vec::new(),
@@ -425,7 +428,7 @@ pub(crate) fn count(traffic: &Traffic, facts: &Facts<'_>) -> Option<Counts> {
         )
         .collect();
     // Most rejected first; the map's order (side, direction, addresses) breaks ties.
-    counts.flows.sort_by(|a, b| b.rejected.cmp(&a.rejected));
+    counts.flows.sort_by_key(|f| std::cmp::Reverse(f.rejected));
     Some(counts)
 }
 

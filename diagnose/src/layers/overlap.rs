@@ -67,6 +67,12 @@ pub(crate) fn layer(inspection: &Inspection) -> Layer {
                 );
             }
             OverlapSource::Route { .. } => {}
+            OverlapSource::Peering { peering_id } => problems.push(
+                Problem::broken(Some(Side::Accepter), Some(peering_id), overlap.to_string()).fix(
+                    "a VPC routes a range through one peering only: delete the other peering, \
+                     or re-address one VPC",
+                ),
+            ),
         }
     }
     let ok = format!(

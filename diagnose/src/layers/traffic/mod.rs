@@ -171,8 +171,8 @@ fn no_flow_log(facts: &Facts<'_>, traffic: &Traffic) -> String {
         )
     };
     format!(
-        "no flow log to CloudWatch Logs for {} or its subnets in scope{more}: traffic not \
-         checked",
+        "no flow log to CloudWatch Logs for {} (nor for the subnets in scope){more}: traffic \
+         not checked",
         looked.join(" or ")
     )
 }
@@ -415,6 +415,12 @@ fn acl_cause(
         FlowDirection::Request => format!("tcp/{ports}"),
         FlowDirection::Reply => format!("the replies (tcp/{ports}, stateless)"),
     };
+    // The fix opens the peer's whole VPC range, as layer 5 asks, not just this address.
+    let range = facts
+        .peer_cidrs(side)
+        .into_iter()
+        .find(|c| c.contains(&remote))
+        .map_or_else(|| remote.to_string(), |c| c.to_string());
     let account = facts.account(side);
     let egress = direction == Direction::Outbound;
     let entry = rule_number.and_then(|n| {
@@ -429,7 +435,7 @@ fn acl_cause(
                 acl.id, entry.cidr
             ),
             format!(
-                "allow tcp/{ports} {way} {remote} in {} (account {account}) with a rule \
+                "allow tcp/{ports} {way} {range} in {} (account {account}) with a rule \
                  numbered below {rule}, or remove rule {rule}",
                 acl.id
             ),
@@ -441,8 +447,7 @@ fn acl_cause(
                 acl.id
             ),
             format!(
-                "add a rule allowing tcp/{ports} {way} {} to {} (account {account})",
-                join(&facts.peer_cidrs(side)),
+                "add a rule allowing tcp/{ports} {way} {range} to {} (account {account})",
                 acl.id
             ),
         ),

@@ -128,7 +128,11 @@ fn rejections_behind_a_nacl_deny_are_attributed_to_that_acl_and_rule() {
         ),
         "{p:?}"
     );
-    assert!(p.fix.contains("below 50"), "{p:?}");
+    assert_eq!(
+        p.fix,
+        "allow tcp/5432 in from 10.0.0.0/16 in acl-2000000f (account 222222222222) with a rule \
+         numbered below 50, or remove rule 50"
+    );
     let summary = d.traffic.as_ref().unwrap();
     assert_eq!(summary.flows[0].rejected, 3);
     assert_eq!(summary.window_seconds, 900);
