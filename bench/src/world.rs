@@ -376,6 +376,8 @@ pub async fn app_for(
         policy_ttl: Duration::from_secs(60),
         roles: scenario::roles(),
         outcome_bus: "default".into(),
+        ledger_table: None,
+        organizations_role_arn: None,
     };
     let aws =
         AwsContext::new(hub, scenario::roles(), calls).with_write_budget(budget.write_budget());

@@ -100,6 +100,8 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         policy_ttl: Duration::from_secs(60),
         roles: scenario::roles(),
         outcome_bus: capture.bus_name.clone(),
+        ledger_table: None,
+        organizations_role_arn: None,
     };
     let app = App::new(&config, AwsContext::new(hub, scenario::roles(), calls));
     step("policy in force");

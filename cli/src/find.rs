@@ -58,7 +58,8 @@ pub async fn peering(
 ) -> Result<Option<(Peering, PeeringRef)>> {
     for (account, region) in candidates {
         let ec2 = app.aws.ec2(account.as_str(), region.as_str()).await;
-        if let Some(peering) = observe::describe_peering(&ec2, peering_id).await? {
+        let viewer = observe::Viewer { account, region };
+        if let Some(peering) = observe::describe_peering(&ec2, viewer, peering_id).await? {
             let found = PeeringRef {
                 peering_id: peering_id.clone(),
                 account: account.clone(),
@@ -81,6 +82,17 @@ mod tests {
         let p = policy(peerwire::testing::ECS_TO_RDS);
         let found = candidates(&p, Some(&id("333333333333")), Some(&id("eu-west-1")), None);
         assert_eq!(found, vec![(id("333333333333"), id("eu-west-1"))]);
+    }
+
+    #[test]
+    fn an_account_without_a_region_is_tried_in_its_policy_regions_then_the_default() {
+        let p = policy(peerwire::testing::ECS_TO_RDS);
+        let requester = id(peerwire::testing::REQUESTER);
+        let found = candidates(&p, Some(&requester), None, Some(&id("eu-west-1")));
+        assert_eq!(found, vec![(requester, id("eu-west-1"))]);
+        let accepter = id(peerwire::testing::ACCEPTER);
+        let found = candidates(&p, Some(&accepter), None, Some(&id("us-east-1")));
+        assert_eq!(found, vec![(accepter, id("us-east-1"))]);
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub const CLOUDTRAIL_ACCEPT_PEERING: &str =
 pub const SCHEDULE_SWEEP: &str = include_str!("../../events/schedule-sweep.json");
 /// `events/approval-granted.json`.
 pub const APPROVAL_GRANTED: &str = include_str!("../../events/approval-granted.json");
+/// `events/approval-denied.json`.
+pub const APPROVAL_DENIED: &str = include_str!("../../events/approval-denied.json");
 
 fn parse(sample: &str) -> Value {
     serde_json::from_str(sample).unwrap_or(Value::Null)
@@ -130,7 +132,35 @@ pub fn approval_granted(
         json!(accepter_account),
     );
     set(&mut event, "/detail/approved_by", json!(approved_by));
+    set(&mut event, "/time", json!(now()));
     event
+}
+
+/// The denial sample for one peering, sent now.
+pub fn approval_denied(
+    event_id: &str,
+    peering_id: &str,
+    accepter_account: &str,
+    denied_by: &str,
+    reason: &str,
+) -> Value {
+    let mut event = parse(APPROVAL_DENIED);
+    set(&mut event, "/id", json!(event_id));
+    set(&mut event, "/detail/peering_id", json!(peering_id));
+    set(
+        &mut event,
+        "/detail/accepter_account",
+        json!(accepter_account),
+    );
+    set(&mut event, "/detail/denied_by", json!(denied_by));
+    set(&mut event, "/detail/reason", json!(reason));
+    set(&mut event, "/time", json!(now()));
+    event
+}
+
+/// The current time as EventBridge writes it (`2026-11-20T11:02:00Z`).
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// The CloudTrail `AcceptVpcPeeringConnection` sample, emitted by `accepter_account`.

@@ -1,6 +1,8 @@
 //! What a function builds once at cold start and lends to every invocation.
 
 use crate::aws::clients::AwsContext;
+use crate::aws::ledger::Ledger;
+use crate::aws::organizations::Directory;
 use crate::aws::outcome_bus::OutcomeBus;
 use crate::aws::policy_store::PolicyStore;
 use crate::config::Config;
@@ -12,6 +14,8 @@ pub struct App {
     pub aws: AwsContext,
     pub policies: PolicyStore,
     pub outcomes: OutcomeBus,
+    pub ledger: Ledger,
+    pub organisation: Directory,
 }
 
 impl App {
@@ -29,9 +33,16 @@ impl App {
     /// Builds the app on an existing AWS context (tests point it at the emulator).
     pub fn new(config: &Config, aws: AwsContext) -> Self {
         let ssm = aws_sdk_ssm::Client::new(aws.base());
+        let dynamodb = aws_sdk_dynamodb::Client::new(aws.base());
         Self {
             policies: PolicyStore::new(config.policy.clone(), config.policy_ttl, ssm),
             outcomes: OutcomeBus::new(aws.events().clone(), config.outcome_bus.clone()),
+            ledger: Ledger::new(dynamodb, config.ledger_table.clone()),
+            // OU membership changes rarely; it is cached as long as the policy, at least a minute.
+            organisation: Directory::new(
+                config.organizations_role_arn.clone(),
+                config.policy_ttl.max(std::time::Duration::from_secs(60)),
+            ),
             aws,
         }
     }

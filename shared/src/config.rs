@@ -10,6 +10,8 @@
 //! | `PEERWIRE_OUTCOME_BUS` | EventBridge bus name or ARN for outcome events | `default` |
 //! | `PEERWIRE_EC2_WRITE_BURST` | EC2 writes sent at once per account and region | `50` |
 //! | `PEERWIRE_EC2_WRITES_PER_SECOND` | sustained EC2 writes per second per account and region | `5` |
+//! | `PEERWIRE_LEDGER_TABLE` | DynamoDB table of claims and reminders (see `aws::ledger`) | none: no deduplication |
+//! | `PEERWIRE_ORGANIZATIONS_ROLE_ARN` | role in the management or delegated-admin account for OU rules | none: OU rules stay unverified |
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,6 +50,10 @@ pub struct Config {
     pub policy_ttl: Duration,
     pub roles: RoleConfig,
     pub outcome_bus: String,
+    /// The DynamoDB table of the ledger; `None` keeps no ledger.
+    pub ledger_table: Option<String>,
+    /// The role to read AWS Organizations through, for rules that allow by OU.
+    pub organizations_role_arn: Option<String>,
 }
 
 pub const DEFAULT_ROLE_ARN_TEMPLATE: &str = "arn:aws:iam::{account}:role/peerwire-member";
@@ -105,6 +111,8 @@ impl Config {
                 session_name: "peerwire".to_owned(),
             },
             outcome_bus: nonempty("PEERWIRE_OUTCOME_BUS").unwrap_or_else(|| "default".to_owned()),
+            ledger_table: nonempty("PEERWIRE_LEDGER_TABLE"),
+            organizations_role_arn: nonempty("PEERWIRE_ORGANIZATIONS_ROLE_ARN"),
         })
     }
 }

@@ -190,6 +190,10 @@ pub enum Error {
     Policy(#[from] PolicyError),
     #[error("configuration: {0}")]
     Config(String),
+    /// A peering an event named stayed in a transient state (provisioning, deleting, ...)
+    /// longer than the run could wait: retried, by which time it has settled.
+    #[error("peering {peering_id} is still {status}; retrying once it settles")]
+    NotSettled { peering_id: String, status: String },
     /// AWS answered without a field the API documents as always present.
     #[error("unexpected {operation} response: {detail}")]
     Response {
@@ -203,6 +207,7 @@ impl Error {
     /// permanent and is reported as an outcome event instead.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Aws(aws) if aws.is_transient())
+            || matches!(self, Self::NotSettled { .. })
     }
 
     /// A stable type name for Lambda's error report and for outcome events.
@@ -220,6 +225,7 @@ impl Error {
             Self::Event(_) => "peerwire.InvalidEvent",
             Self::Policy(_) => "peerwire.InvalidPolicy",
             Self::Config(_) => "peerwire.Config",
+            Self::NotSettled { .. } => "peerwire.NotSettled",
             Self::Response { .. } => "peerwire.UnexpectedResponse",
         }
     }

@@ -27,6 +27,8 @@ pub enum OutcomeKind {
     DriftRepaired,
     /// A deleted or rejected peering's routes and peerwire's rules were removed.
     CleanedUp,
+    /// A request nobody accepted within 7 days expired (reported once).
+    Expired,
 }
 
 impl OutcomeKind {
@@ -42,6 +44,7 @@ impl OutcomeKind {
             Self::WiringBlocked => "Peering Wiring Blocked",
             Self::DriftRepaired => "Peering Drift Repaired",
             Self::CleanedUp => "Peering Cleaned Up",
+            Self::Expired => "Peering Request Expired",
         }
     }
 }

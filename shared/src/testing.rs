@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use ipnet::IpNet;
 
-use crate::model::{cidr, Peering, PeeringSide, PeeringStatus, Sides};
+use crate::model::{cidr, Peering, PeeringSide, PeeringStatus, Sides, TagView};
 use crate::policy::Policy;
 
 /// The requester account of every fixture (ECS tasks).
@@ -22,11 +22,16 @@ pub const ACCEPTER_VPC: &str = "vpc-22222222";
 pub const PEERING: &str = "pcx-0123456789abcdef0";
 pub const REGION: &str = "us-east-1";
 
-/// The policy of the README: account A's 10.0.0.0/8 VPCs tagged team=payments may peer with
-/// account B in us-east-1; anything else is rejected.
+/// The account approval events come from in the samples (`events/approval-*.json`).
+pub const APPROVERS: &str = "333333333333";
+
+/// The policy of the README: account A's 10.0.0.0/8 VPCs tagged team=payments (on the
+/// requester's own view of the request) may peer with account B in us-east-1; anything else is
+/// rejected. Approvals may come from account 333333333333.
 pub const DEFAULT_POLICY: &str = r#"
 version: 1
 unmatched: reject
+approvers: ["333333333333"]
 accepters:
   - account: "222222222222"
     regions: [us-east-1]
@@ -44,6 +49,7 @@ rules:
 pub const WIRING_POLICY: &str = r#"
 version: 1
 unmatched: reject
+approvers: ["333333333333"]
 accepters:
   - account: "222222222222"
     regions: [us-east-1]
@@ -121,7 +127,11 @@ pub fn peering(account: &str, cidrs: &[&str]) -> Peering {
             peering_side(account, REQUESTER_VPC, cidrs),
             peering_side(ACCEPTER, ACCEPTER_VPC, &[]),
         ),
-        tags: BTreeMap::new(),
+        tags: Sides::new(
+            TagView::Read(BTreeMap::new()),
+            TagView::Read(BTreeMap::new()),
+        ),
+        expires_at: None,
     }
 }
 
@@ -243,5 +253,16 @@ pub fn side_state(
         dns_support: true,
         dns_hostnames: true,
         db_instances: Vec::new(),
+    }
+}
+
+/// The requester's own tags of `peering` (its view), to set what a rule requires.
+pub fn requester_tags(peering: &mut Peering) -> &mut BTreeMap<String, String> {
+    if peering.tags.requester.read().is_none() {
+        peering.tags.requester = TagView::Read(BTreeMap::new());
+    }
+    match &mut peering.tags.requester {
+        TagView::Read(tags) => tags,
+        TagView::NotRead | TagView::Unreadable(_) => unreachable!("set to Read above"),
     }
 }

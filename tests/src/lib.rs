@@ -54,6 +54,8 @@ impl TestEnv {
             policy_ttl: Duration::from_secs(0),
             roles: scenario::roles(),
             outcome_bus: outcomes.bus_name.clone(),
+            ledger_table: None,
+            organizations_role_arn: None,
         };
         let app = App::new(&config, AwsContext::new(hub, scenario::roles(), calls));
         Self {

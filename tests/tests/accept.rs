@@ -32,11 +32,24 @@ async fn an_allowlisted_request_is_accepted() {
     assert_eq!(
         ops,
         [
+            // The request as the accepter sees it.
             "AssumeRole",
             "DescribeVpcPeeringConnections",
+            // The requester's own view: the rule requires tags only it carries.
+            "AssumeRole",
+            "DescribeVpcPeeringConnections",
+            // The accepter VPC: CIDRs and routes.
+            "DescribeVpcs",
+            "DescribeRouteTables",
+            // The accepter VPC's other peerings (as accepter, as requester): CIDRs held first.
+            "DescribeVpcPeeringConnections",
+            "DescribeVpcPeeringConnections",
+            // The requester VPC, managed by the rule: its routes must leave room.
             "DescribeVpcs",
             "DescribeRouteTables",
             "AcceptVpcPeeringConnection",
+            // The accepter VPC's live peerings again: a colliding accept at the same moment.
+            "DescribeVpcPeeringConnections",
             "PutEvents"
         ]
     );
@@ -340,9 +353,10 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     assert_eq!(report.run.outcomes.len(), 2);
     assert_eq!(env.scenario.status(&good).await.unwrap(), "active");
     assert_eq!(env.scenario.status(&untagged).await.unwrap(), "rejected");
-    // Two requests to one accepter VPC: the VPC is read once per run.
-    assert_eq!(env.calls().count("DescribeVpcs"), 1);
-    assert_eq!(env.calls().count("DescribeRouteTables"), 1);
+    // Two requests to one accepter VPC: the VPC is read once per run (and the requester VPC,
+    // checked for the one matching a rule, once).
+    assert_eq!(env.calls().count("DescribeVpcs"), 2);
+    assert_eq!(env.calls().count("DescribeRouteTables"), 2);
 
     // The next sweep finds nothing pending and writes nothing to EC2.
     let writes_before = env.calls().ec2_writes().len();
@@ -376,11 +390,12 @@ async fn replaying_the_same_event_five_times_accepts_once_then_writes_nothing() 
     let writes = env.calls().ec2_writes();
     assert_eq!(writes.len(), 1, "{writes:?}");
     assert_eq!(writes[0].operation, "AcceptVpcPeeringConnection");
-    // Credentials are assumed once for the whole process, not per event.
-    assert_eq!(env.calls().count("AssumeRole"), 1);
-    // A replay only re-reads the peering: an active one needs no VPC read.
-    assert_eq!(env.calls().count("DescribeVpcPeeringConnections"), 5);
-    assert_eq!(env.calls().count("DescribeVpcs"), 1);
+    // Credentials are assumed once per role for the whole process, not per event.
+    assert_eq!(env.calls().count("AssumeRole"), 2);
+    // A replay only re-reads the peering: an active one needs no other read. The first run
+    // read it 5 times (accepter and requester views, the siblings twice, once after).
+    assert_eq!(env.calls().count("DescribeVpcPeeringConnections"), 5 + 4);
+    assert_eq!(env.calls().count("DescribeVpcs"), 2);
 }
 
 #[tokio::test]

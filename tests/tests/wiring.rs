@@ -173,7 +173,8 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
     // The exact calls: filtered describes per side, one write per missing thing.
     let count = |op: &str| env.calls().count(op);
     assert_eq!(count("AssumeRole"), 2, "one per member role");
-    assert_eq!(count("DescribeVpcPeeringConnections"), 1);
+    // The accepter's view, then the requester's own (its tags decide the rule).
+    assert_eq!(count("DescribeVpcPeeringConnections"), 2);
     assert_eq!(count("DescribeVpcs"), 2);
     assert_eq!(
         count("DescribeRouteTables"),
@@ -193,7 +194,7 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
     assert_eq!(count("AuthorizeSecurityGroupEgress"), 0);
     assert_eq!(count("ModifyVpcPeeringConnectionOptions"), 2);
     assert_eq!(count("PutEvents"), 1);
-    assert_eq!(env.calls().calls().len(), 25);
+    assert_eq!(env.calls().calls().len(), 26);
 
     let delivered = env.delivered_outcomes().await;
     assert_eq!(delivered[0]["detail-type"], "Peering Wired");
@@ -222,7 +223,8 @@ async fn a_re_run_with_nothing_to_do_only_reads() {
     assert!(calls.iter().all(|c| !c.is_write()), "{calls:?}");
     // Credentials are cached: the re-run assumes no role.
     assert_eq!(env.calls().count("AssumeRole"), 0);
-    assert_eq!(calls.len(), 13, "{calls:?}");
+    // The peering from both owners' views, and each side's 6 reads.
+    assert_eq!(calls.len(), 14, "{calls:?}");
     assert!(env.delivered_outcomes().await.is_empty());
 }
 
@@ -475,7 +477,11 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
     let env = TestEnv::new(WIRING_POLICY).await;
     let pcx = active_peering(&env).await;
     let ec2 = env.app.aws.ec2("222222222222", "us-east-1").await;
-    let peering = peerwire::aws::observe::describe_peering(&ec2, &id(&pcx))
+    let viewer = peerwire::aws::observe::Viewer {
+        account: &id("222222222222"),
+        region: &id("us-east-1"),
+    };
+    let peering = peerwire::aws::observe::describe_peering(&ec2, viewer, &id(&pcx))
         .await
         .unwrap()
         .unwrap();

@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{
 use ipnet::IpNet;
 
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::model::{RulePeer, SecurityGroupId, Side};
+use crate::model::{PeeringId, RulePeer, SecurityGroupId, Side};
 use crate::plan::{DnsAttribute, Permission, PlanStep};
 
 /// Sets an IPv4 or IPv6 destination on a route request (CreateRoute, ReplaceRoute and
@@ -162,6 +162,19 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
             .map(drop)
             .map_err(|e| AwsError::from_sdk("RevokeSecurityGroupEgress", e)),
     };
+    settle(result)
+}
+
+/// `DeleteVpcPeeringConnection` by the accepter: only to roll back an accept that collided
+/// with another one made at the same moment. Never used on a peering peerwire did not accept.
+pub async fn delete_peering(ec2: &aws_sdk_ec2::Client, peering_id: &PeeringId) -> Result<Applied> {
+    let result = ec2
+        .delete_vpc_peering_connection()
+        .vpc_peering_connection_id(peering_id.as_str())
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| AwsError::from_sdk("DeleteVpcPeeringConnection", e));
     settle(result)
 }
 

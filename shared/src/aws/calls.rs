@@ -23,10 +23,11 @@ pub struct ApiCall {
 }
 
 impl ApiCall {
-    /// Whether the call changes state. STS and every `Describe*`/`Get*`/`List*` are reads.
+    /// Whether the call changes state. STS and every `Describe*`/`Get*`/`List*`/`Filter*` are
+    /// reads.
     pub fn is_write(&self) -> bool {
         !(self.service == "sts"
-            || ["Describe", "Get", "List"]
+            || ["Describe", "Get", "List", "Filter"]
                 .iter()
                 .any(|prefix| self.operation.starts_with(prefix)))
     }

@@ -130,7 +130,38 @@ impl AwsContext {
     /// by every client of that account): for clients of services this crate does not build,
     /// such as diagnose's CloudWatch Logs reads.
     pub async fn role_config(&self, account: &str) -> SdkConfig {
-        let role_arn = self.roles.role_arn(account);
+        self.assumed(&self.roles.role_arn(account)).await
+    }
+
+    /// A Service Quotas client acting as `account` in `region` (the member role may read the
+    /// VPC quotas peerwire checks before it writes).
+    pub async fn servicequotas(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> aws_sdk_servicequotas::Client {
+        let config = self.role_config(account).await;
+        let config = aws_sdk_servicequotas::config::Builder::from(&config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_servicequotas::Client::from_conf(config)
+    }
+
+    /// An AWS Organizations client through `role_arn` (a role in the management or
+    /// delegated-administrator account), with the configured ExternalId. Organizations is a
+    /// global service served from us-east-1.
+    pub async fn organizations(&self, role_arn: &str) -> aws_sdk_organizations::Client {
+        let config = self.assumed(role_arn).await;
+        let config = aws_sdk_organizations::config::Builder::from(&config)
+            .region(Region::new("us-east-1"))
+            .build();
+        aws_sdk_organizations::Client::from_conf(config)
+    }
+
+    /// The hub configuration acting as `role_arn`, assumed once per process and role; its
+    /// identity cache refreshes the credentials before they expire.
+    async fn assumed(&self, role_arn: &str) -> SdkConfig {
+        let role_arn = role_arn.to_owned();
         let mut configs = self.role_configs.lock().await;
         if let Some(config) = configs.get(&role_arn) {
             return config.clone();

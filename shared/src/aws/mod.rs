@@ -5,7 +5,9 @@
 pub mod apply;
 pub mod calls;
 pub mod clients;
+pub mod ledger;
 pub mod observe;
+pub mod organizations;
 pub mod outcome_bus;
 pub mod policy_store;
 pub mod throttle;

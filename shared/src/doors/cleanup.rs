@@ -8,8 +8,9 @@ use super::Trigger;
 use crate::app::App;
 use crate::error::Result;
 use crate::events::{parse_cleanup_event, CleanupTrigger, Event, EventError};
+use crate::model::ApprovalDecision;
 use crate::outcome::OutcomeKind;
-use crate::reconcile::{Approval, Mode, Phases, Report, Target};
+use crate::reconcile::{Mode, Phases, Report, Target};
 
 impl Trigger for CleanupTrigger {
     const MODE: Mode = Mode::new(Phases::CLEAN, OutcomeKind::CleanedUp);
@@ -18,7 +19,7 @@ impl Trigger for CleanupTrigger {
         parse_cleanup_event(event)
     }
 
-    fn target(&self) -> (Target, Option<Approval>) {
+    fn target(&self) -> (Target, Option<ApprovalDecision>) {
         match self {
             Self::PeeringGone(peering) => (Target::Peering(peering.clone()), None),
             Self::Sweep => (Target::Sweep, None),

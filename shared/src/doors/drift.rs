@@ -11,8 +11,9 @@ use super::Trigger;
 use crate::app::App;
 use crate::error::Result;
 use crate::events::{parse_drift_event, DriftTrigger, Event, EventError};
+use crate::model::ApprovalDecision;
 use crate::outcome::OutcomeKind;
-use crate::reconcile::{Approval, Mode, Phases, Report, Target};
+use crate::reconcile::{Mode, Phases, Report, Target};
 
 impl Trigger for DriftTrigger {
     const MODE: Mode = Mode::new(Phases::WIRE, OutcomeKind::DriftRepaired);
@@ -21,7 +22,7 @@ impl Trigger for DriftTrigger {
         parse_drift_event(event)
     }
 
-    fn target(&self) -> (Target, Option<Approval>) {
+    fn target(&self) -> (Target, Option<ApprovalDecision>) {
         let (Self::NetworkChanged {
             account,
             region,

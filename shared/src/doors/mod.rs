@@ -24,7 +24,8 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::events::{CleanupTrigger, DriftTrigger, Event, RequestTrigger, WiringTrigger};
-use crate::reconcile::{Approval, Mode, Report, Run, Target};
+use crate::model::ApprovalDecision;
+use crate::reconcile::{Mode, Report, Run, Target};
 
 /// The four functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +105,7 @@ pub trait Trigger: Serialize + Clone + Sized {
     fn parse(event: &Value) -> std::result::Result<Event<Self>, crate::events::EventError>;
 
     /// The target, and the approval that came with it (request door only).
-    fn target(&self) -> (Target, Option<Approval>);
+    fn target(&self) -> (Target, Option<ApprovalDecision>);
 
     /// `cloudtrail`, `sweep`, ... for logs and outcomes.
     fn label(&self) -> &'static str;
@@ -126,7 +127,7 @@ pub async fn handle<T: Trigger>(
             .await?
             .with_approval(approval)
             .with_deadline(deadline);
-        let log = run.handle(&target).await?;
+        let log = Box::pin(run.handle(&target)).await?;
         Ok(Report {
             correlation_id: event.correlation_id,
             trigger: event.trigger,

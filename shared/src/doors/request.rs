@@ -9,8 +9,9 @@ use super::Trigger;
 use crate::app::App;
 use crate::error::Result;
 use crate::events::{parse_request_event, Event, EventError, RequestTrigger};
+use crate::model::ApprovalDecision;
 use crate::outcome::OutcomeKind;
-use crate::reconcile::{Approval, Mode, Phases, Report, Target};
+use crate::reconcile::{Mode, Phases, Report, Target};
 
 impl Trigger for RequestTrigger {
     const MODE: Mode = Mode::new(Phases::DECIDE, OutcomeKind::Accepted);
@@ -19,18 +20,13 @@ impl Trigger for RequestTrigger {
         parse_request_event(event)
     }
 
-    fn target(&self) -> (Target, Option<Approval>) {
+    fn target(&self) -> (Target, Option<ApprovalDecision>) {
         match self {
             Self::PeeringRequested(peering) => (Target::Peering(peering.clone()), None),
-            Self::Approval {
-                peering,
-                approved_by,
-            } => {
-                let approval = Approval {
-                    approved_by: approved_by.clone(),
-                };
-                (Target::Peering(peering.clone()), Some(approval))
-            }
+            Self::Approval(decision) => (
+                Target::Peering(decision.peering.clone()),
+                Some(decision.clone()),
+            ),
             Self::Sweep => (Target::Sweep, None),
         }
     }

@@ -7,8 +7,9 @@ use super::Trigger;
 use crate::app::App;
 use crate::error::Result;
 use crate::events::{parse_wiring_event, Event, EventError, WiringTrigger};
+use crate::model::ApprovalDecision;
 use crate::outcome::OutcomeKind;
-use crate::reconcile::{Approval, Mode, Phases, Report, Target};
+use crate::reconcile::{Mode, Phases, Report, Target};
 
 impl Trigger for WiringTrigger {
     const MODE: Mode = Mode::new(Phases::WIRE, OutcomeKind::Wired);
@@ -17,7 +18,7 @@ impl Trigger for WiringTrigger {
         parse_wiring_event(event)
     }
 
-    fn target(&self) -> (Target, Option<Approval>) {
+    fn target(&self) -> (Target, Option<ApprovalDecision>) {
         let target = match self {
             Self::PeeringAccepted(peering) => Target::Peering(peering.clone()),
             Self::Sweep => Target::Sweep,

@@ -5,16 +5,26 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{id, invalid, malformed, EventError, RequestTrigger};
-use crate::model::PeeringRef;
+use super::{id, invalid, malformed, EventError, APPROVAL_DETAIL_TYPE};
+use crate::model::cidr;
+use crate::model::{ApprovalAnswer, ApprovalDecision, PeeringRef};
 
+/// The detail of `Peering Approval Granted` and `Peering Approval Denied`: the request, what
+/// the approver saw of it, who decided, and (denied) why.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ApprovalDetail {
     peering_id: String,
     accepter_account: String,
     region: String,
-    approved_by: String,
+    requester_account: String,
+    requester_cidrs: Vec<String>,
+    #[serde(default)]
+    approved_by: Option<String>,
+    #[serde(default)]
+    denied_by: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,24 +39,64 @@ struct AcceptedOutcomeSide {
     region: String,
 }
 
-/// `Peering Approval Granted`: a person released a held request.
-pub(super) fn granted(envelope: &EventBridgeEvent<Value>) -> Result<RequestTrigger, EventError> {
+/// An approver's answer, bound to the requester account and CIDRs the approver saw.
+pub(super) fn decision(envelope: &EventBridgeEvent<Value>) -> Result<ApprovalDecision, EventError> {
     let detail: ApprovalDetail = serde_json::from_value(envelope.detail.clone())
         .map_err(|e| malformed("approval detail", e))?;
-    let approved_by = detail.approved_by.trim().to_owned();
-    if approved_by.is_empty() || approved_by.len() > 256 {
+    let granted = envelope.detail_type == APPROVAL_DETAIL_TYPE;
+    let (field, by) = if granted {
+        ("detail.approved_by", detail.approved_by)
+    } else {
+        ("detail.denied_by", detail.denied_by)
+    };
+    let by = by.map(|b| b.trim().to_owned()).unwrap_or_default();
+    if by.is_empty() || by.len() > 256 {
+        return Err(invalid(field, "must name who decided (1-256 chars)"));
+    }
+    let answer = if granted {
+        ApprovalAnswer::Granted
+    } else {
+        let reason = detail
+            .reason
+            .map(|r| r.trim().to_owned())
+            .unwrap_or_default();
+        if reason.is_empty() || reason.len() > 1024 {
+            return Err(invalid("detail.reason", "a denial says why (1-1024 chars)"));
+        }
+        ApprovalAnswer::Denied { reason }
+    };
+    if detail.requester_cidrs.is_empty() {
         return Err(invalid(
-            "detail.approved_by",
-            "must name who approved (1-256 chars)",
+            "detail.requester_cidrs",
+            "the requester CIDRs the approver saw are required",
         ));
     }
-    Ok(RequestTrigger::Approval {
+    let requester_cidrs = detail
+        .requester_cidrs
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            cidr::parse_cidr(text)
+                .map_err(|e| invalid(&format!("detail.requester_cidrs[{i}]"), e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let sent_from = envelope
+        .account
+        .as_deref()
+        .map(|a| id("account", a))
+        .transpose()?;
+    Ok(ApprovalDecision {
         peering: PeeringRef {
             peering_id: id("detail.peering_id", &detail.peering_id)?,
             account: id("detail.accepter_account", &detail.accepter_account)?,
             region: id("detail.region", &detail.region)?,
         },
-        approved_by,
+        requester_account: id("detail.requester_account", &detail.requester_account)?,
+        requester_cidrs,
+        by,
+        sent_from,
+        at: envelope.time,
+        answer,
     })
 }
 

@@ -25,6 +25,8 @@ pub const DRIFT_EVENT_NAMES: &[&str] = &[
     "RevokeSecurityGroupEgress",
     "ModifyVpcPeeringConnectionOptions",
     "AssociateVpcCidrBlock",
+    "DisassociateVpcCidrBlock",
+    "ModifySecurityGroupRules",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -179,19 +181,53 @@ pub(super) fn peering_accepted(
     })
 }
 
-/// Any successful EC2 call: its name, the calling account and region, and its parameters.
-fn any_ec2_call(
+/// A successful call of one service: its name, the calling account and region, its
+/// parameters and response.
+pub(super) struct Call {
+    pub(super) name: String,
+    pub(super) account: AccountId,
+    pub(super) region: Region,
+    pub(super) params: Value,
+    pub(super) response: Value,
+}
+
+/// Any successful call recorded by CloudTrail for `event_source`.
+pub(super) fn any_call(
     envelope: &EventBridgeEvent<Value>,
-) -> Result<(String, AccountId, Region, Value), EventError> {
+    event_source: &str,
+) -> Result<Call, EventError> {
     let call: AWSAPICall<Value, Value> = serde_json::from_value(envelope.detail.clone())
         .map_err(|e| malformed("CloudTrail detail", e))?;
-    if call.event_source != "ec2.amazonaws.com" {
-        return Err(invalid("detail.eventSource", "must be ec2.amazonaws.com"));
+    if call.event_source != event_source {
+        return Err(invalid(
+            "detail.eventSource",
+            format!("must be {event_source}"),
+        ));
     }
     succeeded(envelope, &call.event_name)?;
     let account = caller(&call, envelope, "no account in the event")?;
     let region = id("detail.awsRegion", &call.aws_region)?;
-    Ok((call.event_name, account, region, call.request_parameters))
+    Ok(Call {
+        name: call.event_name,
+        account,
+        region,
+        params: call.request_parameters,
+        response: call.response_elements.unwrap_or(Value::Null),
+    })
+}
+
+/// Any successful EC2 call: its name, the calling account and region, and its parameters.
+fn any_ec2_call(
+    envelope: &EventBridgeEvent<Value>,
+) -> Result<(String, AccountId, Region, Value, Value), EventError> {
+    let call = any_call(envelope, "ec2.amazonaws.com")?;
+    Ok((
+        call.name,
+        call.account,
+        call.region,
+        call.params,
+        call.response,
+    ))
 }
 
 /// `requestParameters.<key>` parsed as a typed id.
@@ -199,19 +235,28 @@ fn parameter<T>(params: &Value, key: &str) -> Result<T, EventError>
 where
     T: std::str::FromStr<Err = crate::model::IdError>,
 {
-    let field = format!("detail.requestParameters.{key}");
-    let value = params
-        .get(key)
+    field_at(params, "detail.requestParameters", key)
+}
+
+/// `<value>.<key>` (a `/`-separated path of keys) parsed as a typed id; `field` names where
+/// `value` sits in the event.
+pub(super) fn field_at<T>(value: &Value, field: &str, key: &str) -> Result<T, EventError>
+where
+    T: std::str::FromStr<Err = crate::model::IdError>,
+{
+    let path = format!("{field}.{}", key.replace('/', "."));
+    let found = value
+        .pointer(&format!("/{key}"))
         .and_then(Value::as_str)
-        .ok_or_else(|| invalid(&field, "missing"))?;
-    id(&field, value)
+        .ok_or_else(|| invalid(&path, "missing"))?;
+    id(&path, found)
 }
 
 /// A change in a member account's network, located as precisely as the call allows.
 pub(super) fn network_changed(
     envelope: &EventBridgeEvent<Value>,
 ) -> Result<DriftTrigger, EventError> {
-    let (event_name, account, region, params) = any_ec2_call(envelope)?;
+    let (event_name, account, region, params, response) = any_ec2_call(envelope)?;
     let locator = match event_name.as_str() {
         "CreateSubnet" | "CreateRouteTable" | "AssociateVpcCidrBlock" => {
             Locator::Vpc(parameter(&params, "vpcId")?)
@@ -221,6 +266,15 @@ pub(super) fn network_changed(
         }
         "RevokeSecurityGroupIngress" | "RevokeSecurityGroupEgress" => {
             Locator::SecurityGroup(parameter(&params, "groupId")?)
+        }
+        // Someone edited rules in place (possibly one of peerwire's).
+        "ModifySecurityGroupRules" => Locator::SecurityGroup(parameter(
+            &params,
+            "ModifySecurityGroupRulesRequest/GroupId",
+        )?),
+        // The request names only the association; the response names the VPC.
+        "DisassociateVpcCidrBlock" => {
+            Locator::Vpc(field_at(&response, "detail.responseElements", "vpcId")?)
         }
         "ModifyVpcPeeringConnectionOptions" => {
             Locator::Peering(parameter(&params, "vpcPeeringConnectionId")?)
@@ -238,7 +292,7 @@ pub(super) fn network_changed(
 
 /// `DeleteVpcPeeringConnection` or `RejectVpcPeeringConnection`, from either side.
 pub(super) fn peering_gone(envelope: &EventBridgeEvent<Value>) -> Result<PeeringRef, EventError> {
-    let (event_name, account, region, params) = any_ec2_call(envelope)?;
+    let (event_name, account, region, params, _) = any_ec2_call(envelope)?;
     if !matches!(
         event_name.as_str(),
         "DeleteVpcPeeringConnection" | "RejectVpcPeeringConnection"

@@ -16,7 +16,9 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{AccountId, DbIdentifier, IdError, PeeringId, PeeringRef, Region};
+use crate::model::{
+    AccountId, ApprovalDecision, DbIdentifier, IdError, PeeringId, PeeringRef, Region,
+};
 use crate::model::{RouteTableId, SecurityGroupId, VpcId};
 
 pub use cloudtrail::DRIFT_EVENT_NAMES;
@@ -24,8 +26,10 @@ pub use cloudtrail::DRIFT_EVENT_NAMES;
 /// Source of approval events. EventBridge refuses `aws.*` sources from PutEvents, so only
 /// principals the bus policy admits can send this; see README.
 pub const APPROVAL_SOURCE: &str = "peerwire.approval";
-/// Detail type of an approval event.
+/// Detail type of an approval that grants a held request.
 pub const APPROVAL_DETAIL_TYPE: &str = "Peering Approval Granted";
+/// Detail type of an approval that denies a held request.
+pub const DENIAL_DETAIL_TYPE: &str = "Peering Approval Denied";
 /// `source` of every outcome event peerwire publishes.
 pub const OUTCOME_SOURCE: &str = "peerwire";
 /// Detail type of peerwire's own "accepted" outcome, which the wiring function listens to.
@@ -75,12 +79,8 @@ pub enum RequestTrigger {
     PeeringRequested(PeeringRef),
     /// A schedule: sweep every pending request in the policy's accepter accounts.
     Sweep,
-    /// A person granted a held request.
-    Approval {
-        #[serde(flatten)]
-        peering: PeeringRef,
-        approved_by: String,
-    },
+    /// An approver granted or denied a held request.
+    Approval(ApprovalDecision),
 }
 
 impl RequestTrigger {
@@ -89,7 +89,7 @@ impl RequestTrigger {
         match self {
             Self::PeeringRequested(_) => "cloudtrail",
             Self::Sweep => "sweep",
-            Self::Approval { .. } => "approval",
+            Self::Approval(_) => "approval",
         }
     }
 }
@@ -198,7 +198,9 @@ pub fn parse_request_event(event: &Value) -> Result<Event<RequestTrigger>, Event
             RequestTrigger::PeeringRequested(cloudtrail::peering_requested(&envelope)?)
         }
         (source, SCHEDULED_DETAIL_TYPE) if is_schedule(source) => RequestTrigger::Sweep,
-        (APPROVAL_SOURCE, APPROVAL_DETAIL_TYPE) => approval::granted(&envelope)?,
+        (APPROVAL_SOURCE, APPROVAL_DETAIL_TYPE | DENIAL_DETAIL_TYPE) => {
+            RequestTrigger::Approval(approval::decision(&envelope)?)
+        }
         _ => return Err(unsupported(&envelope, None)),
     };
     Ok(Event {
@@ -236,6 +238,7 @@ pub fn parse_drift_event(event: &Value) -> Result<Event<DriftTrigger>, EventErro
     let trigger = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
         ("aws.ec2", CLOUDTRAIL_DETAIL_TYPE) => cloudtrail::network_changed(&envelope)?,
         ("aws.rds", rds::INSTANCE_EVENT | rds::CLUSTER_EVENT) => rds::database_changed(&envelope)?,
+        ("aws.rds", CLOUDTRAIL_DETAIL_TYPE) => rds::subnet_group_changed(&envelope)?,
         (source, SCHEDULED_DETAIL_TYPE) if is_schedule(source) => DriftTrigger::Sweep,
         _ => return Err(unsupported(&envelope, None)),
     };

@@ -5,7 +5,8 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{id, invalid, malformed, DriftTrigger, EventError, Locator};
+use super::cloudtrail::{any_call, field_at};
+use super::{id, invalid, malformed, unsupported, DriftTrigger, EventError, Locator};
 
 pub(super) const INSTANCE_EVENT: &str = "RDS DB Instance Event";
 pub(super) const CLUSTER_EVENT: &str = "RDS DB Cluster Event";
@@ -48,5 +49,26 @@ pub(super) fn database_changed(
                 || detail.source_type.as_deref() == Some("CLUSTER"),
         },
         event_id: detail.event_id.chars().take(32).collect(),
+    })
+}
+
+/// CloudTrail `ModifyDBSubnetGroup`: the group may now span subnets that are not routed. The
+/// response names the group's VPC; its active peerings are re-checked.
+pub(super) fn subnet_group_changed(
+    envelope: &EventBridgeEvent<Value>,
+) -> Result<DriftTrigger, EventError> {
+    let call = any_call(envelope, "rds.amazonaws.com")?;
+    if call.name != "ModifyDBSubnetGroup" {
+        return Err(unsupported(envelope, Some(&call.name)));
+    }
+    Ok(DriftTrigger::NetworkChanged {
+        locator: Locator::Vpc(field_at(
+            &call.response,
+            "detail.responseElements",
+            "vpcId",
+        )?),
+        account: call.account,
+        region: call.region,
+        event_name: call.name,
     })
 }

@@ -131,12 +131,62 @@ fn schedules_sweep_in_every_function() {
 }
 
 #[test]
-fn an_approval_names_who_approved() {
+fn an_approval_is_bound_to_the_requester_and_cidrs_the_approver_saw() {
     let event = parse_request_event(&sample("approval-granted.json")).unwrap();
+    let RequestTrigger::Approval(decision) = event.trigger else {
+        panic!("{:?}", event.trigger)
+    };
+    assert_eq!(decision.answer, crate::model::ApprovalAnswer::Granted);
+    assert_eq!(decision.requester_account, "111111111111");
+    assert_eq!(
+        decision.requester_cidrs,
+        vec!["10.0.0.0/16".parse::<ipnet::IpNet>().unwrap()]
+    );
+    assert!(decision.sent_from.is_some() && decision.at.is_some());
+}
+
+#[test]
+fn a_denial_carries_its_reason_and_a_bare_one_is_refused() {
+    let event = parse_request_event(&sample("approval-denied.json")).unwrap();
+    let RequestTrigger::Approval(decision) = event.trigger else {
+        panic!("{:?}", event.trigger)
+    };
     assert!(matches!(
-        event.trigger,
-        RequestTrigger::Approval { ref approved_by, .. } if approved_by == "alice@example.com"
+        decision.answer,
+        crate::model::ApprovalAnswer::Denied { ref reason } if reason.contains("migrated")
     ));
+    let mut bare = sample("approval-denied.json");
+    bare["detail"].as_object_mut().unwrap().remove("reason");
+    assert!(parse_request_event(&bare).is_err());
+    let mut unbound = sample("approval-granted.json");
+    unbound["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("requester_cidrs");
+    assert!(parse_request_event(&unbound).is_err());
+}
+
+#[test]
+fn in_place_rule_edits_cidr_removals_and_subnet_group_changes_are_located() {
+    let cases = [
+        (
+            "cloudtrail-modify-security-group-rules.json",
+            "security-group",
+        ),
+        ("cloudtrail-disassociate-vpc-cidr-block.json", "vpc"),
+        ("cloudtrail-modify-db-subnet-group.json", "vpc"),
+    ];
+    for (file, kind) in cases {
+        let event = parse_drift_event(&sample(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let DriftTrigger::NetworkChanged { locator, .. } = &event.trigger else {
+            panic!("{file}: {:?}", event.trigger)
+        };
+        assert_eq!(
+            serde_json::to_value(locator).unwrap()["kind"],
+            kind,
+            "{file}"
+        );
+    }
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! this model only, and the adapters in `aws` are the one place that translates AWS responses
 //! into it.
 
+pub mod approval;
 pub mod cidr;
 pub mod ids;
 pub mod nacl;
@@ -12,6 +13,7 @@ pub mod network;
 pub mod peering;
 pub mod side;
 
+pub use approval::{ApprovalAnswer, ApprovalDecision};
 pub use ids::{
     AccountId, DbIdentifier, IdError, NetworkAclId, OrganizationalUnitId, PeeringId, PrefixListId,
     Region, RouteTableId, SecurityGroupId, SubnetId, TargetId, VpcId,
@@ -20,7 +22,7 @@ pub use network::{
     DbInstance, Leftovers, Route, RouteTable, RouteTarget, RulePeer, SecurityGroup, SgRule,
     SideState, Subnet, VpcNetwork,
 };
-pub use peering::{Peering, PeeringRef, PeeringSide, PeeringStatus};
+pub use peering::{Peering, PeeringRef, PeeringSide, PeeringStatus, TagView};
 pub use side::{Side, Sides};
 
 /// Both sides of an active peering, as observed: what the wiring plan is a function of.

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{AccountId, PeeringId, Region, VpcId};
-use super::side::Sides;
+use super::side::{Side, Sides};
 
 /// Lifecycle state of a VPC peering connection, as `Status.Code` reports it, plus
 /// [`NotFound`](Self::NotFound) for a peering AWS no longer shows.
@@ -121,6 +122,33 @@ pub struct PeeringSide {
     pub allow_dns_resolution_from_remote_vpc: bool,
 }
 
+/// The tags one owner sees on its view of a peering.
+///
+/// AWS keeps one tag set per owner view of a cross-account or cross-region peering: the
+/// requester's `TagSpecifications` and `CreateTags` land on the requester's view only, and the
+/// accepter never sees them (nor the reverse). Only a same-account, same-region peering is one
+/// resource with one tag set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "view", content = "tags", rename_all = "kebab-case")]
+pub enum TagView {
+    /// This owner's view was not described.
+    #[default]
+    NotRead,
+    Read(BTreeMap<String, String>),
+    /// Describing this owner's view failed (no member role there, access denied): why.
+    Unreadable(String),
+}
+
+impl TagView {
+    /// The tags, when they were read.
+    pub fn read(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            Self::Read(tags) => Some(tags),
+            Self::NotRead | Self::Unreadable(_) => None,
+        }
+    }
+}
+
 /// A VPC peering connection as seen from one of its two accounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Peering {
@@ -128,10 +156,13 @@ pub struct Peering {
     pub status: PeeringStatus,
     pub status_message: Option<String>,
     pub sides: Sides<PeeringSide>,
-    /// The tags of the view that was described. AWS keeps one tag set per owner of a
-    /// cross-account or cross-region peering (the requester's tags are invisible to the
-    /// accepter and the reverse); only a same-account, same-region peering has one set.
-    pub tags: BTreeMap<String, String>,
+    /// Each owner's tags, as far as they were read: describing the peering as one owner fills
+    /// that owner's side (both, for a same-account, same-region peering).
+    pub tags: Sides<TagView>,
+    /// When a `pending-acceptance` request expires (7 days after it was made); AWS reports it
+    /// on pending requests only. The earlier of two requests is the one expiring first.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Peering {
@@ -145,10 +176,16 @@ impl Peering {
         }
     }
 
-    /// Same account and same region: one resource, one tag set.
-    pub fn is_single_view(&self) -> bool {
-        self.sides.requester.account == self.sides.accepter.account
-            && self.sides.requester.region == self.sides.accepter.region
+    /// The sides `account` sees when it describes the peering in `region`: its own, or both
+    /// for a same-account, same-region peering (one resource, one tag set).
+    pub fn sides_viewed_by(&self, account: &AccountId, region: &Region) -> Vec<Side> {
+        Side::BOTH
+            .into_iter()
+            .filter(|side| {
+                let view = &self.sides[*side];
+                &view.account == account && &view.region == region
+            })
+            .collect()
     }
 }
 

@@ -1,9 +1,10 @@
 //! The accept / reject / hold decision for one peering request. Pure: no AWS calls.
 //!
-//! Safety invariants (checked by the property test below): a request is accepted only while
-//! it is `pending-acceptance`, only in an accepter scope of the policy, only when a rule that
-//! names the requester account fully matches, only when no requester CIDR overlaps the
-//! accepter VPC or a conflicting route, and only with approval when the rule requires it.
+//! Safety invariants (checked by the property test): a request is accepted only while it is
+//! `pending-acceptance`, only in an accepter scope of the policy, only when a rule that names
+//! the requester account (or an OU it is in) fully matches, only when no requester CIDR
+//! overlaps the accepter VPC, a conflicting route, or another live or earlier peering of the
+//! accepter VPC, and only with a valid approval when the rule requires it.
 
 use std::fmt;
 
@@ -12,8 +13,14 @@ use serde::Serialize;
 
 use super::{Plan, PlanStep};
 use crate::model::cidr;
-use crate::model::{Peering, PeeringStatus, RouteTableId, RouteTarget, VpcId, VpcNetwork};
-use crate::policy::{Approval, Policy, RuleMatch, UnmatchedAction};
+use crate::model::{
+    ApprovalAnswer, ApprovalDecision, Peering, PeeringId, PeeringStatus, RouteTableId, RouteTarget,
+    VpcId, VpcNetwork,
+};
+use crate::policy::{Approval, Membership, Policy, RuleMatch, UnmatchedAction};
+
+/// How long a request waits for acceptance before AWS expires it.
+const REQUEST_LIFETIME_DAYS: i64 = 7;
 
 /// What to do with a peering request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,6 +73,9 @@ pub enum OverlapSource {
         route_table_id: RouteTableId,
         target: RouteTarget,
     },
+    /// Another peering of the accepter VPC (active, provisioning, or an earlier request)
+    /// already joins this range.
+    Peering { peering_id: PeeringId },
 }
 
 /// A requester CIDR that shares addresses with something on the accepter side.
@@ -90,6 +100,11 @@ impl fmt::Display for Overlap {
             } => write!(
                 f,
                 "requester CIDR {} overlaps route {} via {target} in route table {route_table_id}",
+                self.requester_cidr, self.conflicting
+            ),
+            OverlapSource::Peering { peering_id } => write!(
+                f,
+                "requester CIDR {} collides with {} of peering {peering_id}, which holds it first",
                 self.requester_cidr, self.conflicting
             ),
         }
@@ -146,18 +161,164 @@ pub fn find_overlaps(peering: &Peering, accepter: &VpcNetwork) -> Vec<Overlap> {
     found
 }
 
+/// The other peerings of the accepter VPC that hold `peering`'s requester CIDRs first: active
+/// or provisioning ones, and pending requests made earlier (they expire earlier; a tie goes to
+/// the smaller id). Deterministic, so two runs deciding two colliding requests at once agree on
+/// the winner.
+pub fn sibling_overlaps(peering: &Peering, siblings: &[Peering]) -> Vec<Overlap> {
+    let vpc = &peering.sides.accepter.vpc_id;
+    let mut found = Vec::new();
+    for sibling in siblings {
+        if sibling.id == peering.id || !holds_first(sibling, peering) {
+            continue;
+        }
+        // The sibling's far side: whichever of its sides is not the accepter VPC.
+        let far = if &sibling.sides.accepter.vpc_id == vpc {
+            &sibling.sides.requester
+        } else {
+            &sibling.sides.accepter
+        };
+        for requester_cidr in &peering.sides.requester.cidrs {
+            for cidr in &far.cidrs {
+                let overlap = Overlap {
+                    requester_cidr: *requester_cidr,
+                    conflicting: *cidr,
+                    source: OverlapSource::Peering {
+                        peering_id: sibling.id.clone(),
+                    },
+                };
+                if cidr::overlaps(requester_cidr, cidr) && !found.contains(&overlap) {
+                    found.push(overlap);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether `sibling` holds its CIDRs before `peering` does.
+fn holds_first(sibling: &Peering, peering: &Peering) -> bool {
+    match sibling.status {
+        PeeringStatus::Active | PeeringStatus::Provisioning => true,
+        PeeringStatus::PendingAcceptance => {
+            (sibling.expires_at, &sibling.id) < (peering.expires_at, &peering.id)
+                || (peering.expires_at.is_none() && sibling.expires_at.is_some())
+        }
+        _ => false,
+    }
+}
+
+/// Routes of the requester VPC that would shadow or collide with a route to an accepter CIDR:
+/// wiring could never finish on the requester side. Same exclusions as [`find_overlaps`].
+pub fn requester_route_conflicts(peering: &Peering, requester: &VpcNetwork) -> Vec<String> {
+    let mut found = Vec::new();
+    for accepter_cidr in &peering.sides.accepter.cidrs {
+        for table in &requester.route_tables {
+            for route in &table.routes {
+                let ignored = match &route.target {
+                    RouteTarget::Local => true,
+                    RouteTarget::Peering(id) => id == &peering.id || route.blackhole,
+                    _ => false,
+                } || route.destination.prefix_len() == 0;
+                if !ignored && cidr::overlaps(accepter_cidr, &route.destination) {
+                    let line = format!(
+                        "the requester's route table {} sends {} to {}: a route to accepter CIDR {accepter_cidr} through the peering could never be added there",
+                        table.id, route.destination, route.target
+                    );
+                    if !found.contains(&line) {
+                        found.push(line);
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// What the decision about one request is made of, besides the peering and the policy.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    /// The peering's accepter VPC, with its route tables.
+    pub accepter: &'a VpcNetwork,
+    /// The accepter VPC's other peerings that hold or may hold a CIDR: active, provisioning,
+    /// pending-acceptance.
+    pub siblings: &'a [Peering],
+    /// The requester VPC, when peerwire manages the requester side (it must be wireable).
+    pub requester: Option<&'a VpcNetwork>,
+    /// The requester account's OU membership, when a rule names OUs.
+    pub membership: &'a Membership,
+    /// An approver's answer, when the event is one.
+    pub approval: Option<&'a ApprovalDecision>,
+}
+
+/// Why an approval cannot be taken: not from an approver, or not about this request as it is.
+fn approval_refusal(
+    approval: &ApprovalDecision,
+    peering: &Peering,
+    policy: &Policy,
+) -> Option<String> {
+    let by = &approval.by;
+    if !policy.is_approver(approval.sent_from.as_ref(), by) {
+        let from = approval.sent_from.as_ref().map_or_else(
+            || "an unknown account".to_owned(),
+            |a| format!("account {a}"),
+        );
+        return Some(format!(
+            "{by} (from {from}) is not an approver of the policy"
+        ));
+    }
+    let requester = &peering.sides.requester;
+    if approval.requester_account != requester.account {
+        return Some(format!(
+            "it names requester account {}, but the peering's requester is {}",
+            approval.requester_account, requester.account
+        ));
+    }
+    let mut seen: Vec<IpNet> = approval.requester_cidrs.iter().map(IpNet::trunc).collect();
+    let mut now: Vec<IpNet> = requester.cidrs.iter().map(IpNet::trunc).collect();
+    seen.sort();
+    seen.dedup();
+    now.sort();
+    now.dedup();
+    if seen != now {
+        return Some(format!(
+            "it approved requester CIDRs {}, but the peering now reports {}",
+            join(&seen),
+            join(&now)
+        ));
+    }
+    if let (Some(at), Some(expires)) = (approval.at, peering.expires_at) {
+        let made = expires - chrono::Duration::days(REQUEST_LIFETIME_DAYS);
+        if at < made {
+            return Some(format!(
+                "it was sent at {at}, before this request was made ({made}): it is about an earlier request"
+            ));
+        }
+        if at > expires {
+            return Some(format!(
+                "it was sent at {at}, after the request expired ({expires})"
+            ));
+        }
+    }
+    None
+}
+
+fn join(items: &[IpNet]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Decides what to do with a peering request seen from the accepter side.
 ///
-/// `accepter` must describe the peering's accepter VPC; otherwise the request is skipped (the
-/// overlap check would have looked at the wrong network). `approved` is true when an approval
-/// event granted this peering; it only releases a matched rule that requires approval and can
-/// never accept a request that no rule matches.
-pub fn decide_request(
-    peering: &Peering,
-    accepter: &VpcNetwork,
-    policy: &Policy,
-    approved: bool,
-) -> Decision {
+/// `facts.accepter` must describe the peering's accepter VPC; otherwise the request is skipped
+/// (the overlap check would have looked at the wrong network). An approval only releases a
+/// matched rule that requires approval, and only when it comes from an approver and still
+/// matches the request; a valid denial rejects. An approval never accepts a request that no
+/// rule matches.
+pub fn decide_request(peering: &Peering, facts: &RequestFacts<'_>, policy: &Policy) -> Decision {
     let skip = |reason: String| Decision {
         verdict: Verdict::Skip,
         rule: None,
@@ -173,33 +334,65 @@ pub fn decide_request(
             side.account, side.region, side.vpc_id
         ));
     }
-    if accepter.vpc_id != side.vpc_id {
+    if facts.accepter.vpc_id != side.vpc_id {
         return skip(format!(
             "the accepter network given is {}, not the peering's accepter VPC {}; no decision",
-            accepter.vpc_id, side.vpc_id
+            facts.accepter.vpc_id, side.vpc_id
         ));
     }
+    let matched = policy.evaluate(peering, facts.membership);
+    let rule = match &matched {
+        RuleMatch::Matched { rule, .. } | RuleMatch::Unverified { rule, .. } => Some(rule.clone()),
+        RuleMatch::Unmatched { .. } => None,
+    };
+    let approval = facts
+        .approval
+        .map(|approval| (approval, approval_refusal(approval, peering, policy)));
+    if let Some((approval, None)) = approval {
+        if let ApprovalAnswer::Denied { reason } = &approval.answer {
+            return Decision {
+                verdict: Verdict::Reject,
+                rule,
+                reasons: vec![format!("denied by {}: {reason}", approval.by)],
+            };
+        }
+    }
 
-    let overlaps = find_overlaps(peering, accepter);
-    let matched = policy.evaluate(peering);
+    let mut overlaps = find_overlaps(peering, facts.accepter);
+    overlaps.extend(sibling_overlaps(peering, facts.siblings));
     if !overlaps.is_empty() {
         let mut reasons: Vec<String> = overlaps.iter().map(ToString::to_string).collect();
-        let rule = match matched {
-            RuleMatch::Matched { rule, .. } => Some(rule),
-            RuleMatch::Unmatched {
-                reasons: unmatched, ..
-            } => {
-                reasons.extend(unmatched);
-                None
-            }
-        };
+        if let RuleMatch::Unmatched {
+            reasons: unmatched, ..
+        } = matched
+        {
+            reasons.extend(unmatched);
+        }
         return Decision {
             verdict: Verdict::Reject,
             rule,
             reasons,
         };
     }
+    let unwireable = facts
+        .requester
+        .map(|requester| requester_route_conflicts(peering, requester))
+        .unwrap_or_default();
+    let hold = |mut reasons: Vec<String>| {
+        if let Some((approval, Some(refusal))) = &approval {
+            reasons.push(format!(
+                "the approval from {} was refused: {refusal}",
+                approval.by
+            ));
+        }
+        Decision {
+            verdict: Verdict::Hold,
+            rule: rule.clone(),
+            reasons,
+        }
+    };
     match matched {
+        RuleMatch::Matched { .. } if !unwireable.is_empty() => hold(unwireable),
         RuleMatch::Matched {
             rule,
             approval: Approval::Auto,
@@ -209,24 +402,21 @@ pub fn decide_request(
             rule: Some(rule),
         },
         RuleMatch::Matched {
-            rule,
+            rule: name,
             approval: Approval::Required,
-        } => {
-            let (verdict, reason) = if approved {
-                (
-                    Verdict::Accept,
-                    format!("matched rule {rule}, which requires approval; approved"),
-                )
-            } else {
-                (Verdict::Hold, format!("rule {rule} requires approval"))
-            };
-            Decision {
-                verdict,
-                reasons: vec![reason],
-                rule: Some(rule),
-            }
-        }
-        // `approved` is deliberately ignored: an approval cannot stand in for a rule.
+        } => match approval {
+            Some((approval, None)) => Decision {
+                verdict: Verdict::Accept,
+                reasons: vec![format!(
+                    "matched rule {name}, which requires approval; approved by {}",
+                    approval.by
+                )],
+                rule: Some(name),
+            },
+            _ => hold(vec![format!("rule {name} requires approval")]),
+        },
+        RuleMatch::Unverified { reasons, .. } => hold(reasons),
+        // An approval is deliberately ignored: it cannot stand in for a rule.
         RuleMatch::Unmatched { reasons, .. } => Decision {
             verdict: match policy.unmatched {
                 UnmatchedAction::Reject => Verdict::Reject,

@@ -11,8 +11,8 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use super::{
-    AccepterScope, Approval, IngressSource, Policy, Rule, SideWiring, UnmatchedAction, Wiring,
-    POLICY_VERSION,
+    AccepterScope, Approval, Approver, IngressSource, Policy, Rule, SideWiring, UnmatchedAction,
+    Wiring, POLICY_VERSION,
 };
 use crate::model::cidr;
 use crate::model::AccountId;
@@ -57,6 +57,8 @@ pub(super) struct PolicyDoc {
     accepters: Vec<AccepterDoc>,
     #[serde(default)]
     rules: Vec<RuleDoc>,
+    #[serde(default)]
+    approvers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,7 +74,10 @@ struct AccepterDoc {
 #[serde(deny_unknown_fields)]
 struct RuleDoc {
     name: String,
+    #[serde(default)]
     requester_accounts: Vec<AccountText>,
+    #[serde(default)]
+    requester_ous: Vec<String>,
     #[serde(default)]
     requester_vpcs: Vec<String>,
     allowed_cidrs: Vec<String>,
@@ -211,11 +216,18 @@ impl TryFrom<PolicyDoc> for Policy {
             }
             rules.push(rule);
         }
+        let approvers = doc
+            .approvers
+            .iter()
+            .enumerate()
+            .map(|(i, text)| approver(&format!("approvers[{i}]"), text))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Policy {
             version: doc.version,
             unmatched: doc.unmatched,
             accepters,
             rules,
+            approvers,
         })
     }
 }
@@ -263,12 +275,14 @@ fn rule(path: &str, doc: RuleDoc) -> Result<Rule, PolicyError> {
     if name.is_empty() {
         return Err(invalid(&format!("{path}.name"), "a rule name is required"));
     }
-    if doc.requester_accounts.is_empty() {
+    if doc.requester_accounts.is_empty() && doc.requester_ous.is_empty() {
         return Err(invalid(
             &format!("{path}.requester_accounts"),
-            "at least one requester account is required (wildcards are not allowed)",
+            "at least one requester account or OU is required (wildcards and \"any account of \
+             the organisation\" are not allowed)",
         ));
     }
+    let requester_ous = parse_all(path, "requester_ous", &doc.requester_ous)?;
     let requester_accounts = doc
         .requester_accounts
         .into_iter()
@@ -327,6 +341,7 @@ fn rule(path: &str, doc: RuleDoc) -> Result<Rule, PolicyError> {
     Ok(Rule {
         name,
         requester_accounts,
+        requester_ous,
         requester_vpcs,
         allowed_cidrs,
         min_prefix_length: doc.min_prefix_length,
@@ -380,4 +395,37 @@ fn account_id(field: &str, text: AccountText) -> Result<AccountId, PolicyError> 
     value
         .parse()
         .map_err(|e: crate::model::IdError| invalid(field, e.to_string()))
+}
+
+/// An approver: a 12-digit account ID, or an IAM role or user ARN. No wildcards.
+fn approver(field: &str, text: &str) -> Result<Approver, PolicyError> {
+    let text = text.trim();
+    if text.contains(['*', '?']) {
+        return Err(invalid(
+            field,
+            format!("`{text}`: wildcards are never allowed; name each approver"),
+        ));
+    }
+    if let Ok(account) = text.parse::<AccountId>() {
+        return Ok(Approver::Account(account));
+    }
+    let iam = text.strip_prefix("arn:").and_then(|rest| {
+        let (_partition, rest) = rest.split_once(':')?;
+        rest.strip_prefix("iam::")
+    });
+    let principal = iam
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(account, resource)| {
+            account.parse::<AccountId>().is_ok()
+                && (resource.starts_with("role/") || resource.starts_with("user/"))
+                && resource.len() > 5
+        });
+    if principal {
+        Ok(Approver::Principal(text.to_owned()))
+    } else {
+        Err(invalid(
+            field,
+            format!("`{text}` is neither a 12-digit account ID nor an IAM role or user ARN"),
+        ))
+    }
 }

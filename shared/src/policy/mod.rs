@@ -7,19 +7,19 @@
 //! accepted.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::model::cidr;
 use crate::model::{
-    AccountId, DbIdentifier, Peering, Region, SecurityGroupId, Side, SubnetId, VpcId,
+    AccountId, DbIdentifier, OrganizationalUnitId, Region, SecurityGroupId, Side, SubnetId, VpcId,
 };
 
 mod document;
+mod evaluate;
 
 pub use document::PolicyError;
+pub use evaluate::{Membership, RuleMatch};
 
 /// The only document version this code reads.
 pub const POLICY_VERSION: u32 = 1;
@@ -58,13 +58,18 @@ pub struct AccepterScope {
 /// One allow rule. Every condition must hold for a peering to match.
 ///
 /// Invariants after [`Policy::parse`]: `name` is non-empty and unique in the policy;
-/// `requester_accounts` is non-empty, 12-digit IDs only (no wildcards); `allowed_cidrs` is
+/// `requester_accounts` and `requester_ous` are not both empty (no wildcards, no "any account
+/// of the organisation"); `allowed_cidrs` is
 /// non-empty and canonical; `min_prefix_length` <= 32 and `min_ipv6_prefix_length` <= 128.
 /// Empty `requester_vpcs`, `accepter_vpcs` and `regions` mean "any".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rule {
     pub name: String,
+    /// Requester accounts named one by one.
     pub requester_accounts: Vec<AccountId>,
+    /// Organizational units: a requester account in one of them, or below, matches (unless it
+    /// is suspended). For vended accounts, which arrive in an OU with nobody editing the policy.
+    pub requester_ous: Vec<OrganizationalUnitId>,
     pub requester_vpcs: Vec<VpcId>,
     /// Every requester CIDR must lie inside one of these.
     pub allowed_cidrs: Vec<IpNet>,
@@ -175,20 +180,19 @@ pub struct Policy {
     pub accepters: Vec<AccepterScope>,
     /// Tried in order; may be empty, and then nothing is ever accepted.
     pub rules: Vec<Rule>,
+    /// Who may send approval decisions. Empty: nobody, and every approval is refused.
+    pub approvers: Vec<Approver>,
 }
 
-/// The outcome of matching a peering against the rules.
+/// Someone the policy lets approve or deny held requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "lowercase")]
-pub enum RuleMatch {
-    /// The first rule whose every condition holds.
-    Matched { rule: String, approval: Approval },
-    /// No rule matched. `closest_rule` is the first rule naming the requester account, and
-    /// `reasons` lists each condition of it that failed (or why no rule applies at all).
-    Unmatched {
-        closest_rule: Option<String>,
-        reasons: Vec<String>,
-    },
+#[serde(untagged)]
+pub enum Approver {
+    /// Any principal of this account (the account that put the approval event).
+    Account(AccountId),
+    /// One principal: an IAM role or user ARN. An approval signed by a session of the role
+    /// (`arn:aws:sts::<account>:assumed-role/<name>/<session>`) is that role's.
+    Principal(String),
 }
 
 impl Policy {
@@ -233,149 +237,6 @@ impl Policy {
         }
         pairs
     }
-
-    /// The wiring a peering gets: that of the first rule it matches, with the rule's name.
-    /// `None` when no rule matches (a person accepted it, or the policy changed): peerwire does
-    /// not wire what it would not have accepted.
-    pub fn wiring_for(&self, peering: &Peering) -> Option<(&str, &Wiring)> {
-        match self.evaluate(peering) {
-            RuleMatch::Matched { rule, .. } => self
-                .rules
-                .iter()
-                .find(|r| r.name == rule)
-                .map(|r| (r.name.as_str(), &r.wiring)),
-            RuleMatch::Unmatched { .. } => None,
-        }
-    }
-
-    /// Whether peerwire may act in `account` at all: an accepter account, or a requester
-    /// account some rule names. Events from any other account are ignored without a call.
-    pub fn manages_account(&self, account: &AccountId) -> bool {
-        self.covers_accepter_account(account)
-            || self
-                .rules
-                .iter()
-                .any(|r| r.requester_accounts.contains(account))
-    }
-
-    /// Matches a peering against the rules, in order; the first fully matching rule wins.
-    ///
-    /// Looks only at the rules: status, accepter scope and CIDR overlaps are the caller's
-    /// (see [`crate::plan::request::decide_request`]).
-    pub fn evaluate(&self, peering: &Peering) -> RuleMatch {
-        for rule in &self.rules {
-            if rule.failures(peering).is_empty() {
-                return RuleMatch::Matched {
-                    rule: rule.name.clone(),
-                    approval: rule.approval,
-                };
-            }
-        }
-        let account = &peering.sides.requester.account;
-        match self
-            .rules
-            .iter()
-            .find(|rule| rule.requester_accounts.contains(account))
-        {
-            Some(rule) => RuleMatch::Unmatched {
-                closest_rule: Some(rule.name.clone()),
-                reasons: rule.failures(peering),
-            },
-            None => {
-                let mut reason = format!("requester account {account} is not named by any rule");
-                if self.rules.is_empty() {
-                    reason.push_str(" (the policy has no rules)");
-                }
-                RuleMatch::Unmatched {
-                    closest_rule: None,
-                    reasons: vec![reason],
-                }
-            }
-        }
-    }
-}
-
-impl Rule {
-    /// Every condition of this rule that `peering` fails, as a readable sentence; empty when
-    /// the rule matches.
-    fn failures(&self, peering: &Peering) -> Vec<String> {
-        let name = &self.name;
-        let requester = &peering.sides.requester;
-        let accepter = &peering.sides.accepter;
-        let mut out = Vec::new();
-        if !self.requester_accounts.contains(&requester.account) {
-            out.push(format!(
-                "requester account {} is not named by rule {name}",
-                requester.account
-            ));
-        }
-        if !self.requester_vpcs.is_empty() && !self.requester_vpcs.contains(&requester.vpc_id) {
-            out.push(format!(
-                "requester VPC {} is not among {} of rule {name}",
-                requester.vpc_id,
-                join(&self.requester_vpcs)
-            ));
-        }
-        if requester.cidrs.is_empty() {
-            // Nothing to check the ranges against; never let that pass as "all inside".
-            out.push("the peering reports no requester CIDR".to_owned());
-        }
-        for cidr in &requester.cidrs {
-            if !cidr::within_any(cidr, &self.allowed_cidrs) {
-                out.push(format!(
-                    "requester CIDR {cidr} is outside the allowed ranges {} of rule {name}",
-                    join(&self.allowed_cidrs)
-                ));
-            }
-            let min = match cidr {
-                IpNet::V4(_) => self.min_prefix_length,
-                IpNet::V6(_) => self.min_ipv6_prefix_length,
-            };
-            if cidr.prefix_len() < min {
-                out.push(format!(
-                    "requester CIDR {cidr} is broader than /{min} (rule {name})"
-                ));
-            }
-        }
-        if !self.accepter_vpcs.is_empty() && !self.accepter_vpcs.contains(&accepter.vpc_id) {
-            out.push(format!(
-                "accepter VPC {} is not among {} of rule {name}",
-                accepter.vpc_id,
-                join(&self.accepter_vpcs)
-            ));
-        }
-        if !self.regions.is_empty() {
-            for (side, region) in [
-                ("requester", &requester.region),
-                ("accepter", &accepter.region),
-            ] {
-                if !self.regions.contains(region) {
-                    out.push(format!(
-                        "{side} region {region} is not among {} of rule {name}",
-                        join(&self.regions)
-                    ));
-                }
-            }
-        }
-        for (key, wanted) in &self.required_tags {
-            let found = peering.tags.get(key);
-            if found != Some(wanted) {
-                out.push(format!(
-                    "tag {key}={wanted} is required by rule {name}; the peering has {key}={}",
-                    found.map_or("(missing)", String::as_str)
-                ));
-            }
-        }
-        out
-    }
-}
-
-fn join(items: &[impl fmt::Display]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Parsing, validation and matching of the policy document.
 
+use std::collections::BTreeMap;
+
 use super::*;
-use crate::testing::{id, net, peering, policy, ECS_TO_RDS, REQUESTER};
+use crate::model::TagView;
+use crate::testing::{id, net, peering, policy, requester_tags, ECS_TO_RDS, REQUESTER};
 
 fn invalid_field(text: &str) -> (String, String) {
     match Policy::parse(text) {
@@ -28,7 +31,9 @@ fn unmatched_reasons(m: RuleMatch) -> (Option<String>, Vec<String>) {
             closest_rule,
             reasons,
         } => (closest_rule, reasons),
-        RuleMatch::Matched { rule, .. } => panic!("unexpectedly matched {rule}"),
+        RuleMatch::Matched { rule, .. } | RuleMatch::Unverified { rule, .. } => {
+            panic!("unexpectedly matched {rule}")
+        }
     }
 }
 
@@ -103,7 +108,10 @@ accepters: [{account: "222222222222", regions: [us-east-1]}]
     );
     assert_eq!(p.unmatched, UnmatchedAction::Reject);
     assert!(p.rules.is_empty());
-    let (closest, reasons) = unmatched_reasons(p.evaluate(&peering(REQUESTER, &["10.1.0.0/16"])));
+    let (closest, reasons) = unmatched_reasons(p.evaluate(
+        &peering(REQUESTER, &["10.1.0.0/16"]),
+        &Membership::NotLooked,
+    ));
     assert_eq!(closest, None);
     assert_eq!(
         reasons,
@@ -410,23 +418,28 @@ accepters:
 fn a_named_account_inside_the_allowed_ranges_matches() {
     let p = policy(ECS_TO_RDS);
     assert_eq!(
-        p.evaluate(&peering(REQUESTER, &["10.1.0.0/16"])),
+        p.evaluate(
+            &peering(REQUESTER, &["10.1.0.0/16"]),
+            &Membership::NotLooked
+        ),
         matched("ecs-to-rds", Approval::Auto)
     );
     // Secondary CIDRs, all inside, at exactly the minimum prefix or narrower.
     assert_eq!(
-        p.evaluate(&peering(
-            REQUESTER,
-            &["10.1.0.0/16", "10.200.8.0/24", "10.0.0.0/28"]
-        )),
+        p.evaluate(
+            &peering(REQUESTER, &["10.1.0.0/16", "10.200.8.0/24", "10.0.0.0/28"]),
+            &Membership::NotLooked
+        ),
         matched("ecs-to-rds", Approval::Auto)
     );
 }
 
 #[test]
 fn a_request_from_an_unknown_account_never_matches() {
-    let (closest, reasons) =
-        unmatched_reasons(policy(ECS_TO_RDS).evaluate(&peering("999999999999", &["10.1.0.0/16"])));
+    let (closest, reasons) = unmatched_reasons(policy(ECS_TO_RDS).evaluate(
+        &peering("999999999999", &["10.1.0.0/16"]),
+        &Membership::NotLooked,
+    ));
     assert_eq!(closest, None);
     assert_eq!(
         reasons,
@@ -436,9 +449,10 @@ fn a_request_from_an_unknown_account_never_matches() {
 
 #[test]
 fn a_cidr_outside_the_allowed_ranges_is_refused() {
-    let (closest, reasons) = unmatched_reasons(
-        policy(ECS_TO_RDS).evaluate(&peering(REQUESTER, &["10.1.0.0/16", "192.168.0.0/16"])),
-    );
+    let (closest, reasons) = unmatched_reasons(policy(ECS_TO_RDS).evaluate(
+        &peering(REQUESTER, &["10.1.0.0/16", "192.168.0.0/16"]),
+        &Membership::NotLooked,
+    ));
     assert_eq!(closest.as_deref(), Some("ecs-to-rds"));
     assert_eq!(
             reasons,
@@ -448,23 +462,30 @@ fn a_cidr_outside_the_allowed_ranges_is_refused() {
 
 #[test]
 fn a_slash_12_is_refused_when_min_prefix_is_16() {
-    let (_, reasons) =
-        unmatched_reasons(policy(ECS_TO_RDS).evaluate(&peering(REQUESTER, &["10.0.0.0/12"])));
+    let (_, reasons) = unmatched_reasons(policy(ECS_TO_RDS).evaluate(
+        &peering(REQUESTER, &["10.0.0.0/12"]),
+        &Membership::NotLooked,
+    ));
     assert_eq!(
         reasons,
         vec!["requester CIDR 10.0.0.0/12 is broader than /16 (rule ecs-to-rds)"]
     );
     let p = policy(&with_rule_line("min_prefix_length: 12"));
     assert_eq!(
-        p.evaluate(&peering(REQUESTER, &["10.0.0.0/12"])),
+        p.evaluate(
+            &peering(REQUESTER, &["10.0.0.0/12"]),
+            &Membership::NotLooked
+        ),
         matched("ecs-to-rds", Approval::Auto)
     );
 }
 
 #[test]
 fn a_cidr_both_outside_and_too_broad_gets_both_reasons() {
-    let (_, reasons) =
-        unmatched_reasons(policy(ECS_TO_RDS).evaluate(&peering(REQUESTER, &["172.16.0.0/12"])));
+    let (_, reasons) = unmatched_reasons(policy(ECS_TO_RDS).evaluate(
+        &peering(REQUESTER, &["172.16.0.0/12"]),
+        &Membership::NotLooked,
+    ));
     assert_eq!(
             reasons,
             vec![
@@ -476,7 +497,9 @@ fn a_cidr_both_outside_and_too_broad_gets_both_reasons() {
 
 #[test]
 fn a_peering_without_requester_cidrs_never_matches() {
-    let (_, reasons) = unmatched_reasons(policy(ECS_TO_RDS).evaluate(&peering(REQUESTER, &[])));
+    let (_, reasons) = unmatched_reasons(
+        policy(ECS_TO_RDS).evaluate(&peering(REQUESTER, &[]), &Membership::NotLooked),
+    );
     assert_eq!(reasons, vec!["the peering reports no requester CIDR"]);
 }
 
@@ -484,23 +507,25 @@ fn a_peering_without_requester_cidrs_never_matches() {
 fn ipv6_cidrs_use_the_ipv6_minimum_and_must_be_allowed_too() {
     let p = policy(&ECS_TO_RDS.replace("[\"10.0.0.0/8\"]", "[\"10.0.0.0/8\", \"2600:1f18::/32\"]"));
     assert_eq!(
-        p.evaluate(&peering(
-            REQUESTER,
-            &["10.1.0.0/16", "2600:1f18:abcd:1200::/56"]
-        )),
+        p.evaluate(
+            &peering(REQUESTER, &["10.1.0.0/16", "2600:1f18:abcd:1200::/56"]),
+            &Membership::NotLooked
+        ),
         matched("ecs-to-rds", Approval::Auto)
     );
-    let (_, reasons) =
-        unmatched_reasons(p.evaluate(&peering(REQUESTER, &["10.1.0.0/16", "2600:1f18:ab00::/40"])));
+    let (_, reasons) = unmatched_reasons(p.evaluate(
+        &peering(REQUESTER, &["10.1.0.0/16", "2600:1f18:ab00::/40"]),
+        &Membership::NotLooked,
+    ));
     assert_eq!(
         reasons,
         vec!["requester CIDR 2600:1f18:ab00::/40 is broader than /56 (rule ecs-to-rds)"]
     );
     // An IPv6 block the rule does not list is refused even though every IPv4 block is fine.
-    let (_, reasons) = unmatched_reasons(policy(ECS_TO_RDS).evaluate(&peering(
-        REQUESTER,
-        &["10.1.0.0/16", "2600:1f18:abcd:1200::/56"],
-    )));
+    let (_, reasons) = unmatched_reasons(policy(ECS_TO_RDS).evaluate(
+        &peering(REQUESTER, &["10.1.0.0/16", "2600:1f18:abcd:1200::/56"]),
+        &Membership::NotLooked,
+    ));
     assert_eq!(
             reasons,
             vec!["requester CIDR 2600:1f18:abcd:1200::/56 is outside the allowed ranges 10.0.0.0/8 of rule ecs-to-rds"]
@@ -513,39 +538,160 @@ fn a_missing_or_different_tag_is_refused() {
         "required_tags: {team: payments, env: prod}",
     ));
     let mut request = peering(REQUESTER, &["10.1.0.0/16"]);
-    request.tags.insert("env".to_owned(), "dev".to_owned());
-    let (_, reasons) = unmatched_reasons(p.evaluate(&request));
+    requester_tags(&mut request).insert("env".to_owned(), "dev".to_owned());
+    let (_, reasons) = unmatched_reasons(p.evaluate(&request, &Membership::NotLooked));
     assert_eq!(
         reasons,
         vec![
-            "tag env=prod is required by rule ecs-to-rds; the peering has env=dev",
-            "tag team=payments is required by rule ecs-to-rds; the peering has team=(missing)",
+            "tag env=prod is required by rule ecs-to-rds; the requester's view has env=dev",
+            "tag team=payments is required by rule ecs-to-rds; the requester's view has team=(missing)",
         ]
     );
-    request.tags.insert("env".to_owned(), "prod".to_owned());
-    request
-        .tags
-        .insert("team".to_owned(), "payments".to_owned());
-    request
-        .tags
-        .insert("extra".to_owned(), "ignored".to_owned());
-    assert_eq!(p.evaluate(&request), matched("ecs-to-rds", Approval::Auto));
+    requester_tags(&mut request).insert("env".to_owned(), "prod".to_owned());
+    requester_tags(&mut request).insert("team".to_owned(), "payments".to_owned());
+    requester_tags(&mut request).insert("extra".to_owned(), "ignored".to_owned());
+    assert_eq!(
+        p.evaluate(&request, &Membership::NotLooked),
+        matched("ecs-to-rds", Approval::Auto)
+    );
+}
+
+#[test]
+fn only_the_requesters_own_tags_count() {
+    let p = policy(&with_rule_line("required_tags: {team: payments}"));
+    let mut request = peering(REQUESTER, &["10.1.0.0/16"]);
+    // The accepter tagged its own view: AWS never shows that to the requester, and it says
+    // nothing about the request.
+    let mut accepter_tags = BTreeMap::new();
+    accepter_tags.insert("team".to_owned(), "payments".to_owned());
+    request.tags.accepter = TagView::Read(accepter_tags);
+    assert!(matches!(
+        p.evaluate(&request, &Membership::NotLooked),
+        RuleMatch::Unmatched { .. }
+    ));
+    requester_tags(&mut request).insert("team".to_owned(), "payments".to_owned());
+    assert_eq!(
+        p.evaluate(&request, &Membership::NotLooked),
+        matched("ecs-to-rds", Approval::Auto)
+    );
+}
+
+#[test]
+fn tags_nobody_could_read_hold_instead_of_failing() {
+    let p = policy(&with_rule_line("required_tags: {team: payments}"));
+    let mut request = peering(REQUESTER, &["10.1.0.0/16"]);
+    request.tags.requester = TagView::Unreadable("AccessDenied".to_owned());
+    let RuleMatch::Unverified { rule, reasons } = p.evaluate(&request, &Membership::NotLooked)
+    else {
+        panic!("expected unverified")
+    };
+    assert_eq!(rule, "ecs-to-rds");
+    assert!(
+        reasons[0].contains("could not be read: AccessDenied"),
+        "{reasons:?}"
+    );
+    // Any other failing condition still refuses outright.
+    request.sides.requester.cidrs = vec![net("172.16.0.0/16")];
+    assert!(matches!(
+        p.evaluate(&request, &Membership::NotLooked),
+        RuleMatch::Unmatched { .. }
+    ));
+}
+
+#[test]
+fn a_rule_may_allow_an_ou_and_everything_below_it_but_not_a_suspended_account() {
+    let p = policy(
+        r#"
+version: 1
+accepters: [{account: "222222222222", regions: [us-east-1]}]
+rules:
+  - name: vended
+    requester_ous: [ou-ab12-00000001]
+    allowed_cidrs: ["10.0.0.0/8"]
+"#,
+    );
+    let request = peering("555555555555", &["10.1.0.0/16"]);
+    let inside = Membership::Known {
+        ous: vec![id("ou-ab12-00000009"), id("ou-ab12-00000001")],
+        suspended: false,
+    };
+    assert_eq!(
+        p.evaluate(&request, &inside),
+        matched("vended", Approval::Auto)
+    );
+    assert!(p.manages_account(&id("555555555555"), &inside));
+    let outside = Membership::Known {
+        ous: vec![id("ou-ab12-00000002")],
+        suspended: false,
+    };
+    assert!(matches!(
+        p.evaluate(&request, &outside),
+        RuleMatch::Unmatched { .. }
+    ));
+    let suspended = Membership::Known {
+        ous: vec![id("ou-ab12-00000001")],
+        suspended: true,
+    };
+    let (_, reasons) = unmatched_reasons(p.evaluate(&request, &suspended));
+    assert!(reasons[0].contains("suspended"), "{reasons:?}");
+    assert!(matches!(
+        p.evaluate(&request, &Membership::Unknown("no role".to_owned())),
+        RuleMatch::Unverified { .. }
+    ));
+    assert!(p.needs_membership(&id("555555555555")));
+}
+
+#[test]
+fn a_rule_names_accounts_or_ous_and_never_a_wildcard() {
+    let (field, reason) = invalid_field(
+        r#"
+version: 1
+accepters: [{account: "222222222222", regions: [us-east-1]}]
+rules:
+  - name: nobody
+    allowed_cidrs: ["10.0.0.0/8"]
+"#,
+    );
+    assert_eq!(field, "rules[0].requester_accounts");
+    assert!(reason.contains("OU"), "{reason}");
+    let (field, _) = invalid_field(&with_rule_line("requester_ous: [r-ab12]"));
+    assert_eq!(field, "rules[0].requester_ous[0]");
+}
+
+#[test]
+fn approvers_are_accounts_or_iam_principals() {
+    let p = policy(&format!(
+        "{ECS_TO_RDS}approvers: [\"333333333333\", \"arn:aws:iam::444444444444:role/PeeringApprover\"]\n"
+    ));
+    assert!(p.is_approver(Some(&id("333333333333")), "anyone"));
+    assert!(p.is_approver(
+        Some(&id("999999999999")),
+        "arn:aws:sts::444444444444:assumed-role/PeeringApprover/bob"
+    ));
+    assert!(!p.is_approver(Some(&id("999999999999")), "alice@example.com"));
+    let (field, _) = invalid_field(&format!("{ECS_TO_RDS}approvers: [\"*\"]\n"));
+    assert_eq!(field, "approvers[0]");
+    // No approvers: nobody may approve.
+    assert!(!policy(ECS_TO_RDS).is_approver(Some(&id("333333333333")), "x"));
 }
 
 #[test]
 fn both_regions_must_be_listed() {
     let p = policy(&with_rule_line("regions: [us-east-1]"));
     let mut request = peering(REQUESTER, &["10.1.0.0/16"]);
-    assert_eq!(p.evaluate(&request), matched("ecs-to-rds", Approval::Auto));
+    assert_eq!(
+        p.evaluate(&request, &Membership::NotLooked),
+        matched("ecs-to-rds", Approval::Auto)
+    );
     request.sides.requester.region = id("eu-west-1");
-    let (_, reasons) = unmatched_reasons(p.evaluate(&request));
+    let (_, reasons) = unmatched_reasons(p.evaluate(&request, &Membership::NotLooked));
     assert_eq!(
         reasons,
         vec!["requester region eu-west-1 is not among us-east-1 of rule ecs-to-rds"]
     );
     request.sides.requester.region = id("us-east-1");
     request.sides.accepter.region = id("us-west-2");
-    let (_, reasons) = unmatched_reasons(p.evaluate(&request));
+    let (_, reasons) = unmatched_reasons(p.evaluate(&request, &Membership::NotLooked));
     assert_eq!(
         reasons,
         vec!["accepter region us-west-2 is not among us-east-1 of rule ecs-to-rds"]
@@ -558,7 +704,7 @@ fn requester_and_accepter_vpcs_are_checked_when_listed() {
         "requester_vpcs: [vpc-1a1a1a1a]\n    accepter_vpcs: [vpc-2b2b2b2b, vpc-3c3c3c3c]",
     ));
     let mut request = peering(REQUESTER, &["10.1.0.0/16"]);
-    let (_, reasons) = unmatched_reasons(p.evaluate(&request));
+    let (_, reasons) = unmatched_reasons(p.evaluate(&request, &Membership::NotLooked));
     assert_eq!(
         reasons,
         vec![
@@ -568,7 +714,10 @@ fn requester_and_accepter_vpcs_are_checked_when_listed() {
     );
     request.sides.requester.vpc_id = id("vpc-1a1a1a1a");
     request.sides.accepter.vpc_id = id("vpc-3c3c3c3c");
-    assert_eq!(p.evaluate(&request), matched("ecs-to-rds", Approval::Auto));
+    assert_eq!(
+        p.evaluate(&request, &Membership::NotLooked),
+        matched("ecs-to-rds", Approval::Auto)
+    );
 }
 
 #[test]
@@ -591,15 +740,23 @@ rules:
 "#,
     );
     assert_eq!(
-        p.evaluate(&peering(REQUESTER, &["10.1.0.0/16"])),
+        p.evaluate(
+            &peering(REQUESTER, &["10.1.0.0/16"]),
+            &Membership::NotLooked
+        ),
         matched("narrow", Approval::Required)
     );
     assert_eq!(
-        p.evaluate(&peering(REQUESTER, &["10.2.0.0/16"])),
+        p.evaluate(
+            &peering(REQUESTER, &["10.2.0.0/16"]),
+            &Membership::NotLooked
+        ),
         matched("broad", Approval::Auto)
     );
-    let (closest, reasons) =
-        unmatched_reasons(p.evaluate(&peering(REQUESTER, &["192.168.0.0/16"])));
+    let (closest, reasons) = unmatched_reasons(p.evaluate(
+        &peering(REQUESTER, &["192.168.0.0/16"]),
+        &Membership::NotLooked,
+    ));
     assert_eq!(closest.as_deref(), Some("narrow"));
     assert_eq!(
             reasons,

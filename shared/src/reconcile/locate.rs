@@ -4,7 +4,7 @@
 use super::report::Reporter;
 use super::{Location, Run, Target};
 use crate::app::App;
-use crate::aws::observe;
+use crate::aws::observe::{self, Viewer};
 use crate::error::Result;
 use crate::events::Locator;
 use crate::model::{AccountId, Peering, PeeringId, PeeringRef, Region, VpcId};
@@ -37,7 +37,7 @@ pub(super) async fn describe(
     peering_id: &PeeringId,
 ) -> Result<Option<Peering>> {
     let ec2 = app.aws.ec2(account.as_str(), region.as_str()).await;
-    observe::describe_peering(&ec2, peering_id).await
+    observe::describe_peering(&ec2, Viewer { account, region }, peering_id).await
 }
 
 /// The peerings `target` names. A sweep is not located here (see `sweep`).
@@ -46,7 +46,15 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
         Target::Sweep => Vec::new(),
         Target::Peering(reference) => {
             let in_scope = if run.mode.phases.clean {
-                run.policy.manages_account(&reference.account)
+                match run.manages(&reference.account).await {
+                    Ok(managed) => managed,
+                    Err(err) => {
+                        let location = Location::of_ref(reference);
+                        log.failed(run, Some(&reference.peering_id), Some(&location), err)
+                            .await;
+                        return Vec::new();
+                    }
+                }
             } else {
                 run.policy
                     .covers_accepter(&reference.account, &reference.region, None)
@@ -82,10 +90,21 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
             region,
             locator,
         } => {
-            if !run.policy.manages_account(account) {
-                log.ignore(account.as_str(), "account not managed by the policy")
-                    .await;
-                return Vec::new();
+            let location = Location {
+                account: account.clone(),
+                region: region.clone(),
+            };
+            match run.manages(account).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    log.ignore(account.as_str(), "account not managed by the policy")
+                        .await;
+                    return Vec::new();
+                }
+                Err(err) => {
+                    log.failed(run, None, Some(&location), err).await;
+                    return Vec::new();
+                }
             }
             match peerings_of(run.app, account, region, locator).await {
                 Ok(peerings) => {
@@ -96,10 +115,6 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
                         .collect()
                 }
                 Err(err) => {
-                    let location = Location {
-                        account: account.clone(),
-                        region: region.clone(),
-                    };
                     log.failed(run, None, Some(&location), err).await;
                     Vec::new()
                 }
@@ -118,17 +133,18 @@ async fn peerings_of(
     locator: &Locator,
 ) -> Result<Vec<Peering>> {
     let ec2 = app.aws.ec2(account.as_str(), region.as_str()).await;
+    let viewer = Viewer { account, region };
     let vpc: Option<VpcId> = match locator {
         Locator::Vpc(vpc) => Some(vpc.clone()),
         Locator::RouteTable(id) => observe::route_table_vpc(&ec2, id).await?,
         Locator::SecurityGroup(id) => observe::security_group_vpc(&ec2, id).await?,
         Locator::Peering(id) => {
-            return Ok(observe::describe_peering(&ec2, id)
+            return Ok(observe::describe_peering(&ec2, viewer, id)
                 .await?
                 .into_iter()
                 .collect());
         }
-        Locator::Account => return observe::active_peerings_of_account(&ec2, account).await,
+        Locator::Account => return observe::active_peerings_of_account(&ec2, viewer).await,
         Locator::Database {
             identifier,
             cluster,
@@ -142,7 +158,7 @@ async fn peerings_of(
         }
     };
     match vpc {
-        Some(vpc) => observe::active_peerings_of_vpc(&ec2, &vpc).await,
+        Some(vpc) => observe::active_peerings_of_vpc(&ec2, viewer, &vpc).await,
         None => Ok(Vec::new()),
     }
 }

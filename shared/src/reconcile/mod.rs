@@ -6,38 +6,50 @@
 //! pure function of what was observed and the policy (`crate::plan`), and only the difference
 //! is applied. A converged peering costs reads only: no write and no outcome.
 //!
-//! - [`locate`]: a target → the peerings to look at.
-//! - [`snapshot`]: what one run has observed of each side, shared by every peering of the run
+//! - `locate`: a target → the peerings to look at; a peering in a transient state is waited
+//!   for briefly.
+//! - `snapshot`: what one run has observed of each side, shared by every peering of the run
 //!   and updated with what the run wrote, so that two peerings' plans never fight.
-//! - [`apply`]: executes a plan step by step; a step that fails permanently is reported and the
+//! - `decide`, `wire`, `clean`: the three phases, each observe → plan → apply for its state.
+//! - `apply`: executes a plan step by step; a step that fails permanently is reported and the
 //!   others still run.
 //! - [`report`]: the run's outcomes (published as they happen) and its error policy.
+//! - `sweep`: every peering of the policy's accepters, with bounded concurrency and a deadline.
 
 mod apply;
+mod clean;
+mod decide;
 mod locate;
 pub mod report;
 mod snapshot;
 mod sweep;
+mod wire;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::app::App;
-use crate::aws::observe;
+use crate::aws::observe::{self, Viewer};
 use crate::error::{Error, Result};
 use crate::events::Locator;
 use crate::model::{
-    AccountId, Peering, PeeringId, PeeringRef, PeeringStatus, Region, Side, Sides, VpcNetwork,
-    WiringState,
+    AccountId, ApprovalDecision, Peering, PeeringId, PeeringRef, PeeringStatus, Region, Side,
+    Sides, TagView, VpcNetwork, WiringState,
 };
-use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
-use crate::plan::request::{decide_request, plan_request, Decision, Verdict};
-use crate::plan::{cleanup, wiring, Plan};
-use crate::policy::{Policy, Wiring};
+use crate::outcome::{Outcome, OutcomeKind};
+use crate::plan::request::Decision;
+use crate::plan::Plan;
+use crate::policy::{Membership, Policy, Wiring};
 
 pub use apply::{AppliedStep, StepResult};
+
+/// How long a claim on a plan holds: enough for the claiming invocation to apply it.
+const PLAN_CLAIM: Duration = Duration::from_secs(600);
+
+/// How long a run waits, in all, for a peering an event named to leave a transient state.
+const SETTLE_WAIT: Duration = Duration::from_secs(15);
 pub use report::{Report, Reporter, RunLog};
 use snapshot::Snapshot;
 
@@ -81,6 +93,7 @@ impl Phases {
         let mut codes = Vec::new();
         if self.decide {
             codes.push("pending-acceptance");
+            codes.push("expired");
         }
         if self.wire {
             codes.push("active");
@@ -127,12 +140,6 @@ pub enum Target {
     Sweep,
 }
 
-/// An approval that came with the event (request function only).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Approval {
-    pub approved_by: String,
-}
-
 /// One run: what every peering of it shares.
 #[derive(Debug)]
 pub struct Run<'a> {
@@ -143,7 +150,8 @@ pub struct Run<'a> {
     /// The EventBridge id of the event that started the run.
     pub correlation_id: String,
     pub mode: Mode,
-    pub approval: Option<Approval>,
+    /// An approver's answer that came with the event (request function only).
+    pub approval: Option<ApprovalDecision>,
     /// When the function must have answered; no new peering is started too close to it.
     pub deadline: Option<Instant>,
     snapshot: Snapshot,
@@ -194,7 +202,7 @@ impl<'a> Run<'a> {
         })
     }
 
-    pub fn with_approval(mut self, approval: Option<Approval>) -> Self {
+    pub fn with_approval(mut self, approval: Option<ApprovalDecision>) -> Self {
         self.approval = approval;
         self
     }
@@ -213,17 +221,23 @@ impl<'a> Run<'a> {
             Target::Sweep => sweep::sweep(self, &log).await,
             target => {
                 for located in locate::locate(self, target, &log).await {
-                    self.reconcile_and_record(located, &log).await;
+                    self.reconcile_and_record(located, &log, true).await;
                 }
             }
         }
         log.finish().await
     }
 
-    /// Reconciles one located peering and files the result in `log`.
-    async fn reconcile_and_record(&self, located: locate::Located, log: &Reporter<'_>) {
+    /// Reconciles one located peering and files the result in `log`. A peering an event
+    /// named that is in a transient state is waited for first ([`Self::settle`]); a sweep
+    /// leaves it to the next sweep.
+    async fn reconcile_and_record(&self, located: locate::Located, log: &Reporter<'_>, wait: bool) {
         let (id, location) = located.where_();
         let result = match located {
+            locate::Located::Peering(peering) if wait => match self.settle(*peering).await {
+                Ok(peering) => self.reconcile(peering).await,
+                Err(err) => Err(err),
+            },
             locate::Located::Peering(peering) => self.reconcile(*peering).await,
             locate::Located::Forgotten(reference) => self.forgotten(&reference).await,
         };
@@ -233,18 +247,115 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// A peering an event named, once it has left a transient state. AWS passes through
+    /// `initiating-request`, `provisioning` and `deleting` in seconds, and CloudTrail events
+    /// (and peerwire's own "accepted" outcome) commonly arrive during them: the run waits with a
+    /// short backoff inside the function's deadline, then fails as retryable if the peering
+    /// has still not settled.
+    pub async fn settle(&self, mut peering: Peering) -> Result<Peering> {
+        let mut wait = Duration::from_secs(1);
+        let mut waited = Duration::ZERO;
+        let viewer = self.viewer_of(&peering);
+        while peering.status.is_transient() {
+            let room = self.deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            if waited + wait > SETTLE_WAIT || wait + sweep::SAFETY_MARGIN > room {
+                return Err(Error::NotSettled {
+                    peering_id: peering.id.to_string(),
+                    status: peering.status.to_string(),
+                });
+            }
+            tracing::info!(peering_id = %peering.id, status = %peering.status, "waiting for the peering to settle");
+            tokio::time::sleep(wait).await;
+            waited += wait;
+            wait *= 2;
+            let (account, region) = &viewer;
+            match locate::describe(self.app, account, region, &peering.id).await? {
+                Some(now) => peering = now,
+                None => break,
+            }
+        }
+        Ok(peering)
+    }
+
+    /// The account and region whose view a peering was read from: its accepter's.
+    fn viewer_of(&self, peering: &Peering) -> (AccountId, Region) {
+        let accepter = &peering.sides.accepter;
+        (accepter.account.clone(), accepter.region.clone())
+    }
+
+    /// The requester account's OU membership, looked up only when a rule needs it.
+    pub(crate) async fn membership(&self, account: &AccountId) -> Result<Membership> {
+        if !self.policy.needs_membership(account) {
+            return Ok(Membership::NotLooked);
+        }
+        self.app
+            .organisation
+            .membership(&self.app.aws, account)
+            .await
+    }
+
+    /// Whether peerwire may act in `account`: named by the policy, or in one of its OUs.
+    pub(crate) async fn manages(&self, account: &AccountId) -> Result<bool> {
+        if self.policy.manages_account(account, &Membership::NotLooked) {
+            return Ok(true);
+        }
+        let membership = self.membership(account).await?;
+        Ok(self.policy.manages_account(account, &membership))
+    }
+
+    /// `peering` with its requester's own tags, read through the requester's member role when
+    /// a rule needs them and the peering was read from the accepter's side (AWS shows each
+    /// owner only its own view's tags). One `DescribeVpcPeeringConnections`; when the
+    /// requester has no member role, the tags stay unreadable and the request is held.
+    pub(crate) async fn with_requester_tags(&self, mut peering: Peering) -> Result<Peering> {
+        if peering.tags.requester != TagView::NotRead || !self.policy.needs_requester_tags(&peering)
+        {
+            return Ok(peering);
+        }
+        let requester = peering.sides.requester.clone();
+        let ec2 = self
+            .app
+            .aws
+            .ec2(requester.account.as_str(), requester.region.as_str())
+            .await;
+        let viewer = Viewer {
+            account: &requester.account,
+            region: &requester.region,
+        };
+        peering.tags.requester = match observe::describe_peering(&ec2, viewer, &peering.id).await {
+            Ok(Some(view)) => view.tags.requester,
+            Ok(None) => TagView::Unreadable(format!(
+                "account {} does not see the peering",
+                requester.account
+            )),
+            Err(err) if err.is_transient() => return Err(err),
+            Err(err) => TagView::Unreadable(format!(
+                "no usable member role in requester account {}: {err}",
+                requester.account
+            )),
+        };
+        Ok(peering)
+    }
+
     /// Observes, plans, applies and reports one peering, within the run's phases.
     pub async fn reconcile(&self, peering: Peering) -> Result<Reconciled> {
         let phases = self.mode.phases;
         let status = peering.status.clone();
+        // Boxed: each phase is a large future, and a test runtime polls the whole run on a
+        // 2 MB thread stack.
         if phases.decide && status == PeeringStatus::PendingAcceptance {
-            return self.decide(peering).await;
+            return Box::pin(self.decide(peering)).await;
+        }
+        if phases.decide && status == PeeringStatus::Expired {
+            return Box::pin(self.expired(peering)).await;
         }
         if phases.wire && status == PeeringStatus::Active {
-            return self.wire(peering).await;
+            return Box::pin(self.wire(peering)).await;
         }
         if phases.clean && status.is_gone() {
-            return self.clean(peering).await;
+            return Box::pin(self.clean(peering)).await;
         }
         let reason = peering.status_reason();
         if phases == Phases::DECIDE {
@@ -267,6 +378,50 @@ impl<'a> Run<'a> {
         Outcome::about(kind, peering, self.trigger, &self.correlation_id)
     }
 
+    /// A digest of a plan's steps, stable across processes: the ledger key under which one
+    /// invocation claims to apply it.
+    fn plan_key(peering_id: &PeeringId, plan: &Plan) -> String {
+        let text = serde_json::to_string(&plan.steps).unwrap_or_default();
+        // FNV-1a: tiny, and the same in every process and version (the std hasher is not).
+        let digest = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("plan#{peering_id}#{digest:016x}")
+    }
+
+    /// Claims `plan` for this invocation: `false` when an identical invocation (the same event
+    /// delivered twice at once) is already applying it, so only one applies and reports.
+    async fn claim(&self, peering_id: &PeeringId, plan: &Plan) -> Result<bool> {
+        if self.mode.dry_run || plan.steps.is_empty() {
+            return Ok(true);
+        }
+        let key = Self::plan_key(peering_id, plan);
+        let claimed = self.app.ledger.claim(&key, PLAN_CLAIM).await?;
+        if !claimed {
+            tracing::info!(peering_id = %peering_id, key, "another invocation is applying the same plan");
+        }
+        Ok(claimed)
+    }
+
+    /// After applying a claimed plan: a step that failed transiently gives the claim back, so
+    /// that the retried invocation applies it.
+    async fn settle_claim(&self, peering_id: &PeeringId, plan: &Plan, applied: &[AppliedStep]) {
+        if applied.iter().any(|a| a.result.transient_error().is_some()) {
+            let key = Self::plan_key(peering_id, plan);
+            if let Err(err) = self.app.ledger.release(&key).await {
+                tracing::warn!(%err, key, "could not release the plan claim; it expires on its own");
+            }
+        }
+    }
+
+    fn skipped_duplicate(&self, peering: Peering, plan: Plan) -> Reconciled {
+        Reconciled {
+            refusal: None,
+            plan,
+            ..self.left_alone(peering, String::new(), None)
+        }
+    }
+
     fn left_alone(&self, peering: Peering, why: String, outcome: Option<Outcome>) -> Reconciled {
         Reconciled {
             peering_id: peering.id.clone(),
@@ -280,281 +435,6 @@ impl<'a> Run<'a> {
             state: None,
             accepter_network: None,
         }
-    }
-
-    /// The decide phase: accept, reject or hold a pending request by policy.
-    async fn decide(&self, peering: Peering) -> Result<Reconciled> {
-        let accepter = &peering.sides.accepter;
-        if !self
-            .policy
-            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
-        {
-            let why = "accepter VPC not in the policy's accepters".to_owned();
-            return Ok(self.left_alone(peering, why, None));
-        }
-        let network = self.snapshot.accepter_network(self.app, &peering).await?;
-        let decision = decide_request(&peering, &network, &self.policy, self.approval.is_some());
-        tracing::info!(peering_id = %peering.id, verdict = %decision.verdict,
-            rule = decision.rule.as_deref().unwrap_or(""), reasons = %decision.reasons.join("; "),
-            "decision");
-        let plan = plan_request(&peering, &decision);
-        let mut reconciled = Reconciled {
-            peering_id: peering.id.clone(),
-            rule: decision.rule.clone(),
-            refusal: None,
-            decision: Some(decision.clone()),
-            applied: Vec::new(),
-            outcome: None,
-            plan,
-            peering: None,
-            state: None,
-            accepter_network: Some(network),
-        };
-        if !self.mode.dry_run {
-            let owners = Location::owners(&peering);
-            reconciled.applied = apply::apply(self, &owners, &reconciled.plan).await;
-            if let Some(why) = apply::moved_on(&reconciled.applied)? {
-                reconciled.outcome = Some(self.re_observe(&peering, &why).await?);
-                reconciled.peering = Some(peering);
-                return Ok(reconciled);
-            }
-        }
-        let kind = match decision.verdict {
-            Verdict::Accept => OutcomeKind::Accepted,
-            Verdict::Reject => OutcomeKind::Rejected,
-            Verdict::Hold => OutcomeKind::ApprovalRequired,
-            Verdict::Skip => OutcomeKind::Skipped,
-        };
-        let mut outcome = self.outcome(kind, &peering);
-        outcome.rule = decision.rule;
-        outcome.reasons = decision.reasons;
-        if kind == OutcomeKind::Accepted {
-            outcome.approved_by = self.approval.as_ref().map(|a| a.approved_by.clone());
-        }
-        reconciled.outcome = Some(outcome);
-        reconciled.peering = Some(peering);
-        Ok(reconciled)
-    }
-
-    /// A decision's write failed because the peering moved on (accepted by a concurrent run,
-    /// deleted, expired): re-observe and report what it is now.
-    async fn re_observe(&self, peering: &Peering, why: &str) -> Result<Outcome> {
-        tracing::warn!(peering_id = %peering.id, why, "peering changed while deciding; re-observing");
-        let accepter = &peering.sides.accepter;
-        let now =
-            locate::describe(self.app, &accepter.account, &accepter.region, &peering.id).await?;
-        let mut outcome = self.outcome(OutcomeKind::Skipped, now.as_ref().unwrap_or(peering));
-        if now.is_none() {
-            outcome.observed_status = Some(PeeringStatus::NotFound);
-        }
-        let status = now.as_ref().unwrap_or(peering).status_reason();
-        outcome
-            .reasons
-            .push(format!("peering changed while deciding ({why}); {status}"));
-        Ok(outcome)
-    }
-
-    /// The wire phase: routes, rules and DNS options on both sides of an active peering.
-    async fn wire(&self, peering: Peering) -> Result<Reconciled> {
-        let accepter = &peering.sides.accepter;
-        if !self
-            .policy
-            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
-        {
-            let why = "accepter VPC not in the policy's accepters".to_owned();
-            return Ok(self.left_alone(peering, why, None));
-        }
-        let Some((rule, wiring)) = self.policy.wiring_for(&peering) else {
-            let why = "no policy rule matches this peering; not wired".to_owned();
-            return Ok(self.left_alone(peering, why, None));
-        };
-        let (rule, wiring) = (rule.to_owned(), wiring.clone());
-        // Both sides stay locked from planning until the writes are in the snapshot: two
-        // peerings of the same VPC never plan against a state the other is changing.
-        // Read (or find) both sides first, outside the locks, so peerings of other VPCs are
-        // observed meanwhile; then plan from the state as it is once the sides are ours.
-        self.snapshot
-            .wiring_state(self.app, &peering, &wiring)
-            .await?;
-        let guard = self.snapshot.lock_sides(&peering).await;
-        let state = self
-            .snapshot
-            .wiring_state(self.app, &peering, &wiring)
-            .await?;
-        let plan = wiring::plan_wiring(&state, &wiring);
-        for finding in &plan.findings {
-            tracing::warn!(peering_id = %peering.id, %finding, "finding");
-        }
-        let applied = if self.mode.dry_run {
-            Vec::new()
-        } else {
-            let applied = apply::apply(self, &Location::owners(&peering), &plan).await;
-            self.snapshot.record(&peering, &applied).await;
-            applied
-        };
-        drop(guard);
-        let outcome = if plan.is_converged() {
-            tracing::info!(peering_id = %peering.id, "wiring in sync; nothing to write");
-            None
-        } else {
-            let failed = apply::first_permanent_failure(&applied);
-            let kind = if failed.is_some() {
-                OutcomeKind::Failed
-            } else if plan.is_blocked() {
-                OutcomeKind::WiringBlocked
-            } else {
-                self.mode.changed
-            };
-            let mut outcome = self.outcome(kind, &peering);
-            outcome.error = failed.map(|e| OutcomeError::from(&Error::Aws(e.clone())));
-            outcome.rule = Some(rule.clone());
-            apply::describe_into(&applied, &mut outcome, "missing");
-            outcome
-                .reasons
-                .extend(plan.findings.iter().map(ToString::to_string));
-            outcome.findings = plan.findings.clone();
-            Some(outcome)
-        };
-        Ok(Reconciled {
-            peering_id: peering.id.clone(),
-            peering: Some(peering),
-            refusal: None,
-            rule: Some(rule),
-            decision: None,
-            plan,
-            applied,
-            outcome,
-            state: Some(state),
-            accepter_network: None,
-        })
-    }
-
-    /// The clean phase on a gone peering: each managed side's routes through it and
-    /// peerwire's marked rules for it; never anything else, never on a live peering.
-    async fn clean(&self, peering: Peering) -> Result<Reconciled> {
-        let mut plan = Plan::default();
-        for (side, view) in peering.sides.iter() {
-            if !self.policy.manages_account(&view.account) {
-                continue;
-            }
-            let ec2 = self
-                .app
-                .aws
-                .ec2(view.account.as_str(), view.region.as_str())
-                .await;
-            let leftovers = observe::leftovers(&ec2, &peering.id, Some(&view.vpc_id)).await?;
-            let peer = &peering.sides[side.other()].account;
-            let side_plan = cleanup::plan_side_cleanup(&peering.id, side, Some(peer), &leftovers);
-            plan.steps.extend(side_plan.steps);
-            plan.findings.extend(side_plan.findings);
-        }
-        let owners = Location::owners(&peering);
-        self.finish_clean(peering.id.clone(), Some(peering), owners, plan)
-            .await
-    }
-
-    /// A peering AWS no longer shows (it forgets deleted ones after about 2 hours): only the
-    /// account that reported it can be cleaned, on the side that account is.
-    async fn forgotten(&self, reference: &PeeringRef) -> Result<Reconciled> {
-        let id = reference.peering_id.clone();
-        if !self.mode.phases.clean {
-            let why = format!(
-                "peering {} is not visible in account {} region {}",
-                reference.peering_id, reference.account, reference.region
-            );
-            let outcome = (self.mode.phases == Phases::DECIDE).then(|| {
-                let mut outcome = Outcome::about_id(
-                    OutcomeKind::Skipped,
-                    Some(&id),
-                    self.trigger,
-                    &self.correlation_id,
-                );
-                outcome.observed_status = Some(PeeringStatus::NotFound);
-                outcome.reasons.push(why.clone());
-                outcome
-            });
-            return Ok(Reconciled {
-                peering_id: id,
-                peering: None,
-                refusal: Some(why),
-                rule: None,
-                decision: None,
-                plan: Plan::default(),
-                applied: Vec::new(),
-                outcome,
-                state: None,
-                accepter_network: None,
-            });
-        }
-        let side = side_of(&self.policy, &reference.account);
-        let ec2 = self
-            .app
-            .aws
-            .ec2(reference.account.as_str(), reference.region.as_str())
-            .await;
-        let leftovers = observe::leftovers(&ec2, &id, None).await?;
-        let plan = cleanup::plan_side_cleanup(&id, side, None, &leftovers);
-        let owners = Sides::from_fn(|_| Location::of_ref(reference));
-        self.finish_clean(id, None, owners, plan).await
-    }
-
-    async fn finish_clean(
-        &self,
-        peering_id: PeeringId,
-        peering: Option<Peering>,
-        owners: Sides<Location>,
-        plan: Plan,
-    ) -> Result<Reconciled> {
-        for finding in &plan.findings {
-            tracing::warn!(peering_id = %peering_id, %finding, "stale reference");
-        }
-        let applied = if self.mode.dry_run {
-            Vec::new()
-        } else {
-            apply::apply(self, &owners, &plan).await
-        };
-        let removed = applied.iter().any(|a| a.result == StepResult::Done);
-        let outcome = if removed || applied.iter().any(|a| a.result.is_failure()) {
-            let mut outcome = match &peering {
-                Some(peering) => self.outcome(OutcomeKind::CleanedUp, peering),
-                None => {
-                    let mut outcome = Outcome::about_id(
-                        OutcomeKind::CleanedUp,
-                        Some(&peering_id),
-                        self.trigger,
-                        &self.correlation_id,
-                    );
-                    outcome.observed_status = Some(PeeringStatus::NotFound);
-                    outcome
-                }
-            };
-            let failed = apply::first_permanent_failure(&applied);
-            if let Some(error) = failed {
-                outcome.kind = OutcomeKind::Failed;
-                outcome.error = Some(OutcomeError::from(&Error::Aws(error.clone())));
-            }
-            apply::describe_into(&applied, &mut outcome, "removed");
-            outcome
-                .reasons
-                .extend(plan.findings.iter().map(ToString::to_string));
-            outcome.findings = plan.findings.clone();
-            Some(outcome)
-        } else {
-            tracing::info!(peering_id = %peering_id, "nothing left to clean up");
-            None
-        };
-        Ok(Reconciled {
-            peering_id,
-            peering,
-            refusal: None,
-            rule: None,
-            decision: None,
-            plan,
-            applied,
-            outcome,
-            state: None,
-            accepter_network: None,
-        })
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use super::apply::{AppliedStep, StepResult};
 use super::Location;
 use crate::app::App;
-use crate::aws::observe;
+use crate::aws::observe::{self, Viewer};
 use crate::error::Result;
 use crate::model::{
     Peering, Route, RouteTarget, SgRule, Side, SideState, Sides, VpcId, VpcNetwork, WiringState,
@@ -29,11 +29,18 @@ type VpcKey = (Location, VpcId);
 /// two rules.
 type SideKey = (Location, VpcId, String);
 
+/// One observation per key, filled once: the async lock lets the first reader observe while
+/// the others wait for its answer instead of reading again.
+type Cells<K, V> = SyncMutex<HashMap<K, Arc<Mutex<Option<V>>>>>;
+
 /// The run's observations. Cheap to create; filled as peerings are reconciled.
 #[derive(Debug, Default)]
 pub(super) struct Snapshot {
-    networks: SyncMutex<HashMap<VpcKey, Arc<Mutex<Option<VpcNetwork>>>>>,
-    sides: SyncMutex<HashMap<SideKey, Arc<Mutex<Option<SideState>>>>>,
+    networks: Cells<VpcKey, VpcNetwork>,
+    /// Requester VPCs read for a decision; `None` inside when the requester could not be read.
+    requesters: Cells<VpcKey, Option<VpcNetwork>>,
+    siblings: Cells<VpcKey, Vec<Peering>>,
+    sides: Cells<SideKey, SideState>,
     locks: SyncMutex<HashMap<VpcKey, Arc<Mutex<()>>>>,
 }
 
@@ -81,6 +88,71 @@ impl Snapshot {
         let network = observe::describe_vpc_network(&ec2, &location.account, vpc_id).await?;
         *cached = Some(network.clone());
         Ok(network)
+    }
+
+    /// The requester VPC of `peering` with its route tables, read once per run through the
+    /// requester's member role; `None` when that role is missing or denied (the requester side
+    /// is then not checked).
+    pub(super) async fn requester_network(
+        &self,
+        app: &App,
+        peering: &Peering,
+    ) -> Result<Option<VpcNetwork>> {
+        let key = vpc_key(peering, Side::Requester);
+        let cell = slot(&self.requesters, &key);
+        let mut cached = cell.lock().await;
+        if let Some(network) = cached.as_ref() {
+            return Ok(network.clone());
+        }
+        let (location, vpc_id) = &key;
+        let ec2 = app
+            .aws
+            .ec2(location.account.as_str(), location.region.as_str())
+            .await;
+        let network = match observe::describe_vpc_network(&ec2, &location.account, vpc_id).await {
+            Ok(network) => Some(network),
+            Err(err) if err.is_transient() => return Err(err),
+            Err(err) => {
+                tracing::info!(%err, "requester VPC not readable; its routes are not checked");
+                None
+            }
+        };
+        *cached = Some(network.clone());
+        Ok(network)
+    }
+
+    /// The accepter VPC's peerings that hold or may hold a CIDR (active, provisioning,
+    /// pending-acceptance), read once per run and kept current with the run's own decisions.
+    pub(super) async fn siblings(&self, app: &App, peering: &Peering) -> Result<Vec<Peering>> {
+        let key = vpc_key(peering, Side::Accepter);
+        let cell = slot(&self.siblings, &key);
+        let mut cached = cell.lock().await;
+        if let Some(siblings) = cached.as_ref() {
+            return Ok(siblings.clone());
+        }
+        let siblings = read_siblings(app, &key, &SIBLING_STATUSES, false).await?;
+        *cached = Some(siblings.clone());
+        Ok(siblings)
+    }
+
+    /// The accepter VPC's live peerings where it is the accepter, read afresh (after an
+    /// accept, to see a colliding one accepted at the same time by another invocation).
+    pub(super) async fn live_siblings(&self, app: &App, peering: &Peering) -> Result<Vec<Peering>> {
+        let key = vpc_key(peering, Side::Accepter);
+        read_siblings(app, &key, &["active", "provisioning"], true).await
+    }
+
+    /// Records that the run accepted `peering`: later decisions of the run see it live.
+    pub(super) async fn accepted(&self, peering: &Peering) {
+        let key = vpc_key(peering, Side::Accepter);
+        let cell = slot(&self.siblings, &key);
+        let mut cached = cell.lock().await;
+        if let Some(siblings) = cached.as_mut() {
+            siblings.retain(|s| s.id != peering.id);
+            let mut live = peering.clone();
+            live.status = crate::model::PeeringStatus::Provisioning;
+            siblings.push(live);
+        }
     }
 
     /// Locks both sides of `peering` (always in the same order, so two peerings never wait on
@@ -242,5 +314,31 @@ fn record_route(network: &mut VpcNetwork, step: &PlanStep) {
                 blackhole: false,
             });
         }
+    }
+}
+
+/// The statuses in which a peering holds, or may come to hold, its CIDRs in a VPC.
+const SIBLING_STATUSES: [&str; 3] = ["active", "provisioning", "pending-acceptance"];
+
+/// The peerings of a VPC in `statuses`, as its owner sees them: where the VPC is the
+/// accepter, and (unless `accepter_only`) where it is the requester.
+async fn read_siblings(
+    app: &App,
+    (location, vpc_id): &VpcKey,
+    statuses: &[&str],
+    accepter_only: bool,
+) -> Result<Vec<Peering>> {
+    let ec2 = app
+        .aws
+        .ec2(location.account.as_str(), location.region.as_str())
+        .await;
+    let viewer = Viewer {
+        account: &location.account,
+        region: &location.region,
+    };
+    if accepter_only {
+        observe::peerings_accepted_by_vpc(&ec2, viewer, vpc_id, statuses).await
+    } else {
+        observe::peerings_of_vpc(&ec2, viewer, vpc_id, statuses).await
     }
 }

@@ -15,7 +15,7 @@ use futures_util::stream::{self, StreamExt};
 use super::locate::Located;
 use super::report::Reporter;
 use super::{Location, Run};
-use crate::aws::observe;
+use crate::aws::observe::{self, Viewer};
 use crate::model::Peering;
 
 /// Peerings reconciled at once. The writes of an account and region are paced by its bucket
@@ -32,7 +32,11 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
     let mut peerings: Vec<Peering> = Vec::new();
     for (account, region) in run.policy.accepter_regions() {
         let ec2 = run.app.aws.ec2(account.as_str(), region.as_str()).await;
-        match observe::peerings_in_status(&ec2, &account, &statuses).await {
+        let viewer = Viewer {
+            account: &account,
+            region: &region,
+        };
+        match observe::peerings_in_status(&ec2, viewer, &statuses).await {
             Ok(found) => {
                 tracing::info!(%account, %region, peerings = found.len(), "sweep found peerings");
                 peerings.extend(found);
@@ -49,7 +53,7 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
             if too_late(run.deadline) {
                 log.not_reached(peering.id).await;
             } else {
-                run.reconcile_and_record(Located::Peering(Box::new(peering)), log)
+                run.reconcile_and_record(Located::Peering(Box::new(peering)), log, false)
                     .await;
             }
         })

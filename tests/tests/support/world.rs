@@ -100,6 +100,8 @@ impl World {
             policy_ttl: Duration::from_secs(0),
             roles: scenario::roles(),
             outcome_bus: self.outcomes.bus_name.clone(),
+            ledger_table: None,
+            organizations_role_arn: None,
         };
         App::new(&config, AwsContext::new(hub, scenario::roles(), calls))
     }

@@ -22,7 +22,8 @@ pub use locate::{db_cluster_vpc, db_instance_vpc, route_table_vpc, security_grou
 pub use nacl::describe_network_acls;
 pub use network::{describe_side, describe_vpc_network};
 pub use peering::{
-    active_peerings_of_account, active_peerings_of_vpc, describe_peering, peerings_in_status,
+    active_peerings_of_account, active_peerings_of_vpc, describe_peering, peerings_accepted_by_vpc,
+    peerings_in_status, peerings_of_vpc, Viewer,
 };
 pub use security_groups::leftovers;
 

@@ -3,9 +3,21 @@
 
 use aws_sdk_ec2::types::{self as ec2, Filter};
 
+use chrono::{DateTime, Utc};
+
 use super::{filter, filter_any, missing, parse_net, required_id, tags, PAGE};
 use crate::error::{AwsError, AwsErrorKind, Result};
-use crate::model::{AccountId, Peering, PeeringId, PeeringSide, PeeringStatus, Sides, VpcId};
+use crate::model::{
+    AccountId, Peering, PeeringId, PeeringSide, PeeringStatus, Region, Sides, TagView, VpcId,
+};
+
+/// The owner (account, region) whose client describes: its view's tags are the ones AWS
+/// returns.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer<'a> {
+    pub account: &'a AccountId,
+    pub region: &'a Region,
+}
 
 const OP: &str = "DescribeVpcPeeringConnections";
 
@@ -14,6 +26,7 @@ const OP: &str = "DescribeVpcPeeringConnections";
 /// peerings visible for about 2 hours, so `None` is rare.
 pub async fn describe_peering(
     ec2: &aws_sdk_ec2::Client,
+    viewer: Viewer<'_>,
     peering_id: &PeeringId,
 ) -> Result<Option<Peering>> {
     let response = ec2
@@ -31,7 +44,7 @@ pub async fn describe_peering(
         .vpc_peering_connections()
         .iter()
         .find(|pcx| pcx.vpc_peering_connection_id() == Some(peering_id.as_str()))
-        .map(peering_from_sdk)
+        .map(|pcx| peering_from_sdk(pcx, viewer))
         .transpose()
 }
 
@@ -39,46 +52,82 @@ pub async fn describe_peering(
 /// paged describe.
 pub async fn peerings_in_status(
     ec2: &aws_sdk_ec2::Client,
-    accepter_account: &AccountId,
+    viewer: Viewer<'_>,
     statuses: &[&str],
 ) -> Result<Vec<Peering>> {
     let filters = vec![
         filter_any("status-code", statuses.iter().copied()),
-        filter("accepter-vpc-info.owner-id", accepter_account.as_str()),
+        filter("accepter-vpc-info.owner-id", viewer.account.as_str()),
     ];
-    peerings_where(ec2, filters).await
+    peerings_where(ec2, viewer, filters).await
+}
+
+/// The peerings in one of `statuses` that have `vpc_id` on either side: one filtered describe
+/// per side (AWS ANDs filters, so "requester or accepter" takes two calls).
+pub async fn peerings_of_vpc(
+    ec2: &aws_sdk_ec2::Client,
+    viewer: Viewer<'_>,
+    vpc_id: &VpcId,
+    statuses: &[&str],
+) -> Result<Vec<Peering>> {
+    either_side(ec2, viewer, "vpc-id", vpc_id.as_str(), statuses).await
+}
+
+/// The peerings in one of `statuses` whose accepter VPC is `vpc_id`: one filtered describe.
+pub async fn peerings_accepted_by_vpc(
+    ec2: &aws_sdk_ec2::Client,
+    viewer: Viewer<'_>,
+    vpc_id: &VpcId,
+    statuses: &[&str],
+) -> Result<Vec<Peering>> {
+    let filters = vec![
+        filter_any("status-code", statuses.iter().copied()),
+        filter("accepter-vpc-info.vpc-id", vpc_id.as_str()),
+    ];
+    peerings_where(ec2, viewer, filters).await
 }
 
 /// Active peerings with `vpc_id` on either side: one filtered describe per side (AWS ANDs
 /// filters, so "requester or accepter" takes two calls).
 pub async fn active_peerings_of_vpc(
     ec2: &aws_sdk_ec2::Client,
+    viewer: Viewer<'_>,
     vpc_id: &VpcId,
 ) -> Result<Vec<Peering>> {
-    active_peerings_where(ec2, "vpc-id", vpc_id.as_str()).await
+    either_side(ec2, viewer, "vpc-id", vpc_id.as_str(), &["active"]).await
 }
 
 /// Active peerings with `account` on either side, in two filtered describes.
 pub async fn active_peerings_of_account(
     ec2: &aws_sdk_ec2::Client,
-    account: &AccountId,
+    viewer: Viewer<'_>,
 ) -> Result<Vec<Peering>> {
-    active_peerings_where(ec2, "owner-id", account.as_str()).await
+    either_side(
+        ec2,
+        viewer,
+        "owner-id",
+        viewer.account.as_str(),
+        &["active"],
+    )
+    .await
 }
 
-/// Active peerings whose requester or accepter `<key>` (`vpc-id`, `owner-id`) is `value`.
-async fn active_peerings_where(
+/// Peerings in `statuses` whose requester or accepter `<key>` (`vpc-id`, `owner-id`) is
+/// `value`.
+async fn either_side(
     ec2: &aws_sdk_ec2::Client,
+    viewer: Viewer<'_>,
     key: &str,
     value: &str,
+    statuses: &[&str],
 ) -> Result<Vec<Peering>> {
     let mut peerings: Vec<Peering> = Vec::new();
     for side in ["requester-vpc-info", "accepter-vpc-info"] {
         let filters = vec![
-            filter("status-code", "active"),
+            filter_any("status-code", statuses.iter().copied()),
             filter(&format!("{side}.{key}"), value),
         ];
-        for peering in peerings_where(ec2, filters).await? {
+        for peering in peerings_where(ec2, viewer, filters).await? {
             if !peerings.iter().any(|p| p.id == peering.id) {
                 peerings.push(peering);
             }
@@ -87,7 +136,11 @@ async fn active_peerings_where(
     Ok(peerings)
 }
 
-async fn peerings_where(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Result<Vec<Peering>> {
+async fn peerings_where(
+    ec2: &aws_sdk_ec2::Client,
+    viewer: Viewer<'_>,
+    filters: Vec<Filter>,
+) -> Result<Vec<Peering>> {
     let mut pages = ec2
         .describe_vpc_peering_connections()
         .set_filters(Some(filters))
@@ -98,7 +151,7 @@ async fn peerings_where(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Resu
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
         for pcx in page.vpc_peering_connections() {
-            peerings.push(peering_from_sdk(pcx)?);
+            peerings.push(peering_from_sdk(pcx, viewer)?);
         }
     }
     Ok(peerings)
@@ -138,13 +191,13 @@ fn side_from_sdk(
     })
 }
 
-fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection) -> Result<Peering> {
+fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection, viewer: Viewer<'_>) -> Result<Peering> {
     let status = pcx.status();
     let code = status
         .and_then(|s| s.code())
         .map(|c| c.as_str())
         .ok_or_else(|| missing(OP, "Status.Code"))?;
-    Ok(Peering {
+    let mut peering = Peering {
         id: required_id(
             OP,
             "VpcPeeringConnectionId",
@@ -156,6 +209,13 @@ fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection) -> Result<Peering> {
             side_from_sdk(pcx.requester_vpc_info(), "Requester")?,
             side_from_sdk(pcx.accepter_vpc_info(), "Accepter")?,
         ),
-        tags: tags(pcx.tags()),
-    })
+        tags: Sides::default(),
+        expires_at: pcx
+            .expiration_time()
+            .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())),
+    };
+    for side in peering.sides_viewed_by(viewer.account, viewer.region) {
+        peering.tags[side] = TagView::Read(tags(pcx.tags()));
+    }
+    Ok(peering)
 }

@@ -9,7 +9,9 @@ use proptest::sample::{select, subsequence};
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 
 use super::*;
-use crate::model::{PeeringSide, Route, RouteTable, Sides};
+use crate::model::{
+    ApprovalAnswer, OrganizationalUnitId, PeeringSide, Route, RouteTable, Sides, TagView,
+};
 use crate::policy::{AccepterScope, Rule};
 use crate::testing::{id, net, peering, policy, ACCEPTER, ACCEPTER_VPC, ECS_TO_RDS, REQUESTER};
 
@@ -54,8 +56,40 @@ fn with_routes(routes: Vec<Route>) -> VpcNetwork {
     network
 }
 
+/// The approvals account of the fixtures, which the tests' policies list as an approver.
+const APPROVERS: &str = "333333333333";
+
+/// A valid approval of `request`, as an approver sends it.
+fn approval_of(request: &Peering) -> ApprovalDecision {
+    ApprovalDecision {
+        peering: crate::model::PeeringRef {
+            peering_id: request.id.clone(),
+            account: request.sides.accepter.account.clone(),
+            region: request.sides.accepter.region.clone(),
+        },
+        requester_account: request.sides.requester.account.clone(),
+        requester_cidrs: request.sides.requester.cidrs.clone(),
+        by: "alice@example.com".to_owned(),
+        sent_from: Some(id(APPROVERS)),
+        at: None,
+        answer: ApprovalAnswer::Granted,
+    }
+}
+
+/// Decides with no sibling peering, no requester check, no OU, and (when `approved`) a valid
+/// approval from an approver the policy lists.
 fn decide(request: &Peering, network: &VpcNetwork, text: &str, approved: bool) -> Decision {
-    decide_request(request, network, &policy(text), approved)
+    let mut policy = policy(text);
+    policy.approvers = vec![crate::policy::Approver::Account(id(APPROVERS))];
+    let approval = approved.then(|| approval_of(request));
+    let facts = RequestFacts {
+        accepter: network,
+        siblings: &[],
+        requester: None,
+        membership: &Membership::NotLooked,
+        approval: approval.as_ref(),
+    };
+    decide_request(request, &facts, &policy)
 }
 
 fn verdict(verdict: Verdict, rule: Option<&str>, reasons: &[&str]) -> Decision {
@@ -184,7 +218,7 @@ fn held_rule_is_accepted_once_approved() {
         verdict(
             Verdict::Accept,
             Some("needs-ok"),
-            &["matched rule needs-ok, which requires approval; approved"]
+            &["matched rule needs-ok, which requires approval; approved by alice@example.com"]
         )
     );
 }
@@ -470,6 +504,7 @@ const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-2"];
 const REQUESTER_VPCS: [&str; 2] = ["vpc-1111111a", "vpc-1111111b"];
 const ACCEPTER_VPCS: [&str; 2] = ["vpc-2222222a", "vpc-2222222b"];
 const TAG_VALUES: [&str; 2] = ["a", "b"];
+const OUS: [&str; 3] = ["ou-ab12-00000001", "ou-ab12-00000002", "ou-ab12-00000003"];
 
 fn v4(base: u32, host_bits: u32, prefix: u8) -> IpNet {
     // Independent of ipnet's truncation: mask by hand.
@@ -552,7 +587,10 @@ fn any_route(requester: Vec<IpNet>) -> impl Strategy<Value = Route> {
 
 fn any_rule() -> impl Strategy<Value = Rule> {
     (
-        subsequence(POOL.to_vec(), 1..=3),
+        (
+            subsequence(POOL.to_vec(), 0..=3),
+            subsequence(OUS.to_vec(), 0..=1),
+        ),
         subsequence(REQUESTER_VPCS.to_vec(), 0..=1),
         prop::collection::vec(allowed_cidr(), 1..=3),
         8u8..=24,
@@ -565,7 +603,7 @@ fn any_rule() -> impl Strategy<Value = Rule> {
     )
         .prop_map(
             |(
-                accounts,
+                (mut accounts, ous),
                 requester_vpcs,
                 allowed_cidrs,
                 min_prefix_length,
@@ -574,7 +612,13 @@ fn any_rule() -> impl Strategy<Value = Rule> {
                 (tag, required),
             )| Rule {
                 name: String::new(),
-                requester_accounts: accounts.into_iter().map(id).collect(),
+                requester_ous: ous.into_iter().map(id).collect(),
+                requester_accounts: {
+                    if accounts.is_empty() {
+                        accounts.push(POOL[0]);
+                    }
+                    accounts.into_iter().map(id).collect()
+                },
                 requester_vpcs: requester_vpcs.into_iter().map(id).collect(),
                 allowed_cidrs,
                 min_prefix_length,
@@ -618,6 +662,7 @@ fn any_policy() -> impl Strategy<Value = Policy> {
                     regions: regions.into_iter().map(id).collect(),
                     vpcs: vpcs.into_iter().map(id).collect(),
                 }],
+                approvers: vec![crate::policy::Approver::Account(id(APPROVERS))],
                 rules,
             }
         })
@@ -676,7 +721,8 @@ fn any_peering() -> impl Strategy<Value = Peering> {
                         side(req_account, req_vpc, req_region, cidrs),
                         side(acc_account, acc_vpc, acc_region, vec![]),
                     ),
-                    tags,
+                    tags: Sides::new(TagView::Read(tags), TagView::NotRead),
+                    expires_at: None,
                 }
             },
         )
@@ -752,11 +798,35 @@ fn oracle_intersect(x: &IpNet, y: &IpNet) -> bool {
     f1 == f2 && a1 <= b2 && a2 <= b1
 }
 
-fn oracle_rule_matches(rule: &Rule, p: &Peering) -> bool {
+/// What Organizations says of the requester account in a case: OUs it is in and whether it is
+/// suspended, or the lookup failed.
+fn any_membership() -> impl Strategy<Value = Membership> {
+    prop_oneof![
+        8 => (subsequence(OUS.to_vec(), 0..=2), prop::bool::weighted(0.2)).prop_map(
+            |(ous, suspended)| Membership::Known {
+                ous: ous.into_iter().map(id::<OrganizationalUnitId>).collect(),
+                suspended,
+            }
+        ),
+        1 => Just(Membership::Unknown("lookup failed".to_owned())),
+    ]
+}
+
+fn oracle_account(rule: &Rule, p: &Peering, membership: &Membership) -> bool {
+    rule.requester_accounts.contains(&p.sides.requester.account)
+        || match membership {
+            Membership::Known { ous, suspended } => {
+                !suspended && rule.requester_ous.iter().any(|ou| ous.contains(ou))
+            }
+            Membership::NotLooked | Membership::Unknown(_) => false,
+        }
+}
+
+fn oracle_rule_matches(rule: &Rule, p: &Peering, membership: &Membership) -> bool {
     fn listed<T: PartialEq>(list: &[T], value: &T) -> bool {
         list.is_empty() || list.contains(value)
     }
-    rule.requester_accounts.contains(&p.sides.requester.account)
+    oracle_account(rule, p, membership)
         && listed(&rule.requester_vpcs, &p.sides.requester.vpc_id)
         && !p.sides.requester.cidrs.is_empty()
         && p.sides.requester.cidrs.iter().all(|c| {
@@ -773,7 +843,7 @@ fn oracle_rule_matches(rule: &Rule, p: &Peering) -> bool {
         && rule
             .required_tags
             .iter()
-            .all(|(k, v)| p.tags.get(k) == Some(v))
+            .all(|(k, v)| p.tags.requester.read().and_then(|t| t.get(k)) == Some(v))
 }
 
 fn oracle_vpc_conflict(p: &Peering, n: &VpcNetwork) -> bool {
@@ -824,9 +894,18 @@ fn check_case(
     policy: &Policy,
     p: &Peering,
     network: &VpcNetwork,
+    membership: &Membership,
     approved: bool,
 ) -> Result<Verdict, TestCaseError> {
-    let d = decide_request(p, network, policy, approved);
+    let approval = approved.then(|| approval_of(p));
+    let facts = RequestFacts {
+        accepter: network,
+        siblings: &[],
+        requester: None,
+        membership,
+        approval: approval.as_ref(),
+    };
+    let d = decide_request(p, &facts, policy);
     prop_assert!(!d.reasons.is_empty(), "a decision without reasons: {d:?}");
     let pending = p.status == PeeringStatus::PendingAcceptance;
     let decidable =
@@ -837,7 +916,14 @@ fn check_case(
         "skip mismatch: {:?}",
         d
     );
-    let first_match = policy.rules.iter().find(|r| oracle_rule_matches(r, p));
+    let first_match = policy
+        .rules
+        .iter()
+        .find(|r| oracle_rule_matches(r, p, membership));
+    // A rule that names OUs, not the account, cannot be checked when the lookup failed: the
+    // decision may then hold where the oracle sees a later rule.
+    let unverifiable = matches!(membership, Membership::Unknown(_))
+        && policy.rules.iter().any(|r| !r.requester_ous.is_empty());
     let conflict = oracle_vpc_conflict(p, network) || oracle_route_conflict(p, network);
     if d.verdict == Verdict::Accept {
         prop_assert!(pending);
@@ -851,9 +937,9 @@ fn check_case(
         let rule = policy.rules.iter().find(|r| r.name == name);
         prop_assert!(rule.is_some(), "accepted without a rule: {d:?}");
         let rule = rule.unwrap();
-        prop_assert!(rule.requester_accounts.contains(&p.sides.requester.account));
+        prop_assert!(oracle_account(rule, p, membership));
         prop_assert!(
-            oracle_rule_matches(rule, p),
+            oracle_rule_matches(rule, p, membership),
             "rule {name} does not match: {d:?}"
         );
         prop_assert_eq!(
@@ -870,7 +956,7 @@ fn check_case(
         }
     }
     // Completeness: a clean match is not refused.
-    if decidable && !conflict {
+    if decidable && !conflict && !unverifiable {
         if let Some(rule) = first_match {
             if approved || rule.approval == Approval::Auto {
                 prop_assert_eq!(d.verdict, Verdict::Accept, "clean match refused: {:?}", d);
@@ -895,15 +981,20 @@ fn nothing_is_accepted_that_an_independent_reading_of_the_policy_refuses() {
             let network = any_network(&p);
             (Just(p), network)
         }),
+        any_membership(),
     );
-    let result = runner.run(&strategy, |(policy, (p, network))| {
+    let result = runner.run(&strategy, |(policy, (p, network), membership)| {
         let network = build_network(&p, network);
-        let without = check_case(&policy, &p, &network, false)?;
-        let with = check_case(&policy, &p, &network, true)?;
+        let without = check_case(&policy, &p, &network, &membership, false)?;
+        let with = check_case(&policy, &p, &network, &membership, true)?;
         if without == Verdict::Accept {
             prop_assert_eq!(with, Verdict::Accept, "approval withdrew an acceptance");
         }
-        if policy.rules.iter().all(|r| !oracle_rule_matches(r, &p)) {
+        if policy
+            .rules
+            .iter()
+            .all(|r| !oracle_rule_matches(r, &p, &membership))
+        {
             prop_assert_eq!(with, without, "approval changed an unmatched request");
         }
         match with {
@@ -919,4 +1010,157 @@ fn nothing_is_accepted_that_an_independent_reading_of_the_policy_refuses() {
     // Guard against a vacuous property: the generators must produce both outcomes.
     assert!(accepted.get() >= 100, "only {} accepted", accepted.get());
     assert!(refused.get() >= 100, "only {} refused", refused.get());
+}
+
+// ---- siblings, requester side, approvals bound to what was approved ----
+
+fn decide_with(request: &Peering, facts: RequestFacts<'_>, text: &str) -> Decision {
+    let mut policy = policy(text);
+    policy.approvers = vec![crate::policy::Approver::Account(id(APPROVERS))];
+    decide_request(request, &facts, &policy)
+}
+
+fn facts<'a>(network: &'a VpcNetwork, siblings: &'a [Peering]) -> RequestFacts<'a> {
+    RequestFacts {
+        accepter: network,
+        siblings,
+        requester: None,
+        membership: &Membership::NotLooked,
+        approval: None,
+    }
+}
+
+fn sibling(pcx: &str, status: PeeringStatus, cidr: &str, expires: Option<i64>) -> Peering {
+    let mut other = peering("444444444444", &[cidr]);
+    other.id = id(pcx);
+    other.status = status;
+    other.expires_at = expires.and_then(|s| chrono::DateTime::from_timestamp(s, 0));
+    other
+}
+
+#[test]
+fn an_active_peering_of_the_accepter_vpc_with_the_same_cidr_wins() {
+    let request = ok_request();
+    let siblings = [sibling(
+        "pcx-0f0f0f01",
+        PeeringStatus::Active,
+        "10.1.0.0/16",
+        None,
+    )];
+    let network = accepter();
+    let d = decide_with(&request, facts(&network, &siblings), ECS_TO_RDS);
+    assert_eq!(d.verdict, Verdict::Reject);
+    assert!(d.reasons[0].contains("pcx-0f0f0f01"), "{d:?}");
+}
+
+#[test]
+fn of_two_pending_requests_with_one_cidr_the_earlier_wins_on_both_sides() {
+    let mut ours = ok_request();
+    ours.expires_at = chrono::DateTime::from_timestamp(2_000, 0);
+    let earlier = sibling(
+        "pcx-0f0f0f02",
+        PeeringStatus::PendingAcceptance,
+        "10.1.0.0/16",
+        Some(1_000),
+    );
+    let later = sibling(
+        "pcx-0f0f0f03",
+        PeeringStatus::PendingAcceptance,
+        "10.1.0.0/16",
+        Some(3_000),
+    );
+    let network = accepter();
+    let lost = decide_with(
+        &ours,
+        facts(&network, std::slice::from_ref(&earlier)),
+        ECS_TO_RDS,
+    );
+    assert_eq!(lost.verdict, Verdict::Reject, "{lost:?}");
+    let won = decide_with(
+        &ours,
+        facts(&network, std::slice::from_ref(&later)),
+        ECS_TO_RDS,
+    );
+    assert_eq!(won.verdict, Verdict::Accept, "{won:?}");
+    // A sibling that is gone, or another range, is no collision.
+    let gone = sibling("pcx-0f0f0f04", PeeringStatus::Rejected, "10.1.0.0/16", None);
+    let other = sibling("pcx-0f0f0f05", PeeringStatus::Active, "10.9.0.0/16", None);
+    let d = decide_with(&ours, facts(&network, &[gone, other]), ECS_TO_RDS);
+    assert_eq!(d.verdict, Verdict::Accept, "{d:?}");
+}
+
+#[test]
+fn a_request_the_requester_side_could_never_route_is_held() {
+    let mut request = ok_request();
+    request.sides.accepter.cidrs = vec![net("172.31.0.0/16")];
+    let mut requester = accepter();
+    requester.vpc_id = id("vpc-11111111");
+    requester.route_tables[0].routes.push(route(
+        "172.31.0.0/16",
+        RouteTarget::TransitGateway(id("tgw-0c0c0c0c")),
+    ));
+    let network = accepter();
+    let mut f = facts(&network, &[]);
+    f.requester = Some(&requester);
+    let d = decide_with(&request, f, ECS_TO_RDS);
+    assert_eq!(d.verdict, Verdict::Hold, "{d:?}");
+    assert!(d.reasons[0].contains("could never be added"), "{d:?}");
+}
+
+#[test]
+fn an_approval_from_someone_else_or_for_other_cidrs_releases_nothing() {
+    let request = ok_request();
+    let network = accepter();
+    let mut stranger = approval_of(&request);
+    stranger.sent_from = Some(id("999999999999"));
+    let mut f = facts(&network, &[]);
+    f.approval = Some(&stranger);
+    let d = decide_with(&request, f, HELD_RULE);
+    assert_eq!(d.verdict, Verdict::Hold, "{d:?}");
+    assert!(
+        d.reasons.iter().any(|r| r.contains("not an approver")),
+        "{d:?}"
+    );
+
+    let mut stale = approval_of(&request);
+    stale.requester_cidrs = vec![net("10.7.0.0/16")];
+    f.approval = Some(&stale);
+    let d = decide_with(&request, f, HELD_RULE);
+    assert_eq!(d.verdict, Verdict::Hold, "{d:?}");
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("now reports 10.1.0.0/16")),
+        "{d:?}"
+    );
+
+    let mut old = approval_of(&request);
+    let mut dated = request.clone();
+    dated.expires_at = chrono::DateTime::from_timestamp(10 * 86_400, 0);
+    old.at = chrono::DateTime::from_timestamp(86_400, 0);
+    f.approval = Some(&old);
+    let d = decide_with(&dated, f, HELD_RULE);
+    assert_eq!(d.verdict, Verdict::Hold, "{d:?}");
+    assert!(
+        d.reasons.iter().any(|r| r.contains("earlier request")),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_valid_denial_rejects_with_the_approvers_reason() {
+    let request = ok_request();
+    let network = accepter();
+    let mut denial = approval_of(&request);
+    denial.answer = ApprovalAnswer::Denied {
+        reason: "database migration".to_owned(),
+    };
+    let mut f = facts(&network, &[]);
+    f.approval = Some(&denial);
+    let d = decide_with(&request, f, HELD_RULE);
+    assert_eq!(d.verdict, Verdict::Reject);
+    assert_eq!(
+        d.reasons,
+        vec!["denied by alice@example.com: database migration"]
+    );
 }

@@ -49,7 +49,8 @@ fn state() -> WiringState {
                 peering_side(REQUESTER, REQUESTER_VPC, &[REQ_CIDR]),
                 peering_side(ACCEPTER, ACCEPTER_VPC, &[ACC_CIDR]),
             ),
-            tags: BTreeMap::new(),
+            tags: Sides::default(),
+            expires_at: None,
         },
         sides: Sides::new(
             Some(side_state(

@@ -1,0 +1,330 @@
+//! Matching a peering against the rules. Pure: everything a rule looks at is in the peering
+//! (both owners' tags as far as they were read) and in the requester account's [`Membership`].
+//!
+//! A condition that cannot be checked (the requester's tags could not be read, the OU lookup
+//! failed) never counts as met and never as failed: the rule is [`RuleMatch::Unverified`],
+//! which holds a request instead of rejecting it on facts nobody could read.
+
+use std::fmt;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::{Approval, Approver, Policy, Rule, Wiring};
+use crate::model::cidr;
+use crate::model::{AccountId, OrganizationalUnitId, Peering, TagView};
+
+/// What AWS Organizations says about the requester account, for rules that name OUs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Membership {
+    /// Not looked up: no rule names an OU, or every rule that could apply names the account.
+    NotLooked,
+    /// The OUs the account sits in, from its parent up to the root, and whether it is
+    /// suspended (a suspended account never matches).
+    Known {
+        ous: Vec<OrganizationalUnitId>,
+        suspended: bool,
+    },
+    /// The lookup was needed but failed or is not configured: why.
+    Unknown(String),
+}
+
+/// The outcome of matching a peering against the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum RuleMatch {
+    /// The first rule whose every condition holds.
+    Matched { rule: String, approval: Approval },
+    /// The first rule that would match, but a condition of it could not be checked.
+    Unverified { rule: String, reasons: Vec<String> },
+    /// No rule matched. `closest_rule` is the first rule naming the requester account, and
+    /// `reasons` lists each condition of it that failed (or why no rule applies at all).
+    Unmatched {
+        closest_rule: Option<String>,
+        reasons: Vec<String>,
+    },
+}
+
+/// One rule against one peering: what failed, and what could not be checked.
+#[derive(Debug, Default)]
+struct Check {
+    failed: Vec<String>,
+    unverified: Vec<String>,
+}
+
+impl Policy {
+    /// Matches a peering against the rules, in order; the first rule that fully matches wins,
+    /// and a rule that might match but cannot be checked stops the search (a later rule must
+    /// not win in its place).
+    ///
+    /// Looks only at the rules: status, accepter scope and CIDR overlaps are the caller's
+    /// (see [`crate::plan::request::decide_request`]).
+    pub fn evaluate(&self, peering: &Peering, membership: &Membership) -> RuleMatch {
+        for rule in &self.rules {
+            let check = rule.check(peering, membership);
+            if check.failed.is_empty() {
+                return if check.unverified.is_empty() {
+                    RuleMatch::Matched {
+                        rule: rule.name.clone(),
+                        approval: rule.approval,
+                    }
+                } else {
+                    RuleMatch::Unverified {
+                        rule: rule.name.clone(),
+                        reasons: check.unverified,
+                    }
+                };
+            }
+        }
+        let account = &peering.sides.requester.account;
+        let closest = self
+            .rules
+            .iter()
+            .find(|rule| rule.requester_accounts.contains(account))
+            .or_else(|| {
+                self.rules
+                    .iter()
+                    .find(|rule| !rule.requester_ous.is_empty())
+            });
+        match closest {
+            Some(rule) => RuleMatch::Unmatched {
+                closest_rule: Some(rule.name.clone()),
+                reasons: rule.check(peering, membership).failed,
+            },
+            None => {
+                let mut reason = format!("requester account {account} is not named by any rule");
+                if self.rules.is_empty() {
+                    reason.push_str(" (the policy has no rules)");
+                }
+                RuleMatch::Unmatched {
+                    closest_rule: None,
+                    reasons: vec![reason],
+                }
+            }
+        }
+    }
+
+    /// The wiring a peering gets: that of the first rule it matches, with the rule's name.
+    /// `None` when no rule matches or the match cannot be verified (a person accepted it, or
+    /// the policy changed): peerwire does not wire what it would not have accepted.
+    pub fn wiring_for(
+        &self,
+        peering: &Peering,
+        membership: &Membership,
+    ) -> Option<(&str, &Wiring)> {
+        match self.evaluate(peering, membership) {
+            RuleMatch::Matched { rule, .. } => self
+                .rules
+                .iter()
+                .find(|r| r.name == rule)
+                .map(|r| (r.name.as_str(), &r.wiring)),
+            RuleMatch::Unverified { .. } | RuleMatch::Unmatched { .. } => None,
+        }
+    }
+
+    /// Whether evaluating `peering` needs its requester's own tags: some rule that could
+    /// apply to the requester account requires tags.
+    pub fn needs_requester_tags(&self, peering: &Peering) -> bool {
+        let account = &peering.sides.requester.account;
+        self.rules.iter().any(|rule| {
+            !rule.required_tags.is_empty()
+                && (rule.requester_accounts.contains(account) || !rule.requester_ous.is_empty())
+        })
+    }
+
+    /// Whether the requester account's OU membership matters: some rule names OUs and does
+    /// not name the account itself.
+    pub fn needs_membership(&self, account: &AccountId) -> bool {
+        self.rules.iter().any(|rule| {
+            !rule.requester_ous.is_empty() && !rule.requester_accounts.contains(account)
+        })
+    }
+
+    /// Whether peerwire may act in `account` at all: an accepter account, a requester account
+    /// some rule names, or an account inside an OU some rule names. Events from any other
+    /// account are ignored without a call.
+    pub fn manages_account(&self, account: &AccountId, membership: &Membership) -> bool {
+        self.covers_accepter_account(account)
+            || self
+                .rules
+                .iter()
+                .any(|rule| rule.requester_accounts.contains(account) || in_ous(rule, membership))
+    }
+
+    /// Whether an approval sent from `account` (the EventBridge envelope's) and signed
+    /// `approved_by` comes from someone the policy lists as an approver.
+    pub fn is_approver(&self, account: Option<&AccountId>, approved_by: &str) -> bool {
+        self.approvers.iter().any(|approver| match approver {
+            Approver::Account(allowed) => account == Some(allowed),
+            Approver::Principal(arn) => same_principal(arn, approved_by),
+        })
+    }
+}
+
+/// `listed` is `signed`, or `listed` is an IAM role and `signed` one of its STS sessions.
+fn same_principal(listed: &str, signed: &str) -> bool {
+    if listed == signed {
+        return true;
+    }
+    // arn:aws:iam::111111111111:role/path/Name  ~  arn:aws:sts::111111111111:assumed-role/Name/session
+    let role = listed.split_once(":iam::").and_then(|(partition, rest)| {
+        let (account, resource) = rest.split_once(":role/")?;
+        let name = resource.rsplit('/').next()?;
+        Some((partition, account, name))
+    });
+    let session = signed.split_once(":sts::").and_then(|(partition, rest)| {
+        let (account, resource) = rest.split_once(":assumed-role/")?;
+        let (name, session) = resource.split_once('/')?;
+        (!session.is_empty()).then_some((partition, account, name))
+    });
+    matches!((role, session), (Some(r), Some(s)) if r == s)
+}
+
+fn in_ous(rule: &Rule, membership: &Membership) -> bool {
+    match membership {
+        Membership::Known { ous, suspended } => {
+            !suspended && rule.requester_ous.iter().any(|ou| ous.contains(ou))
+        }
+        Membership::NotLooked | Membership::Unknown(_) => false,
+    }
+}
+
+impl Rule {
+    /// Every condition of this rule that `peering` fails, and every one that could not be
+    /// checked, as readable sentences.
+    fn check(&self, peering: &Peering, membership: &Membership) -> Check {
+        let name = &self.name;
+        let requester = &peering.sides.requester;
+        let accepter = &peering.sides.accepter;
+        let mut check = Check::default();
+        let out = &mut check.failed;
+        if !self.requester_accounts.contains(&requester.account) {
+            let account = &requester.account;
+            match (self.requester_ous.is_empty(), membership) {
+                (true, _) => out.push(format!("requester account {account} is not named by rule {name}")),
+                (false, Membership::Known { suspended: true, .. }) => {
+                    out.push(format!("requester account {account} is suspended (rule {name})"));
+                }
+                (false, Membership::Known { .. }) if in_ous(self, membership) => {}
+                (false, Membership::Known { .. }) => out.push(format!(
+                    "requester account {account} is neither named by rule {name} nor in its OUs {}",
+                    join(&self.requester_ous)
+                )),
+                (false, Membership::Unknown(why)) => check.unverified.push(format!(
+                    "whether requester account {account} is in the OUs {} of rule {name} could not be read: {why}",
+                    join(&self.requester_ous)
+                )),
+                (false, Membership::NotLooked) => check.unverified.push(format!(
+                    "the OUs of requester account {account} were not looked up (rule {name})"
+                )),
+            }
+        }
+        let out = &mut check.failed;
+        if !self.requester_vpcs.is_empty() && !self.requester_vpcs.contains(&requester.vpc_id) {
+            out.push(format!(
+                "requester VPC {} is not among {} of rule {name}",
+                requester.vpc_id,
+                join(&self.requester_vpcs)
+            ));
+        }
+        if requester.cidrs.is_empty() {
+            // Nothing to check the ranges against; never let that pass as "all inside".
+            out.push("the peering reports no requester CIDR".to_owned());
+        }
+        for cidr in &requester.cidrs {
+            if !cidr::within_any(cidr, &self.allowed_cidrs) {
+                out.push(format!(
+                    "requester CIDR {cidr} is outside the allowed ranges {} of rule {name}",
+                    join(&self.allowed_cidrs)
+                ));
+            }
+            let min = match cidr {
+                IpNet::V4(_) => self.min_prefix_length,
+                IpNet::V6(_) => self.min_ipv6_prefix_length,
+            };
+            if cidr.prefix_len() < min {
+                out.push(format!(
+                    "requester CIDR {cidr} is broader than /{min} (rule {name})"
+                ));
+            }
+        }
+        if !self.accepter_vpcs.is_empty() && !self.accepter_vpcs.contains(&accepter.vpc_id) {
+            out.push(format!(
+                "accepter VPC {} is not among {} of rule {name}",
+                accepter.vpc_id,
+                join(&self.accepter_vpcs)
+            ));
+        }
+        if !self.regions.is_empty() {
+            for (side, region) in [
+                ("requester", &requester.region),
+                ("accepter", &accepter.region),
+            ] {
+                if !self.regions.contains(region) {
+                    out.push(format!(
+                        "{side} region {region} is not among {} of rule {name}",
+                        join(&self.regions)
+                    ));
+                }
+            }
+        }
+        // Tags are the requester's own: AWS shows the accepter only its own view's tags, and a
+        // tag the accepter put on its view says nothing about the request.
+        for (key, wanted) in &self.required_tags {
+            match &peering.tags.requester {
+                TagView::Read(tags) => {
+                    let found = tags.get(key);
+                    if found != Some(wanted) {
+                        check.failed.push(format!(
+                            "tag {key}={wanted} is required by rule {name}; the requester's view has {key}={}",
+                            found.map_or("(missing)", String::as_str)
+                        ));
+                    }
+                }
+                TagView::Unreadable(why) => check.unverified.push(format!(
+                    "tag {key}={wanted} is required by rule {name}, but the requester's tags could not be read: {why}"
+                )),
+                TagView::NotRead => check.unverified.push(format!(
+                    "tag {key}={wanted} is required by rule {name}, but the requester's tags were not read"
+                )),
+            }
+        }
+        check
+    }
+}
+
+fn join(items: &[impl fmt::Display]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_matches_its_sessions_and_nothing_else() {
+        let role = "arn:aws:iam::333333333333:role/approvers/PeeringApprover";
+        assert!(same_principal(role, role));
+        assert!(same_principal(
+            role,
+            "arn:aws:sts::333333333333:assumed-role/PeeringApprover/bob@example.com"
+        ));
+        assert!(!same_principal(
+            role,
+            "arn:aws:sts::444444444444:assumed-role/PeeringApprover/bob"
+        ));
+        assert!(!same_principal(
+            role,
+            "arn:aws:sts::333333333333:assumed-role/PeeringApproverX/bob"
+        ));
+        assert!(!same_principal(role, "alice@example.com"));
+        assert!(!same_principal(
+            "arn:aws:iam::333333333333:user/alice",
+            "arn:aws:sts::333333333333:assumed-role/alice/x"
+        ));
+    }
+}

@@ -1,0 +1,194 @@
+//! The clean phase: when a peering is gone (deleted, rejected, failed, expired, or forgotten
+//! by AWS), remove on each side the routes whose target is that peering and the
+//! security-group rules peerwire made for it, recognised by their exact description marker.
+//! Everything else stays, including a rule a person added for the same CIDR.
+
+use super::{apply, side_of, Location, Phases, Reconciled, Run, StepResult};
+use crate::aws::observe;
+use crate::error::{Error, Result};
+use crate::model::{Peering, PeeringId, PeeringRef, PeeringStatus, Sides};
+use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
+use crate::plan::{cleanup, Plan};
+
+impl Run<'_> {
+    /// The clean phase on a gone peering: each managed side's routes through it and
+    /// peerwire's marked rules for it; never anything else, never on a live peering.
+    ///
+    /// Each side is read and cleaned on its own: when one side's member role is missing or
+    /// denied, the other side is still cleaned, and the failure is reported. A side the
+    /// matching rule does not manage (`manage: false`) is not even read.
+    pub(super) async fn clean(&self, peering: Peering) -> Result<Reconciled> {
+        let membership = self.membership(&peering.sides.requester.account).await?;
+        let wiring = self
+            .policy
+            .wiring_for(&peering, &membership)
+            .map(|(_, wiring)| wiring.clone());
+        let mut plan = Plan::default();
+        let mut unread = Vec::new();
+        for (side, view) in peering.sides.iter() {
+            let managed = wiring.as_ref().is_none_or(|w| w.side(side).manage);
+            if !managed || !self.manages(&view.account).await? {
+                continue;
+            }
+            let ec2 = self
+                .app
+                .aws
+                .ec2(view.account.as_str(), view.region.as_str())
+                .await;
+            let leftovers = match observe::leftovers(&ec2, &peering.id, Some(&view.vpc_id)).await {
+                Ok(leftovers) => leftovers,
+                Err(err) if err.is_transient() => return Err(err),
+                Err(err) => {
+                    tracing::warn!(peering_id = %peering.id, %side, %err, "side not cleaned");
+                    unread.push(format!("{side} side ({}) not cleaned: {err}", view.account));
+                    continue;
+                }
+            };
+            let peer = &peering.sides[side.other()].account;
+            let side_plan = cleanup::plan_side_cleanup(&peering.id, side, Some(peer), &leftovers);
+            plan.steps.extend(side_plan.steps);
+            plan.findings.extend(side_plan.findings);
+        }
+        let owners = Location::owners(&peering);
+        let mut reconciled = self
+            .finish_clean(peering.id.clone(), Some(peering), owners, plan)
+            .await?;
+        if !unread.is_empty() {
+            let outcome = reconciled.outcome.get_or_insert_with(|| {
+                let peering = reconciled.peering.as_ref();
+                match peering {
+                    Some(p) => self.outcome(OutcomeKind::Failed, p),
+                    None => Outcome::about_id(
+                        OutcomeKind::Failed,
+                        Some(&reconciled.peering_id),
+                        self.trigger,
+                        &self.correlation_id,
+                    ),
+                }
+            });
+            outcome.kind = OutcomeKind::Failed;
+            outcome.reasons.extend(unread);
+        }
+        Ok(reconciled)
+    }
+
+    /// A peering AWS no longer shows (it forgets deleted ones after about 2 hours): only the
+    /// account that reported it can be cleaned, on the side that account is.
+    pub(super) async fn forgotten(&self, reference: &PeeringRef) -> Result<Reconciled> {
+        let id = reference.peering_id.clone();
+        if !self.mode.phases.clean {
+            let why = format!(
+                "peering {} is not visible in account {} region {}",
+                reference.peering_id, reference.account, reference.region
+            );
+            let outcome = (self.mode.phases == Phases::DECIDE).then(|| {
+                let mut outcome = Outcome::about_id(
+                    OutcomeKind::Skipped,
+                    Some(&id),
+                    self.trigger,
+                    &self.correlation_id,
+                );
+                outcome.observed_status = Some(PeeringStatus::NotFound);
+                outcome.reasons.push(why.clone());
+                outcome
+            });
+            return Ok(Reconciled {
+                peering_id: id,
+                peering: None,
+                refusal: Some(why),
+                rule: None,
+                decision: None,
+                plan: Plan::default(),
+                applied: Vec::new(),
+                outcome,
+                state: None,
+                accepter_network: None,
+            });
+        }
+        let side = side_of(&self.policy, &reference.account);
+        let ec2 = self
+            .app
+            .aws
+            .ec2(reference.account.as_str(), reference.region.as_str())
+            .await;
+        let leftovers = observe::leftovers(&ec2, &id, None).await?;
+        let plan = cleanup::plan_side_cleanup(&id, side, None, &leftovers);
+        let owners = Sides::from_fn(|_| Location::of_ref(reference));
+        self.finish_clean(id, None, owners, plan).await
+    }
+
+    async fn finish_clean(
+        &self,
+        peering_id: PeeringId,
+        peering: Option<Peering>,
+        owners: Sides<Location>,
+        plan: Plan,
+    ) -> Result<Reconciled> {
+        for finding in &plan.findings {
+            tracing::warn!(peering_id = %peering_id, %finding, "stale reference");
+        }
+        if !self.claim(&peering_id, &plan).await? {
+            return Ok(Reconciled {
+                peering_id: peering_id.clone(),
+                peering,
+                refusal: None,
+                rule: None,
+                decision: None,
+                plan,
+                applied: Vec::new(),
+                outcome: None,
+                state: None,
+                accepter_network: None,
+            });
+        }
+        let applied = if self.mode.dry_run {
+            Vec::new()
+        } else {
+            let applied = apply::apply(self, &owners, &plan).await;
+            self.settle_claim(&peering_id, &plan, &applied).await;
+            applied
+        };
+        let removed = applied.iter().any(|a| a.result == StepResult::Done);
+        let outcome = if removed || applied.iter().any(|a| a.result.is_failure()) {
+            let mut outcome = match &peering {
+                Some(peering) => self.outcome(OutcomeKind::CleanedUp, peering),
+                None => {
+                    let mut outcome = Outcome::about_id(
+                        OutcomeKind::CleanedUp,
+                        Some(&peering_id),
+                        self.trigger,
+                        &self.correlation_id,
+                    );
+                    outcome.observed_status = Some(PeeringStatus::NotFound);
+                    outcome
+                }
+            };
+            let failed = apply::first_permanent_failure(&applied);
+            if let Some(error) = failed {
+                outcome.kind = OutcomeKind::Failed;
+                outcome.error = Some(OutcomeError::from(&Error::Aws(error.clone())));
+            }
+            apply::describe_into(&applied, &mut outcome, "removed");
+            outcome
+                .reasons
+                .extend(plan.findings.iter().map(ToString::to_string));
+            outcome.findings = plan.findings.clone();
+            Some(outcome)
+        } else {
+            tracing::info!(peering_id = %peering_id, "nothing left to clean up");
+            None
+        };
+        Ok(Reconciled {
+            peering_id,
+            peering,
+            refusal: None,
+            rule: None,
+            decision: None,
+            plan,
+            applied,
+            outcome,
+            state: None,
+            accepter_network: None,
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! The decide phase: accept, reject or hold a pending request by policy, and report a held
+//! request once when AWS expires it.
+//!
+//! Observed for a decision: the accepter VPC (CIDRs and routes), the accepter VPC's other
+//! peerings that hold or may hold a CIDR, the requester's own tags when a rule needs them, the
+//! requester VPC when peerwire manages that side (a request that could never be wired there is
+//! held, not accepted to be blocked later), and the requester account's OUs when a rule names
+//! OUs. After an accept, the accepter VPC's live peerings are read once more: two colliding
+//! requests accepted at once by two invocations are resolved by rolling back the later one.
+
+use std::time::Duration;
+
+use super::{apply, locate, Location, Reconciled, Run};
+use crate::aws::apply::{delete_peering, Applied};
+use crate::error::Result;
+use crate::model::{Peering, PeeringStatus};
+use crate::outcome::{Outcome, OutcomeKind};
+use crate::plan::request::{decide_request, plan_request, sibling_overlaps, RequestFacts, Verdict};
+use crate::plan::Plan;
+
+/// One "approval required" per request and day: a sweep every 15 minutes must not repeat it.
+const REMINDER: Duration = Duration::from_secs(24 * 3600);
+/// An expired request stays visible for up to 2 days: report it once within that.
+const EXPIRY_NOTICE: Duration = Duration::from_secs(3 * 24 * 3600);
+
+impl Run<'_> {
+    /// Accepts, rejects or holds a pending request.
+    pub(super) async fn decide(&self, peering: Peering) -> Result<Reconciled> {
+        let accepter = &peering.sides.accepter;
+        if !self
+            .policy
+            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
+        {
+            let why = "accepter VPC not in the policy's accepters".to_owned();
+            return Ok(self.left_alone(peering, why, None));
+        }
+        let peering = self.with_requester_tags(peering).await?;
+        let membership = self.membership(&peering.sides.requester.account).await?;
+        let network = self.snapshot.accepter_network(self.app, &peering).await?;
+        let siblings = self.snapshot.siblings(self.app, &peering).await?;
+        let requester = match self.policy.wiring_for(&peering, &membership) {
+            Some((_, wiring)) if wiring.requester.manage => {
+                self.snapshot.requester_network(self.app, &peering).await?
+            }
+            _ => None,
+        };
+        let facts = RequestFacts {
+            accepter: &network,
+            siblings: &siblings,
+            requester: requester.as_ref(),
+            membership: &membership,
+            approval: self.approval.as_ref(),
+        };
+        let decision = decide_request(&peering, &facts, &self.policy);
+        tracing::info!(peering_id = %peering.id, verdict = %decision.verdict,
+            rule = decision.rule.as_deref().unwrap_or(""), reasons = %decision.reasons.join("; "),
+            "decision");
+        let plan = plan_request(&peering, &decision);
+        let mut reconciled = Reconciled {
+            peering_id: peering.id.clone(),
+            rule: decision.rule.clone(),
+            refusal: None,
+            decision: Some(decision.clone()),
+            applied: Vec::new(),
+            outcome: None,
+            plan,
+            peering: None,
+            state: None,
+            accepter_network: Some(network),
+        };
+        if !self.mode.dry_run {
+            if !self.claim(&peering.id, &reconciled.plan).await? {
+                return Ok(self.skipped_duplicate(peering, reconciled.plan));
+            }
+            let owners = Location::owners(&peering);
+            reconciled.applied = apply::apply(self, &owners, &reconciled.plan).await;
+            self.settle_claim(&peering.id, &reconciled.plan, &reconciled.applied)
+                .await;
+            if let Some(why) = apply::moved_on(&reconciled.applied)? {
+                reconciled.outcome = Some(self.re_observe(&peering, &why).await?);
+                reconciled.peering = Some(peering);
+                return Ok(reconciled);
+            }
+            if decision.verdict == Verdict::Accept {
+                if let Some(outcome) = self.roll_back_if_later(&peering, &siblings).await? {
+                    reconciled.outcome = Some(outcome);
+                    reconciled.peering = Some(peering);
+                    return Ok(reconciled);
+                }
+                self.snapshot.accepted(&peering).await;
+            }
+        }
+        let kind = match decision.verdict {
+            Verdict::Accept => OutcomeKind::Accepted,
+            Verdict::Reject => OutcomeKind::Rejected,
+            Verdict::Hold => OutcomeKind::ApprovalRequired,
+            Verdict::Skip => OutcomeKind::Skipped,
+        };
+        let remind = kind != OutcomeKind::ApprovalRequired
+            || self.approval.is_some()
+            || self.mode.dry_run
+            || self
+                .app
+                .ledger
+                .claim(&format!("approval-required#{}", peering.id), REMINDER)
+                .await?;
+        if remind {
+            let mut outcome = self.outcome(kind, &peering);
+            outcome.rule = decision.rule;
+            outcome.reasons = decision.reasons;
+            if kind == OutcomeKind::Accepted {
+                outcome.approved_by = self.approval.as_ref().map(|a| a.by.clone());
+            }
+            reconciled.outcome = Some(outcome);
+        } else {
+            tracing::info!(peering_id = %peering.id, "still held; the daily reminder went out already");
+        }
+        reconciled.peering = Some(peering);
+        Ok(reconciled)
+    }
+
+    /// After an accept: the accepter VPC's live peerings, once more. When another peering
+    /// carrying an overlapping CIDR went live at the same time (two invocations, two requests,
+    /// neither seeing the other), the earlier request stays (the earlier expiry seen before the
+    /// accept; else the smaller id) and the later one is deleted again, with a `Rejected`
+    /// outcome saying so.
+    async fn roll_back_if_later(
+        &self,
+        peering: &Peering,
+        before: &[Peering],
+    ) -> Result<Option<Outcome>> {
+        let live = self.snapshot.live_siblings(self.app, peering).await?;
+        // What each sibling was when we decided: a live sibling's expiry is no longer shown.
+        let as_decided: Vec<Peering> = live
+            .into_iter()
+            .map(|mut sibling| {
+                if let Some(seen) = before.iter().find(|b| b.id == sibling.id) {
+                    sibling.expires_at = seen.expires_at;
+                }
+                sibling
+            })
+            .collect();
+        let mut ours = peering.clone();
+        ours.status = PeeringStatus::PendingAcceptance;
+        let collisions: Vec<_> = sibling_overlaps(&ours, &as_decided)
+            .into_iter()
+            .filter(|overlap| {
+                as_decided.iter().any(|s| {
+                    matches!(&overlap.source, crate::plan::request::OverlapSource::Peering { peering_id } if peering_id == &s.id)
+                        && earlier(s, peering)
+                })
+            })
+            .collect();
+        if collisions.is_empty() {
+            return Ok(None);
+        }
+        let accepter = &peering.sides.accepter;
+        let ec2 = self
+            .app
+            .aws
+            .ec2(accepter.account.as_str(), accepter.region.as_str())
+            .await;
+        let deleted = delete_peering(&ec2, &peering.id).await?;
+        let mut outcome = self.outcome(OutcomeKind::Rejected, peering);
+        outcome.reasons = collisions.iter().map(ToString::to_string).collect();
+        outcome.reasons.push(match deleted {
+            Applied::Done | Applied::AlreadyInPlace => {
+                "accepted at the same time as an earlier colliding request; deleted again"
+                    .to_owned()
+            }
+            Applied::Vanished { code } => format!("deleting it again found it gone ({code})"),
+        });
+        Ok(Some(outcome))
+    }
+
+    /// A decision's write failed because the peering moved on (accepted by a concurrent run,
+    /// deleted, expired): re-observe and report what it is now.
+    async fn re_observe(&self, peering: &Peering, why: &str) -> Result<Outcome> {
+        tracing::warn!(peering_id = %peering.id, why, "peering changed while deciding; re-observing");
+        let accepter = &peering.sides.accepter;
+        let now =
+            locate::describe(self.app, &accepter.account, &accepter.region, &peering.id).await?;
+        let mut outcome = self.outcome(OutcomeKind::Skipped, now.as_ref().unwrap_or(peering));
+        if now.is_none() {
+            outcome.observed_status = Some(PeeringStatus::NotFound);
+        }
+        let status = now.as_ref().unwrap_or(peering).status_reason();
+        outcome
+            .reasons
+            .push(format!("peering changed while deciding ({why}); {status}"));
+        Ok(outcome)
+    }
+
+    /// A request AWS expired (nobody accepted it within 7 days): one `Peering Request Expired`
+    /// outcome, however many sweeps still see it.
+    pub(super) async fn expired(&self, peering: Peering) -> Result<Reconciled> {
+        let accepter = &peering.sides.accepter;
+        if !self
+            .policy
+            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
+        {
+            let why = "accepter VPC not in the policy's accepters".to_owned();
+            return Ok(self.left_alone(peering, why, None));
+        }
+        let first = self.mode.dry_run
+            || self
+                .app
+                .ledger
+                .claim(&format!("expired#{}", peering.id), EXPIRY_NOTICE)
+                .await?;
+        let outcome = first.then(|| {
+            let mut outcome = self.outcome(OutcomeKind::Expired, &peering);
+            outcome.reasons.push(format!(
+                "{}: nobody accepted the request within 7 days; the requester must ask again",
+                peering.status_reason()
+            ));
+            outcome
+        });
+        Ok(Reconciled {
+            plan: Plan::default(),
+            ..self.left_alone(peering, "the request expired".to_owned(), outcome)
+        })
+    }
+}
+
+/// Whether `sibling` was requested before `peering`: the earlier expiry, else the smaller id.
+fn earlier(sibling: &Peering, peering: &Peering) -> bool {
+    match (sibling.expires_at, peering.expires_at) {
+        (Some(theirs), Some(ours)) if theirs != ours => theirs < ours,
+        _ => sibling.id < peering.id,
+    }
+}

@@ -1,0 +1,101 @@
+//! The wire phase: routes in every route table in scope, least-privilege security-group rules
+//! and the DNS options, on both sides of an active peering, as the matching rule's wiring
+//! says. Both sides come from the run's snapshot; a side is locked from planning until its
+//! writes are recorded.
+
+use super::{apply, Location, Reconciled, Run};
+use crate::error::{Error, Result};
+use crate::model::Peering;
+use crate::outcome::{OutcomeError, OutcomeKind};
+use crate::plan::wiring;
+use crate::policy::RuleMatch;
+
+impl Run<'_> {
+    /// The wire phase: routes, rules and DNS options on both sides of an active peering.
+    pub(super) async fn wire(&self, peering: Peering) -> Result<Reconciled> {
+        let accepter = &peering.sides.accepter;
+        if !self
+            .policy
+            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
+        {
+            let why = "accepter VPC not in the policy's accepters".to_owned();
+            return Ok(self.left_alone(peering, why, None));
+        }
+        let peering = self.with_requester_tags(peering).await?;
+        let membership = self.membership(&peering.sides.requester.account).await?;
+        let Some((rule, wiring)) = self.policy.wiring_for(&peering, &membership) else {
+            let why = match self.policy.evaluate(&peering, &membership) {
+                RuleMatch::Unverified { reasons, .. } => format!(
+                    "the matching rule cannot be verified ({}); not wired",
+                    reasons.join("; ")
+                ),
+                _ => "no policy rule matches this peering; not wired".to_owned(),
+            };
+            return Ok(self.left_alone(peering, why, None));
+        };
+        let (rule, wiring) = (rule.to_owned(), wiring.clone());
+        // Both sides stay locked from planning until the writes are in the snapshot: two
+        // peerings of the same VPC never plan against a state the other is changing.
+        // Read (or find) both sides first, outside the locks, so peerings of other VPCs are
+        // observed meanwhile; then plan from the state as it is once the sides are ours.
+        self.snapshot
+            .wiring_state(self.app, &peering, &wiring)
+            .await?;
+        let guard = self.snapshot.lock_sides(&peering).await;
+        let state = self
+            .snapshot
+            .wiring_state(self.app, &peering, &wiring)
+            .await?;
+        let plan = wiring::plan_wiring(&state, &wiring);
+        for finding in &plan.findings {
+            tracing::warn!(peering_id = %peering.id, %finding, "finding");
+        }
+        if !self.claim(&peering.id, &plan).await? {
+            drop(guard);
+            return Ok(self.skipped_duplicate(peering, plan));
+        }
+        let applied = if self.mode.dry_run {
+            Vec::new()
+        } else {
+            let applied = apply::apply(self, &Location::owners(&peering), &plan).await;
+            self.snapshot.record(&peering, &applied).await;
+            self.settle_claim(&peering.id, &plan, &applied).await;
+            applied
+        };
+        drop(guard);
+        let outcome = if plan.is_converged() {
+            tracing::info!(peering_id = %peering.id, "wiring in sync; nothing to write");
+            None
+        } else {
+            let failed = apply::first_permanent_failure(&applied);
+            let kind = if failed.is_some() {
+                OutcomeKind::Failed
+            } else if plan.is_blocked() {
+                OutcomeKind::WiringBlocked
+            } else {
+                self.mode.changed
+            };
+            let mut outcome = self.outcome(kind, &peering);
+            outcome.error = failed.map(|e| OutcomeError::from(&Error::Aws(e.clone())));
+            outcome.rule = Some(rule.clone());
+            apply::describe_into(&applied, &mut outcome, "missing");
+            outcome
+                .reasons
+                .extend(plan.findings.iter().map(ToString::to_string));
+            outcome.findings = plan.findings.clone();
+            Some(outcome)
+        };
+        Ok(Reconciled {
+            peering_id: peering.id.clone(),
+            peering: Some(peering),
+            refusal: None,
+            rule: Some(rule),
+            decision: None,
+            plan,
+            applied,
+            outcome,
+            state: Some(state),
+            accepter_network: None,
+        })
+    }
+}
