@@ -16,8 +16,7 @@
 //!
 //! and, without the emulator:
 //! - every file of `events/` is in the table, and every rule and schedule has a sample;
-//! - each sample parses into the event type of every function that receives it (except the
-//!   samples marked `parser_pending`, which the core does not read yet);
+//! - each sample parses into the event type of every function that receives it;
 //! - the template keeps its deployment contract (runtime, architecture, build method, log
 //!   group with retention, on-failure destination, DLQ and retry policy on every rule target,
 //!   an alarm on every queue).
@@ -61,9 +60,6 @@ struct Sample {
     /// Plain `AWS::Events::Rule`s of the hub template (the notifications) whose pattern must
     /// match; every other one must not.
     notified_by: &'static [&'static str],
-    /// The core does not read this sample yet: the parse checks skip it (the patterns do not).
-    /// Marked `// parser: pending` where set; remove both once the parser reads it.
-    parser_pending: bool,
     /// A change made by peerwire's own member role: it reaches a hub rule, and the member
     /// forwarder must not forward it.
     dropped_by_forwarder: bool,
@@ -77,7 +73,6 @@ const fn rules(file: &'static str, rules: &'static [(&'static str, &'static str)
         also_parsed_by: &[],
         refused_by: &[],
         notified_by: &[],
-        parser_pending: false,
         dropped_by_forwarder: false,
     }
 }
@@ -92,13 +87,6 @@ const fn outcome(file: &'static str, notified_by: &'static [&'static str]) -> Sa
     }
 }
 
-/// EC2 calls the NetworkChanged rule (and the forwarder) listen to that the core's
-/// `DRIFT_EVENT_NAMES` does not list yet. Remove each once the drift parser reads it.
-const PENDING_DRIFT_EVENT_NAMES: &[&str] = &[
-    "ModifySecurityGroupRules", // parser: pending
-    "DisassociateVpcCidrBlock", // parser: pending
-];
-
 /// Every sample of `events/`. A new sample must be added here (a test fails otherwise).
 const SAMPLES: &[Sample] = &[
     // peering-request
@@ -107,14 +95,8 @@ const SAMPLES: &[Sample] = &[
         &[(REQUEST, "PeeringRequested")],
     ),
     // The approval detail now names the requester and its CIDRs.
-    Sample {
-        parser_pending: true, // parser: pending
-        ..rules("approval-granted.json", &[(REQUEST, "ApprovalDecided")])
-    },
-    Sample {
-        parser_pending: true, // parser: pending
-        ..rules("approval-denied.json", &[(REQUEST, "ApprovalDecided")])
-    },
+    rules("approval-granted.json", &[(REQUEST, "ApprovalDecided")]),
+    rules("approval-denied.json", &[(REQUEST, "ApprovalDecided")]),
     // A failed call: every CloudTrail rule requires `errorCode` to be absent, and the parser
     // refuses it too.
     Sample {
@@ -187,20 +169,14 @@ const SAMPLES: &[Sample] = &[
         "cloudtrail-associate-vpc-cidr-block.json",
         &[(DRIFT, "NetworkChanged")],
     ),
-    Sample {
-        parser_pending: true, // parser: pending
-        ..rules(
-            "cloudtrail-disassociate-vpc-cidr-block.json",
-            &[(DRIFT, "NetworkChanged")],
-        )
-    },
-    Sample {
-        parser_pending: true, // parser: pending
-        ..rules(
-            "cloudtrail-modify-security-group-rules.json",
-            &[(DRIFT, "NetworkChanged")],
-        )
-    },
+    rules(
+        "cloudtrail-disassociate-vpc-cidr-block.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
+    rules(
+        "cloudtrail-modify-security-group-rules.json",
+        &[(DRIFT, "NetworkChanged")],
+    ),
     // peerwire's own cleanup revoking its rule: the hub rule would take it, but the member's
     // forwarder never sends it.
     Sample {
@@ -210,13 +186,10 @@ const SAMPLES: &[Sample] = &[
             &[(DRIFT, "NetworkChanged")],
         )
     },
-    Sample {
-        parser_pending: true, // parser: pending
-        ..rules(
-            "cloudtrail-modify-db-subnet-group.json",
-            &[(DRIFT, "DbSubnetGroupChanged")],
-        )
-    },
+    rules(
+        "cloudtrail-modify-db-subnet-group.json",
+        &[(DRIFT, "DbSubnetGroupChanged")],
+    ),
     // drift-recheck: RDS
     rules(
         "rds-db-instance-failover.json",
@@ -725,7 +698,7 @@ fn every_rule_and_schedule_of_the_template_has_a_sample() {
 fn samples_parse_into_the_event_type_of_every_function_that_receives_them() {
     let functions = functions(&load_yaml("template.yaml"));
     let mut wrong = Vec::new();
-    for sample in SAMPLES.iter().filter(|s| !s.parser_pending) {
+    for sample in SAMPLES {
         let event = load_sample(sample.file);
         let mut receivers: BTreeSet<&str> = sample.rules.iter().map(|(f, _)| *f).collect();
         if sample.scheduled {
@@ -787,16 +760,11 @@ fn the_drift_rule_and_the_member_forwarder_agree_with_the_code() {
         .iter()
         .find(|r| r.event == "NetworkChanged")
         .expect("drift-recheck has a NetworkChanged rule");
-    let expected: BTreeSet<String> = DRIFT_EVENT_NAMES
-        .iter()
-        .chain(PENDING_DRIFT_EVENT_NAMES)
-        .map(|s| s.to_string())
-        .collect();
+    let expected: BTreeSet<String> = DRIFT_EVENT_NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(
         event_names(&network.pattern),
         expected,
-        "the NetworkChanged pattern must list exactly peerwire::events::DRIFT_EVENT_NAMES \
-         (and PENDING_DRIFT_EVENT_NAMES, until the parser reads them)"
+        "the NetworkChanged pattern must list exactly peerwire::events::DRIFT_EVENT_NAMES"
     );
 
     // Every CloudTrail call and RDS detail-type a hub rule listens for is forwarded by the
