@@ -38,11 +38,8 @@ impl App {
             policies: PolicyStore::new(config.policy.clone(), config.policy_ttl, ssm),
             outcomes: OutcomeBus::new(aws.events().clone(), config.outcome_bus.clone()),
             ledger: Ledger::new(dynamodb, config.ledger_table.clone()),
-            // OU membership changes rarely; it is cached as long as the policy, at least a minute.
-            organisation: Directory::new(
-                config.organizations_role_arn.clone(),
-                config.policy_ttl.max(std::time::Duration::from_secs(60)),
-            ),
+            // An account moved between OUs counts from the next policy reload on.
+            organisation: Directory::new(config.organizations_role_arn.clone(), config.policy_ttl),
             aws,
         }
     }

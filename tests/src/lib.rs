@@ -15,7 +15,7 @@ use peerwire::config::{Config, PolicySource};
 use peerwire::App;
 use peerwire_emulator::outcomes::OutcomeCapture;
 use peerwire_emulator::scenario::{self, Scenario};
-use peerwire_emulator::Emulator;
+use peerwire_emulator::{Emulator, EmulatorOptions};
 use serde_json::Value;
 
 pub use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
@@ -35,10 +35,31 @@ pub struct TestEnv {
     pub emulator: Emulator,
 }
 
+/// What a test's world has beyond the default: emulator settings, a ledger table, an
+/// Organizations role.
+#[derive(Debug, Default, Clone)]
+pub struct EnvOptions {
+    pub emulator: EmulatorOptions,
+    /// Create the ledger table (DynamoDB) and configure the functions with it.
+    pub ledger: bool,
+    /// Configure `PEERWIRE_ORGANIZATIONS_ROLE_ARN`.
+    pub organizations_role_arn: Option<String>,
+}
+
+/// The ledger table a test's world creates.
+pub const LEDGER_TABLE: &str = "peerwire-ledger";
+
 impl TestEnv {
     /// A fresh emulator, seeded, with `policy` in force.
     pub async fn new(policy: &str) -> Self {
-        let emulator = Emulator::start().await.expect("emulator starts");
+        Self::with(policy, EnvOptions::default()).await
+    }
+
+    /// A fresh emulator started with `options`, seeded, with `policy` in force.
+    pub async fn with(policy: &str, options: EnvOptions) -> Self {
+        let emulator = Emulator::start_with(&options.emulator)
+            .await
+            .expect("emulator starts");
         let scenario = Scenario::seed(&emulator).await.expect("scenario seeds");
         let calls = CallLog::default();
         let hub = emulator.hub_config(&calls).await;
@@ -54,9 +75,12 @@ impl TestEnv {
             policy_ttl: Duration::from_secs(0),
             roles: scenario::roles(),
             outcome_bus: outcomes.bus_name.clone(),
-            ledger_table: None,
-            organizations_role_arn: None,
+            ledger_table: options.ledger.then(|| LEDGER_TABLE.to_owned()),
+            organizations_role_arn: options.organizations_role_arn.clone(),
         };
+        if options.ledger {
+            create_ledger(&capture_hub).await;
+        }
         let app = App::new(&config, AwsContext::new(hub, scenario::roles(), calls));
         Self {
             scenario,
@@ -136,6 +160,35 @@ impl Drop for TestEnv {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.policy_path);
     }
+}
+
+/// The ledger table, as the template creates it: key `pk`, TTL on `expires_at`.
+async fn create_ledger(hub: &aws_config::SdkConfig) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let dynamodb = aws_sdk_dynamodb::Client::new(hub);
+    dynamodb
+        .create_table()
+        .table_name(LEDGER_TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .send()
+        .await
+        .expect("ledger table");
 }
 
 fn unique_policy_path() -> PathBuf {
