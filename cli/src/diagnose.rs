@@ -94,7 +94,9 @@ pub fn colour_stdout() -> bool {
 /// and region that sees it. Every error here means "no answer" (exit 2).
 pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), String> {
     let target = target.check()?;
-    let app = App::from_env().await.map_err(|e| e.to_string())?;
+    let app = App::from_env(peerwire::aws::permissions::Job::All)
+        .await
+        .map_err(|e| e.to_string())?;
     let policy = app.policies.current().await.map_err(|e| e.to_string())?;
     let default_region = app
         .aws

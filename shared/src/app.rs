@@ -4,7 +4,9 @@ use crate::aws::clients::AwsContext;
 use crate::aws::ledger::Ledger;
 use crate::aws::organizations::Directory;
 use crate::aws::outcome_bus::OutcomeBus;
+use crate::aws::permissions::Job;
 use crate::aws::policy_store::PolicyStore;
+use crate::aws::quotas::QuotaBook;
 use crate::config::Config;
 use crate::error::Result;
 
@@ -16,17 +18,20 @@ pub struct App {
     pub outcomes: OutcomeBus,
     pub ledger: Ledger,
     pub organisation: Directory,
+    pub quotas: QuotaBook,
 }
 
 impl App {
-    /// Reads the configuration and the AWS environment. Called once per cold start.
-    pub async fn from_env() -> Result<Self> {
+    /// Reads the configuration and the AWS environment for a process doing `job` in member
+    /// accounts (its session policy). Called once per cold start.
+    pub async fn from_env(job: Job) -> Result<Self> {
         let config = Config::from_env()?;
         let aws = AwsContext::from_env(config.roles.clone())
             .await
             .with_write_budget(crate::config::write_budget_from_lookup(|name| {
                 std::env::var(name).ok()
-            })?);
+            })?)
+            .with_session_policy(job.session_policy());
         Ok(Self::new(&config, aws))
     }
 
@@ -40,6 +45,7 @@ impl App {
             ledger: Ledger::new(dynamodb, config.ledger_table.clone()),
             // An account moved between OUs counts from the next policy reload on.
             organisation: Directory::new(config.organizations_role_arn.clone(), config.policy_ttl),
+            quotas: QuotaBook::default(),
             aws,
         }
     }

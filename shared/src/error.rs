@@ -21,6 +21,9 @@ pub enum AwsErrorKind {
     NotFound,
     /// `AccessDenied*`, `UnauthorizedOperation`, `OperationNotPermitted`, `AuthFailure`.
     AccessDenied,
+    /// `RouteLimitExceeded`, `RulesPerSecurityGroupLimitExceeded` and every other
+    /// `*LimitExceeded` but the request rate's: a quota of the account is full.
+    Quota,
     /// `RouteAlreadyExists`, `InvalidPermission.Duplicate`: the desired state already holds.
     AlreadyExists,
     /// `InvalidStateTransition` and kin: the resource moved on since it was observed.
@@ -56,6 +59,8 @@ impl AwsErrorKind {
             || lower == "authfailure"
         {
             Self::AccessDenied
+        } else if lower.ends_with("limitexceeded") {
+            Self::Quota
         } else if lower == "routealreadyexists" || lower == "invalidpermission.duplicate" {
             Self::AlreadyExists
         } else if lower.contains("invalidstatetransition") || lower.contains("incorrectstate") {
@@ -217,6 +222,7 @@ impl Error {
                 AwsErrorKind::Throttling => "peerwire.AwsThrottling",
                 AwsErrorKind::NotFound => "peerwire.AwsNotFound",
                 AwsErrorKind::AccessDenied => "peerwire.AwsAccessDenied",
+                AwsErrorKind::Quota => "peerwire.AwsQuota",
                 AwsErrorKind::AlreadyExists => "peerwire.AwsAlreadyExists",
                 AwsErrorKind::InvalidState => "peerwire.AwsInvalidState",
                 AwsErrorKind::Unavailable => "peerwire.AwsUnavailable",
@@ -264,6 +270,8 @@ mod tests {
             ("AccessDeniedException", AccessDenied),
             ("OperationNotPermitted", AccessDenied),
             ("RouteAlreadyExists", AlreadyExists),
+            ("RouteLimitExceeded", Quota),
+            ("RulesPerSecurityGroupLimitExceeded", Quota),
             ("InvalidPermission.Duplicate", AlreadyExists),
             ("InvalidStateTransition", InvalidState),
             ("InternalError", Unavailable),
@@ -290,7 +298,14 @@ mod tests {
         };
         assert!(err(Throttling).is_transient());
         assert!(err(Unavailable).is_transient());
-        for kind in [NotFound, AccessDenied, AlreadyExists, InvalidState, Other] {
+        for kind in [
+            NotFound,
+            AccessDenied,
+            Quota,
+            AlreadyExists,
+            InvalidState,
+            Other,
+        ] {
             assert!(!err(kind).is_transient(), "{kind:?}");
         }
     }

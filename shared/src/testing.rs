@@ -253,6 +253,7 @@ pub fn side_state(
         dns_support: true,
         dns_hostnames: true,
         db_instances: Vec::new(),
+        quotas: None,
     }
 }
 

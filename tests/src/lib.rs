@@ -150,6 +150,46 @@ impl TestEnv {
         )
     }
 
+    /// A peering a person accepted and the wiring function wired; the call log and the
+    /// delivered outcomes start empty.
+    pub async fn wired_peering(&self) -> String {
+        let pcx = self
+            .scenario
+            .request_peering(&[("team", "payments")])
+            .await
+            .expect("request");
+        self.scenario.accept_directly(&pcx).await.expect("accept");
+        peerwire::doors::wiring::handle_wiring_event(&self.app, &self.accepted_event(&pcx))
+            .await
+            .expect("wiring");
+        self.calls().take();
+        self.delivered_outcomes().await;
+        pcx
+    }
+
+    /// The requester deletes `pcx`.
+    pub async fn delete_peering(&self, pcx: &str) {
+        self.scenario
+            .requester
+            .ec2
+            .delete_vpc_peering_connection()
+            .vpc_peering_connection_id(pcx)
+            .send()
+            .await
+            .expect("delete peering");
+    }
+
+    /// The CloudTrail event of the requester deleting `pcx`.
+    pub fn deleted_event(&self, pcx: &str) -> Value {
+        peerwire_emulator::samples::cloudtrail_ec2_call(
+            &self.event_id(),
+            "DeleteVpcPeeringConnection",
+            REQUESTER_ACCOUNT,
+            REGION,
+            serde_json::json!({"vpcPeeringConnectionId": pcx}),
+        )
+    }
+
     /// The outcome events delivered to the bus since the last call.
     pub async fn delivered_outcomes(&self) -> Vec<Value> {
         self.outcomes.drain().await.expect("outcomes drain")
@@ -198,4 +238,35 @@ fn unique_policy_path() -> PathBuf {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ))
+}
+
+/// Every route of `ec2`'s account still targeting `pcx`.
+pub async fn routes_to(ec2: &aws_sdk_ec2::Client, pcx: &str) -> usize {
+    let response = ec2
+        .describe_route_tables()
+        .send()
+        .await
+        .expect("route tables");
+    response
+        .route_tables()
+        .iter()
+        .flat_map(|t| t.routes())
+        .filter(|r| r.vpc_peering_connection_id() == Some(pcx))
+        .count()
+}
+
+/// The descriptions of every ingress rule of `group`.
+pub async fn ingress_descriptions(ec2: &aws_sdk_ec2::Client, group: &str) -> Vec<String> {
+    let response = ec2
+        .describe_security_groups()
+        .group_ids(group)
+        .send()
+        .await
+        .expect("group");
+    response.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| p.ip_ranges())
+        .map(|r| r.description().unwrap_or_default().to_owned())
+        .collect()
 }

@@ -194,7 +194,9 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
     assert_eq!(count("AuthorizeSecurityGroupEgress"), 0);
     assert_eq!(count("ModifyVpcPeeringConnectionOptions"), 2);
     assert_eq!(count("PutEvents"), 1);
-    assert_eq!(env.calls().calls().len(), 26);
+    // Routes and rules are added on both sides: the two VPC quotas of each account, once.
+    assert_eq!(count("GetServiceQuota"), 4);
+    assert_eq!(env.calls().calls().len(), 30);
 
     let delivered = env.delivered_outcomes().await;
     assert_eq!(delivered[0]["detail-type"], "Peering Wired");

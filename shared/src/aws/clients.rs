@@ -29,6 +29,8 @@ pub struct AwsContext {
     ec2: Mutex<HashMap<(String, String), aws_sdk_ec2::Client>>,
     rds: Mutex<HashMap<(String, String), aws_sdk_rds::Client>>,
     write_budget: WriteBudget,
+    /// Narrows every member role to one function's job (see `aws::permissions`).
+    session_policy: Option<String>,
     events: aws_sdk_eventbridge::Client,
 }
 
@@ -65,8 +67,16 @@ impl AwsContext {
             ec2: Mutex::default(),
             rds: Mutex::default(),
             write_budget: WriteBudget::default(),
+            session_policy: None,
             events,
         }
+    }
+
+    /// Assumes every member role with `policy` as the session policy: the function can then do
+    /// no more than its own job, whatever the member role allows.
+    pub fn with_session_policy(mut self, policy: Option<String>) -> Self {
+        self.session_policy = policy;
+        self
     }
 
     /// Replaces the EC2 write budget of every member account and region (default: EC2's own
@@ -103,7 +113,8 @@ impl AwsContext {
             aws_sdk_ec2::config::Builder::from(&config).region(Region::new(region.to_owned()));
         // EC2 budgets mutating calls per account and region: one bucket per client.
         if let Some(http) = config.http_client() {
-            ec2_config = ec2_config.http_client(WriteLimiter::new(self.write_budget).wrap(http));
+            let limiter = WriteLimiter::new(self.write_budget).with_reads(WriteBudget::EC2_READS);
+            ec2_config = ec2_config.http_client(limiter.wrap(http));
         }
         let ec2_config = ec2_config.build();
         let client = aws_sdk_ec2::Client::from_conf(ec2_config);
@@ -130,7 +141,11 @@ impl AwsContext {
     /// by every client of that account): for clients of services this crate does not build,
     /// such as diagnose's CloudWatch Logs reads.
     pub async fn role_config(&self, account: &str) -> SdkConfig {
-        self.assumed(&self.roles.role_arn(account)).await
+        self.assumed(
+            &self.roles.role_arn(account),
+            self.session_policy.as_deref(),
+        )
+        .await
     }
 
     /// A Service Quotas client acting as `account` in `region` (the member role may read the
@@ -151,27 +166,29 @@ impl AwsContext {
     /// delegated-administrator account), with the configured ExternalId. Organizations is a
     /// global service served from us-east-1.
     pub async fn organizations(&self, role_arn: &str) -> aws_sdk_organizations::Client {
-        let config = self.assumed(role_arn).await;
+        let config = self.assumed(role_arn, None).await;
         let config = aws_sdk_organizations::config::Builder::from(&config)
             .region(Region::new("us-east-1"))
             .build();
         aws_sdk_organizations::Client::from_conf(config)
     }
 
-    /// The hub configuration acting as `role_arn`, assumed once per process and role; its
-    /// identity cache refreshes the credentials before they expire.
-    async fn assumed(&self, role_arn: &str) -> SdkConfig {
+    /// The hub configuration acting as `role_arn`, assumed once per process and role (with
+    /// `session_policy` narrowing it, when given); its identity cache refreshes the credentials
+    /// before they expire.
+    async fn assumed(&self, role_arn: &str, session_policy: Option<&str>) -> SdkConfig {
         let role_arn = role_arn.to_owned();
         let mut configs = self.role_configs.lock().await;
         if let Some(config) = configs.get(&role_arn) {
             return config.clone();
         }
-        let provider = AssumeRoleProvider::builder(role_arn.clone())
+        let mut builder = AssumeRoleProvider::builder(role_arn.clone())
             .external_id(self.roles.external_id.clone())
-            .session_name(self.roles.session_name.clone())
-            .configure(&self.base)
-            .build()
-            .await;
+            .session_name(self.roles.session_name.clone());
+        if let Some(policy) = session_policy {
+            builder = builder.policy(policy);
+        }
+        let provider = builder.configure(&self.base).build().await;
         let config = self
             .base
             .to_builder()

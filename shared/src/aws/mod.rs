@@ -9,5 +9,7 @@ pub mod ledger;
 pub mod observe;
 pub mod organizations;
 pub mod outcome_bus;
+pub mod permissions;
 pub mod policy_store;
+pub mod quotas;
 pub mod throttle;

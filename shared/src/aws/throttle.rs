@@ -1,10 +1,11 @@
-//! Keeps peerwire's EC2 writes inside the account's API request-rate budget.
+//! Keeps peerwire's EC2 calls inside the account's API request-rate budget.
 //!
-//! EC2 throttles mutating calls per account and region with a token bucket (by default a
-//! burst of 50, refilled at 5 per second, shared by everything in the account). A hub wiring
-//! 125 peerings would otherwise fire hundreds of writes at once and be answered with
-//! `RequestLimitExceeded`. Each member client carries its own bucket, so peerwire never
-//! sends writes faster than the budget; reads are not limited.
+//! EC2 throttles calls per account and region with token buckets, one for mutating actions
+//! (by default a burst of 50, refilled at 5 per second) and one for non-mutating ones (a burst
+//! of 100, refilled at 20 per second), shared by everything in the account. A hub wiring
+//! hundreds of peerings would otherwise fire its calls at once and be answered with
+//! `RequestLimitExceeded`. Each member client carries both buckets, so peerwire never sends
+//! faster than the budget.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,11 +44,22 @@ struct Bucket {
     refilled: Instant,
 }
 
+impl WriteBudget {
+    /// EC2's default bucket for non-mutating actions (`Describe*`): a burst of 100, refilled at
+    /// 20 per second.
+    pub const EC2_READS: Self = Self {
+        burst: 100,
+        per_second: 20.0,
+    };
+}
+
 /// One account-and-region bucket, shared by every client of that account and region.
 #[derive(Debug, Clone)]
 pub struct WriteLimiter {
     budget: WriteBudget,
     bucket: Arc<Mutex<Bucket>>,
+    /// The bucket of non-mutating calls, when they are paced too.
+    reads: Option<Box<WriteLimiter>>,
 }
 
 impl WriteLimiter {
@@ -58,7 +70,14 @@ impl WriteLimiter {
                 tokens: f64::from(budget.burst),
                 refilled: Instant::now(),
             })),
+            reads: None,
         }
+    }
+
+    /// Paces non-mutating calls with their own `budget` too.
+    pub fn with_reads(mut self, budget: WriteBudget) -> Self {
+        self.reads = Some(Box::new(Self::new(budget)));
+        self
     }
 
     /// Waits until a write may go out. Waiters queue in order (the lock is fair), so the
@@ -116,10 +135,15 @@ struct LimitedConnector {
 
 impl HttpConnector for LimitedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        if !identify(&request).is_write() {
-            return self.inner.call(request);
-        }
-        let (inner, limiter) = (self.inner.clone(), self.limiter.clone());
+        let limiter = if identify(&request).is_write() {
+            self.limiter.clone()
+        } else {
+            match &self.limiter.reads {
+                Some(reads) => (**reads).clone(),
+                None => return self.inner.call(request),
+            }
+        };
+        let inner = self.inner.clone();
         HttpConnectorFuture::new(async move {
             limiter.acquire().await;
             inner.call(request).await

@@ -22,6 +22,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::app::App;
+use crate::aws::permissions::Job;
 use crate::error::{Error, Result};
 use crate::events::{CleanupTrigger, DriftTrigger, Event, RequestTrigger, WiringTrigger};
 use crate::model::ApprovalDecision;
@@ -44,6 +45,15 @@ impl Door {
             Self::Wiring => "peering-wiring",
             Self::Drift => "drift-recheck",
             Self::Cleanup => "peering-cleanup",
+        }
+    }
+
+    /// What the function does in member accounts: its session policy.
+    pub fn job(self) -> Job {
+        match self {
+            Self::Request => Job::Decide,
+            Self::Wiring | Self::Drift => Job::Wire,
+            Self::Cleanup => Job::Clean,
         }
     }
 
@@ -75,7 +85,7 @@ impl Door {
 /// then every invocation through `door` with the invocation's deadline.
 pub async fn serve(door: Door) -> std::result::Result<(), lambda_runtime::Error> {
     crate::telemetry::init(door.function_name());
-    let app = App::from_env().await?;
+    let app = App::from_env(door.job()).await?;
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = deadline_of(event.context.deadline);

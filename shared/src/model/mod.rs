@@ -19,7 +19,7 @@ pub use ids::{
     Region, RouteTableId, SecurityGroupId, SubnetId, TargetId, VpcId,
 };
 pub use network::{
-    DbInstance, Leftovers, Route, RouteTable, RouteTarget, RulePeer, SecurityGroup, SgRule,
+    DbInstance, Leftovers, Quotas, Route, RouteTable, RouteTarget, RulePeer, SecurityGroup, SgRule,
     SideState, Subnet, VpcNetwork,
 };
 pub use peering::{Peering, PeeringRef, PeeringSide, PeeringStatus, TagView};

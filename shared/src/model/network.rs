@@ -174,6 +174,40 @@ pub struct SideState {
     pub dns_hostnames: bool,
     /// The DB instances the policy names (accepter side).
     pub db_instances: Vec<DbInstance>,
+    /// The account's quotas in this region, read only once a plan would add routes or rules;
+    /// `None` until then (and then nothing is checked against them).
+    #[serde(default)]
+    pub quotas: Option<Quotas>,
+}
+
+/// The VPC quotas a wiring plan must stay inside, before it writes. AWS counts IPv4 and IPv6
+/// separately for both: a table holds `routes_per_table` IPv4 routes and as many IPv6 ones, a
+/// group `rules_per_group` inbound IPv4 rules, as many IPv6 ones, and the same outbound; a rule
+/// that references a group counts in both families.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quotas {
+    /// Service Quotas `vpc/L-93826ACB` (default 50): non-propagated routes per route table.
+    pub routes_per_table: u32,
+    /// Service Quotas `vpc/L-0EA8095F` (default 60): inbound, or outbound, rules per group.
+    pub rules_per_group: u32,
+    /// The maximum entries of each managed prefix list a route of this side points at: AWS
+    /// counts such a route as that many routes.
+    #[serde(default)]
+    pub prefix_list_entries: BTreeMap<PrefixListId, u32>,
+    /// Where the numbers come from: `service-quotas`, or the AWS defaults and why.
+    pub source: String,
+}
+
+impl Quotas {
+    /// The AWS defaults, when Service Quotas cannot be read.
+    pub fn defaults(why: impl Into<String>) -> Self {
+        Self {
+            routes_per_table: 50,
+            rules_per_group: 60,
+            prefix_list_entries: BTreeMap::new(),
+            source: format!("AWS defaults ({})", why.into()),
+        }
+    }
 }
 
 /// What is left of a peering in one account: every route table with a route through it, and

@@ -88,6 +88,31 @@ pub fn stale_references(
     findings
 }
 
+/// The peerings `leftovers` still carries something of: blackhole routes through them, and
+/// security-group rules marked as peerwire's for them. Sorted, each once.
+pub fn referenced_peerings(leftovers: &Leftovers) -> Vec<PeeringId> {
+    let mut ids: Vec<PeeringId> = leftovers
+        .route_tables
+        .iter()
+        .flat_map(|t| &t.routes)
+        .filter(|r| r.blackhole)
+        .filter_map(|r| match &r.target {
+            RouteTarget::Peering(id) => Some(id.clone()),
+            _ => None,
+        })
+        .chain(
+            leftovers
+                .security_groups
+                .iter()
+                .flat_map(|g| g.ingress.iter().chain(&g.egress))
+                .filter_map(|r| r.description.as_deref().and_then(super::marked_peering)),
+        )
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// The cleanup of one side: removals, and the stale references to the other side's groups
 /// (when the other side's account is known).
 pub fn plan_side_cleanup(

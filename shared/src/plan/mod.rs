@@ -5,6 +5,7 @@
 //! prints it, diagnose explains it; all three read the same steps.
 
 pub mod cleanup;
+pub mod quota;
 pub mod request;
 pub mod wiring;
 
@@ -87,6 +88,18 @@ pub enum Finding {
     },
     /// A selector in the policy matched nothing on this side.
     NothingSelected { side: Side, what: String },
+    /// Routes or rules the wiring needs would exceed a quota of the account: not attempted.
+    /// Raise the quota (Service Quotas) or make room, and the next run adds them.
+    QuotaExceeded {
+        side: Side,
+        what: quota::QuotaUse,
+        family: quota::Family,
+        used: u32,
+        needed: u32,
+        limit: u32,
+        /// Where `limit` comes from.
+        source: String,
+    },
     /// A rule peerwire did not make still references a group in the other account across a
     /// peering that is gone: AWS marks it stale. Reported for a person to remove.
     StaleGroupReference {
@@ -98,9 +111,12 @@ pub enum Finding {
 }
 
 impl Finding {
-    /// Conflicts block the wiring; the other findings are informational.
+    /// Conflicts and exceeded quotas block the wiring; the other findings are informational.
     pub fn is_blocking(&self) -> bool {
-        matches!(self, Self::RouteConflict { .. })
+        matches!(
+            self,
+            Self::RouteConflict { .. } | Self::QuotaExceeded { .. }
+        )
     }
 }
 
@@ -131,6 +147,18 @@ impl fmt::Display for Finding {
             Self::NothingSelected { side, what } => {
                 write!(f, "{side}: the policy selects {what}, but none matched")
             }
+            Self::QuotaExceeded {
+                side,
+                what,
+                family,
+                used,
+                needed,
+                limit,
+                source,
+            } => write!(
+                f,
+                "{side} {what}: {used} {family} of {limit} used, {needed} more needed; not attempted (limit from {source}): raise the quota or make room"
+            ),
             Self::StaleGroupReference {
                 side,
                 group_id,

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
-use super::{rule_marker, DnsAttribute, Finding, Permission, Plan, PlanStep};
+use super::{quota, rule_marker, DnsAttribute, Finding, Permission, Plan, PlanStep};
 use crate::model::cidr;
 use crate::model::{
     PeeringId, PeeringStatus, RouteTableId, RouteTarget, RulePeer, SecurityGroup, SgRule, Side,
@@ -142,10 +142,35 @@ pub fn plan_wiring(state: &WiringState, wiring: &Wiring) -> Plan {
     steps.extend(egress_steps);
     steps.extend(attribute_steps);
     steps.extend(option_steps);
+    let sides = Side::BOTH.map(|side| (side, managed(state, wiring, side)));
+    let (steps, over_quota) = quota::within_quotas(sides, steps);
     let mut findings = conflicts;
+    findings.extend(over_quota);
     findings.extend(selection);
     findings.extend(attribute_findings);
     Plan { steps, findings }
+}
+
+impl Plan {
+    /// The sides on which this plan adds routes or rules: where quotas must be known.
+    pub fn adds_on(&self) -> Vec<Side> {
+        let mut sides: Vec<Side> = self
+            .steps
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s,
+                    PlanStep::CreateRoute { .. }
+                        | PlanStep::AuthorizeIngress { .. }
+                        | PlanStep::AuthorizeEgress { .. }
+                )
+            })
+            .map(PlanStep::side)
+            .collect();
+        sides.sort();
+        sides.dedup();
+        sides
+    }
 }
 
 fn nothing_selected(side: Side, what: &str) -> Finding {

@@ -117,7 +117,7 @@ impl Run<'_> {
         self.finish_clean(id, None, owners, plan).await
     }
 
-    async fn finish_clean(
+    pub(super) async fn finish_clean(
         &self,
         peering_id: PeeringId,
         peering: Option<Peering>,

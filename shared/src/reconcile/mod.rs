@@ -20,6 +20,8 @@ mod apply;
 mod clean;
 mod decide;
 mod locate;
+pub mod metrics;
+mod orphans;
 pub mod report;
 mod snapshot;
 mod sweep;

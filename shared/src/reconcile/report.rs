@@ -137,6 +137,9 @@ impl<'a> Reporter<'a> {
         let mut state = self.state.into_inner();
         let app = self.app;
         flush(app, self.dry_run, &mut state, 1).await;
+        if !self.dry_run {
+            super::metrics::emit(&state.log);
+        }
         tracing::info!(
             calls = app.aws.calls().calls().len(),
             outcomes = state.log.outcomes.len(),

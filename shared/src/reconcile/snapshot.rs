@@ -212,6 +212,64 @@ impl Snapshot {
         Ok(state)
     }
 
+    /// Fills in the quotas of the sides of `state` on which `plan` adds routes or rules (two
+    /// `GetServiceQuota` per account and region and process, and the sizes of the prefix lists
+    /// the side's tables route to), in `state` and in every cached view of those VPCs.
+    pub(super) async fn with_quotas(
+        &self,
+        app: &App,
+        peering: &Peering,
+        state: &mut WiringState,
+        sides: &[Side],
+    ) -> Result<()> {
+        for side in sides {
+            let Some(local) = state.sides[*side].as_mut() else {
+                continue;
+            };
+            if local.quotas.is_some() {
+                continue;
+            }
+            let (location, vpc_id) = vpc_key(peering, *side);
+            let mut quotas = app
+                .quotas
+                .quotas(&app.aws, &location.account, &location.region)
+                .await?;
+            let lists: Vec<_> = local
+                .network
+                .route_tables
+                .iter()
+                .flat_map(|t| t.prefix_list_routes.iter().cloned())
+                .collect();
+            if !lists.is_empty() {
+                let ec2 = app
+                    .aws
+                    .ec2(location.account.as_str(), location.region.as_str())
+                    .await;
+                quotas.prefix_list_entries = observe::prefix_list_sizes(&ec2, &lists).await?;
+            }
+            local.quotas = Some(quotas.clone());
+            for cell in self.cells_of(&(location, vpc_id)) {
+                if let Some(cached) = cell.lock().await.as_mut() {
+                    cached.quotas = Some(quotas.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every cached view (whatever the scope) of one VPC.
+    fn cells_of(&self, vpc: &VpcKey) -> Vec<Arc<Mutex<Option<SideState>>>> {
+        let sides = self
+            .sides
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sides
+            .iter()
+            .filter(|((location, vpc_id, _), _)| (location, vpc_id) == (&vpc.0, &vpc.1))
+            .map(|(_, cell)| cell.clone())
+            .collect()
+    }
+
     /// Writes what `applied` did into every cached view of the VPCs it touched.
     pub(super) async fn record(&self, peering: &Peering, applied: &[AppliedStep]) {
         for done in applied {

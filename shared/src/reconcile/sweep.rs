@@ -22,6 +22,9 @@ use crate::model::Peering;
 /// whatever this is; reads of different sides overlap.
 pub const CONCURRENCY: usize = 8;
 
+/// How long the list of peerings a sweep did not reach is kept for the next sweep.
+const CURSOR_LIFE: Duration = Duration::from_secs(24 * 3600);
+
 /// Time kept back before the deadline: enough to finish the peerings in flight (a few calls
 /// each, bounded by the SDK's 30 s operation timeout in the worst case) and publish.
 pub const SAFETY_MARGIN: Duration = Duration::from_secs(20);
@@ -48,18 +51,47 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
         }
     }
     let started = Instant::now();
-    stream::iter(peerings)
+    let listed: Vec<_> = peerings.iter().map(|p| p.id.clone()).collect();
+    // What the last sweep did not reach goes first, so that no peering starves behind a
+    // deadline.
+    let cursor = format!("not-reached#{}", run.mode.changed.detail_type());
+    let first = match run.app.ledger.ids(&cursor).await {
+        Ok(ids) => ids,
+        Err(err) => {
+            tracing::warn!(%err, "the sweep cursor could not be read; starting from the top");
+            Vec::new()
+        }
+    };
+    peerings.sort_by_key(|p| !first.iter().any(|id| id == p.id.as_str()));
+    let not_reached: Vec<Option<String>> = stream::iter(peerings)
         .map(|peering| async move {
             if too_late(run.deadline) {
+                let id = peering.id.to_string();
                 log.not_reached(peering.id).await;
+                Some(id)
             } else {
                 run.reconcile_and_record(Located::Peering(Box::new(peering)), log, false)
                     .await;
+                None
             }
         })
         .buffered(CONCURRENCY)
-        .collect::<Vec<()>>()
+        .collect()
         .await;
+    let not_reached: Vec<String> = not_reached.into_iter().flatten().collect();
+    if !run.mode.dry_run {
+        if let Err(err) = run
+            .app
+            .ledger
+            .set_ids(&cursor, &not_reached, CURSOR_LIFE)
+            .await
+        {
+            tracing::warn!(%err, "the sweep cursor could not be written");
+        }
+    }
+    if run.mode.phases.clean && !too_late(run.deadline) {
+        run.clean_orphans(&listed, log).await;
+    }
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "sweep done"

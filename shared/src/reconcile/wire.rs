@@ -42,11 +42,28 @@ impl Run<'_> {
             .wiring_state(self.app, &peering, &wiring)
             .await?;
         let guard = self.snapshot.lock_sides(&peering).await;
-        let state = self
+        let mut state = self
             .snapshot
             .wiring_state(self.app, &peering, &wiring)
             .await?;
-        let plan = wiring::plan_wiring(&state, &wiring);
+        let mut plan = wiring::plan_wiring(&state, &wiring);
+        // Quotas are read only when something would be added; the plan is then made again
+        // within them.
+        let unknown: Vec<_> = plan
+            .adds_on()
+            .into_iter()
+            .filter(|side| {
+                state.sides[*side]
+                    .as_ref()
+                    .is_some_and(|s| s.quotas.is_none())
+            })
+            .collect();
+        if !unknown.is_empty() {
+            self.snapshot
+                .with_quotas(self.app, &peering, &mut state, &unknown)
+                .await?;
+            plan = wiring::plan_wiring(&state, &wiring);
+        }
         for finding in &plan.findings {
             tracing::warn!(peering_id = %peering.id, %finding, "finding");
         }

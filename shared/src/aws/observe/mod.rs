@@ -20,12 +20,12 @@ use crate::model::IdError;
 
 pub use locate::{db_cluster_vpc, db_instance_vpc, route_table_vpc, security_group_vpc};
 pub use nacl::describe_network_acls;
-pub use network::{describe_side, describe_vpc_network};
+pub use network::{describe_side, describe_vpc_network, prefix_list_sizes};
 pub use peering::{
     active_peerings_of_account, active_peerings_of_vpc, describe_peering, peerings_accepted_by_vpc,
-    peerings_in_status, peerings_of_vpc, Viewer,
+    peerings_by_ids, peerings_in_status, peerings_of_vpc, Viewer,
 };
-pub use security_groups::leftovers;
+pub use security_groups::{leftovers, orphan_candidates};
 
 /// `DescribeVpcPeeringConnections`, `DescribeSubnets`, `DescribeSecurityGroups` and
 /// `DescribeNetworkAcls` pages hold 5 to 1000 results.

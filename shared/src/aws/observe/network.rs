@@ -7,8 +7,11 @@ use super::rds::describe_db_instances;
 use super::security_groups::selected_groups;
 use super::{filter, missing, parse_net, required_id, tags, PAGE, ROUTE_TABLE_PAGE};
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
+use std::collections::BTreeMap;
+
 use crate::model::{
-    AccountId, Route, RouteTable, RouteTarget, SideState, Subnet, TargetId, VpcId, VpcNetwork,
+    AccountId, PrefixListId, Route, RouteTable, RouteTarget, SideState, Subnet, TargetId, VpcId,
+    VpcNetwork,
 };
 use crate::policy::SideWiring;
 
@@ -192,6 +195,7 @@ pub async fn describe_side(
         dns_support,
         dns_hostnames,
         db_instances,
+        quotas: None,
     })
 }
 
@@ -236,4 +240,38 @@ async fn vpc_attribute(
         _ => response.enable_dns_hostnames(),
     };
     Ok(value.and_then(|v| v.value()).unwrap_or(false))
+}
+
+/// The maximum entries of each managed prefix list in `ids`: one filtered, paged
+/// `DescribeManagedPrefixLists`. AWS counts a route to a prefix list at that size.
+pub async fn prefix_list_sizes(
+    ec2: &aws_sdk_ec2::Client,
+    ids: &[PrefixListId],
+) -> Result<BTreeMap<PrefixListId, u32>> {
+    const OP: &str = "DescribeManagedPrefixLists";
+    let mut sizes = BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(sizes);
+    }
+    let mut pages = ec2
+        .describe_managed_prefix_lists()
+        .filters(super::filter_any(
+            "prefix-list-id",
+            ids.iter().map(ToString::to_string),
+        ))
+        .max_results(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        for list in page.prefix_lists() {
+            let id = required_id(OP, "PrefixListId", list.prefix_list_id())?;
+            let entries = list
+                .max_entries()
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(1);
+            sizes.insert(id, entries);
+        }
+    }
+    Ok(sizes)
 }

@@ -219,3 +219,22 @@ fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection, viewer: Viewer<'_>) -> Resu
     }
     Ok(peering)
 }
+
+/// The peerings among `ids` that AWS still shows to the viewer: one describe filtered by id
+/// (a filter, unlike `VpcPeeringConnectionIds`, does not fail on an id AWS forgot), in chunks
+/// of 200 filter values.
+pub async fn peerings_by_ids(
+    ec2: &aws_sdk_ec2::Client,
+    viewer: Viewer<'_>,
+    ids: &[PeeringId],
+) -> Result<Vec<Peering>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(200) {
+        let filters = vec![filter_any(
+            "vpc-peering-connection-id",
+            chunk.iter().map(ToString::to_string),
+        )];
+        found.extend(peerings_where(ec2, viewer, filters).await?);
+    }
+    Ok(found)
+}

@@ -157,3 +157,27 @@ pub async fn leftovers(
         security_groups,
     })
 }
+
+/// What may be left in one account of peerings AWS no longer shows: every route table with a
+/// blackhole route (the `route.state` filter), and every security group of the account (a
+/// marked rule can be anywhere; EC2 cannot filter rules by description). Two paged describes.
+pub async fn orphan_candidates(ec2: &aws_sdk_ec2::Client) -> Result<Leftovers> {
+    const ROUTES_OP: &str = "DescribeRouteTables";
+    let mut pages = ec2
+        .describe_route_tables()
+        .filters(filter("route.state", "blackhole"))
+        .max_results(ROUTE_TABLE_PAGE)
+        .into_paginator()
+        .send();
+    let mut route_tables = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk(ROUTES_OP, e))?;
+        for table in page.route_tables() {
+            route_tables.push(route_table_from_sdk(table)?);
+        }
+    }
+    Ok(Leftovers {
+        route_tables,
+        security_groups: groups(ec2.describe_security_groups()).await?,
+    })
+}

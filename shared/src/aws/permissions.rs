@@ -1,0 +1,143 @@
+//! What each function may do in a member account: the one list the session policies, the
+//! member-role template and `peerwire check-permissions` all follow.
+//!
+//! The member role grants the union; each function assumes it with a session policy narrowed
+//! to its own job (AWS intersects the two), so that the cleanup function can only delete and
+//! revoke, and the request function can only accept, reject (and roll back its own accept).
+
+use serde_json::json;
+
+/// One IAM action a function needs in a member account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    /// `ec2:CreateRoute`.
+    pub name: &'static str,
+    /// Whether it changes state (writes are the ones session policies narrow).
+    pub write: bool,
+}
+
+const fn read(name: &'static str) -> Action {
+    Action { name, write: false }
+}
+
+const fn write(name: &'static str) -> Action {
+    Action { name, write: true }
+}
+
+/// The reads every function makes: observe both sides, locate a change, read the quotas.
+pub const READS: &[Action] = &[
+    read("ec2:DescribeVpcPeeringConnections"),
+    read("ec2:DescribeVpcs"),
+    read("ec2:DescribeVpcAttribute"),
+    read("ec2:DescribeRouteTables"),
+    read("ec2:DescribeSubnets"),
+    read("ec2:DescribeSecurityGroups"),
+    read("ec2:DescribeManagedPrefixLists"),
+    read("rds:DescribeDBInstances"),
+    read("rds:DescribeDBClusters"),
+    read("rds:DescribeDBSubnetGroups"),
+    read("servicequotas:GetServiceQuota"),
+];
+
+/// The request function's writes: decide a pending request; delete only to roll back its own
+/// accept when a colliding request was accepted at the same moment.
+pub const DECIDE_WRITES: &[Action] = &[
+    write("ec2:AcceptVpcPeeringConnection"),
+    write("ec2:RejectVpcPeeringConnection"),
+    write("ec2:DeleteVpcPeeringConnection"),
+];
+
+/// The wiring and drift functions' writes.
+pub const WIRE_WRITES: &[Action] = &[
+    write("ec2:CreateRoute"),
+    write("ec2:ReplaceRoute"),
+    write("ec2:AuthorizeSecurityGroupIngress"),
+    write("ec2:AuthorizeSecurityGroupEgress"),
+    write("ec2:ModifyVpcPeeringConnectionOptions"),
+    write("ec2:ModifyVpcAttribute"),
+];
+
+/// The cleanup function's writes: it only removes.
+pub const CLEAN_WRITES: &[Action] = &[
+    write("ec2:DeleteRoute"),
+    write("ec2:RevokeSecurityGroupIngress"),
+    write("ec2:RevokeSecurityGroupEgress"),
+];
+
+/// What `peerwire diagnose` reads on top of [`READS`].
+pub const DIAGNOSE_READS: &[Action] = &[
+    read("ec2:DescribeNetworkAcls"),
+    read("ec2:DescribeFlowLogs"),
+    read("logs:FilterLogEvents"),
+];
+
+/// A function's job in member accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Decide,
+    Wire,
+    Clean,
+    /// The CLI: everything (its user's own role decides what it may do).
+    All,
+}
+
+impl Job {
+    /// Every action of this job.
+    pub fn actions(self) -> Vec<Action> {
+        let writes: &[&[Action]] = match self {
+            Self::Decide => &[DECIDE_WRITES],
+            Self::Wire => &[WIRE_WRITES],
+            Self::Clean => &[CLEAN_WRITES],
+            Self::All => &[DECIDE_WRITES, WIRE_WRITES, CLEAN_WRITES, DIAGNOSE_READS],
+        };
+        READS
+            .iter()
+            .chain(writes.iter().flat_map(|w| w.iter()))
+            .copied()
+            .collect()
+    }
+
+    /// The session policy narrowing the member role to this job; `None` for [`Job::All`].
+    /// Resource conditions stay the member role's: AWS intersects the two policies.
+    pub fn session_policy(self) -> Option<String> {
+        if self == Self::All {
+            return None;
+        }
+        let actions: Vec<&str> = self.actions().iter().map(|a| a.name).collect();
+        let policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "PeerwireJob",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": "*"
+            }]
+        });
+        Some(policy.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleanup_may_only_remove_and_the_request_function_only_decide() {
+        let clean = Job::Clean.actions();
+        assert!(clean
+            .iter()
+            .filter(|a| a.write)
+            .all(|a| { a.name.contains("Delete") || a.name.contains("Revoke") }));
+        let decide = Job::Decide.actions();
+        assert!(!decide.iter().any(|a| a.name == "ec2:CreateRoute"));
+        assert!(decide
+            .iter()
+            .any(|a| a.name == "ec2:AcceptVpcPeeringConnection"));
+        // A session policy fits STS's 2,048-character limit on packed policies.
+        for job in [Job::Decide, Job::Wire, Job::Clean] {
+            let policy = job.session_policy().unwrap();
+            assert!(policy.len() < 2048, "{job:?}: {}", policy.len());
+        }
+        assert!(Job::All.session_policy().is_none());
+    }
+}

@@ -1,0 +1,86 @@
+//! The VPC quotas of an account and region, read from Service Quotas through the member role
+//! once per process (they change rarely, and a raise takes effect for later runs), with the
+//! AWS defaults when the role may not read them. Only read once a plan would add routes or
+//! rules: a converged peering costs no quota call.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+use super::clients::AwsContext;
+use crate::error::{AwsError, AwsErrorKind, Result};
+use crate::model::{AccountId, Quotas, Region};
+
+/// Service Quotas codes of the quotas a wiring plan must respect.
+const ROUTES_PER_TABLE: &str = "L-93826ACB";
+const RULES_PER_GROUP: &str = "L-0EA8095F";
+
+/// How long read quotas are reused.
+const FRESH: Duration = Duration::from_secs(3600);
+
+/// Quotas per account and region, cached for the process.
+#[derive(Debug, Default)]
+pub struct QuotaBook {
+    cache: Mutex<HashMap<(AccountId, Region), (Instant, Quotas)>>,
+}
+
+impl QuotaBook {
+    /// The quotas of `account` in `region`: two `GetServiceQuota` calls the first time. When
+    /// the member role may not read them (or Service Quotas does not know them), the AWS
+    /// defaults, saying so.
+    pub async fn quotas(
+        &self,
+        aws: &AwsContext,
+        account: &AccountId,
+        region: &Region,
+    ) -> Result<Quotas> {
+        let key = (account.clone(), region.clone());
+        if let Some((at, quotas)) = self.cache.lock().await.get(&key) {
+            if at.elapsed() < FRESH {
+                return Ok(quotas.clone());
+            }
+        }
+        let client = aws.servicequotas(account.as_str(), region.as_str()).await;
+        let read = |code: &'static str| {
+            let client = client.clone();
+            async move {
+                let answer = client
+                    .get_service_quota()
+                    .service_code("vpc")
+                    .quota_code(code)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("GetServiceQuota", e))?;
+                Ok::<Option<u32>, AwsError>(
+                    answer
+                        .quota()
+                        .and_then(|q| q.value())
+                        .filter(|v| v.is_finite() && *v >= 0.0)
+                        .map(|v| v as u32),
+                )
+            }
+        };
+        let quotas = match (read(ROUTES_PER_TABLE).await, read(RULES_PER_GROUP).await) {
+            (Ok(Some(routes)), Ok(Some(rules))) => Quotas {
+                routes_per_table: routes,
+                rules_per_group: rules,
+                prefix_list_entries: Default::default(),
+                source: "Service Quotas".to_owned(),
+            },
+            (Err(err), _) | (_, Err(err)) if err.is_transient() => return Err(err.into()),
+            (Err(err), _) | (_, Err(err)) => Quotas::defaults(match err.kind {
+                AwsErrorKind::AccessDenied => {
+                    "the member role may not read Service Quotas".to_owned()
+                }
+                _ => err.to_string(),
+            }),
+            _ => Quotas::defaults("Service Quotas gave no value"),
+        };
+        self.cache
+            .lock()
+            .await
+            .insert(key, (Instant::now(), quotas.clone()));
+        Ok(quotas)
+    }
+}

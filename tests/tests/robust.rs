@@ -1,0 +1,291 @@
+//! Never stuck: every step that can be finished is finished, orphans AWS forgot are cleaned,
+//! quotas are respected before the write, and a sweep cut short by its deadline loses nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types::{IpPermission, IpRange};
+use peerwire::doors::cleanup::handle_cleanup_event;
+use peerwire::doors::wiring::handle_wiring_event;
+use peerwire::events::WiringTrigger;
+use peerwire::outcome::OutcomeKind;
+use peerwire::plan::Finding;
+use peerwire_emulator::samples;
+use peerwire_emulator::EmulatorOptions;
+use peerwire_integration::{
+    ingress_descriptions, routes_to, EnvOptions, TestEnv, REQUESTER_ACCOUNT, WIRING_POLICY,
+};
+
+const TAGS: &[(&str, &str)] = &[("team", "payments")];
+
+async fn accepted(env: &TestEnv) -> String {
+    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    env.scenario.accept_directly(&pcx).await.unwrap();
+    pcx
+}
+
+async fn dns_options(env: &TestEnv, pcx: &str) -> (bool, bool) {
+    let response = env
+        .scenario
+        .accepter
+        .ec2
+        .describe_vpc_peering_connections()
+        .vpc_peering_connection_ids(pcx)
+        .send()
+        .await
+        .unwrap();
+    let p = &response.vpc_peering_connections()[0];
+    let on = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
+        info.and_then(|i| i.peering_options())
+            .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
+            .unwrap_or(false)
+    };
+    (on(p.requester_vpc_info()), on(p.accepter_vpc_info()))
+}
+
+#[tokio::test]
+async fn a_refused_step_stops_neither_the_other_steps_nor_the_other_side() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let pcx = accepted(&env).await;
+    env.emulator
+        .set(
+            "deny_actions",
+            &format!("{REQUESTER_ACCOUNT}:ec2:CreateRoute"),
+        )
+        .await
+        .unwrap();
+
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    let outcome = &report.run.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    assert_eq!(
+        outcome.error.as_ref().unwrap().error_type,
+        "peerwire.AwsAccessDenied"
+    );
+    // The requester's routes failed, with AWS's code; everything else went through.
+    let failed: Vec<_> = outcome
+        .reasons
+        .iter()
+        .filter(|r| r.contains("failed: CreateRoute failed: UnauthorizedOperation"))
+        .collect();
+    assert_eq!(failed.len(), 3, "{outcome:?}");
+    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 3);
+    assert_eq!(routes_to(&env.scenario.requester.ec2, &pcx).await, 0);
+    assert_eq!(dns_options(&env, &pcx).await, (true, true));
+    assert!(outcome
+        .changes
+        .iter()
+        .any(|c| c.operation() == "AuthorizeSecurityGroupIngress"));
+}
+
+#[tokio::test]
+async fn cleanup_cleans_the_accepter_side_when_the_requesters_role_is_denied() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let pcx = env.wired_peering().await;
+    env.delete_peering(&pcx).await;
+    // The requester's member role lost its permissions (its credentials are still cached).
+    env.emulator
+        .set(
+            "deny_actions",
+            &format!("{REQUESTER_ACCOUNT}:ec2:DescribeRouteTables"),
+        )
+        .await
+        .unwrap();
+
+    let report = handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
+        .await
+        .unwrap();
+
+    let outcome = &report.run.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    assert!(
+        outcome
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("requester side (111111111111) not cleaned")),
+        "{outcome:?}"
+    );
+    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
+    let accepter_rules = ingress_descriptions(
+        &env.scenario.accepter.ec2,
+        &env.scenario.accepter.security_group_id,
+    )
+    .await;
+    assert!(accepter_rules.iter().all(|d| !d.starts_with("peerwire:")));
+}
+
+#[tokio::test]
+async fn cleanup_does_not_even_read_a_side_the_policy_does_not_manage() {
+    let policy = WIRING_POLICY.replace(
+        "      requester:\n        security_group_tags: { role: ecs-tasks }",
+        "      requester:\n        manage: false",
+    );
+    assert_ne!(policy, WIRING_POLICY);
+    let env = TestEnv::new(&policy).await;
+    let pcx = env.wired_peering().await;
+    env.delete_peering(&pcx).await;
+    env.calls().take();
+
+    handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
+        .await
+        .unwrap();
+
+    // The event comes from the requester account: one AssumeRole there to read the peering,
+    // none for its leftovers; the accepter side is cleaned.
+    let describes_in_requester = env
+        .calls()
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "DescribeRouteTables")
+        .count();
+    assert_eq!(describes_in_requester, 1, "{:?}", env.calls().calls());
+    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
+}
+
+#[tokio::test]
+async fn the_sweep_removes_what_is_left_of_a_peering_aws_forgot_and_nothing_a_person_made() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let pcx = env.wired_peering().await;
+    let accepter = &env.scenario.accepter;
+    // A person's own rule for the requester CIDR, without peerwire's marker.
+    accepter
+        .ec2
+        .authorize_security_group_ingress()
+        .group_id(&accepter.security_group_id)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(6432)
+                .to_port(6432)
+                .ip_ranges(
+                    IpRange::builder()
+                        .cidr_ip("10.0.0.0/16")
+                        .description("pgbouncer, added by alice")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    env.delete_peering(&pcx).await;
+    // About two hours later AWS no longer shows the peering to anyone.
+    env.emulator.set("forget_after", "0").await.unwrap();
+    let gone = env
+        .scenario
+        .accepter
+        .ec2
+        .describe_vpc_peering_connections()
+        .vpc_peering_connection_ids(&pcx)
+        .send()
+        .await;
+    assert!(gone.is_err(), "the emulator forgot the peering: {gone:?}");
+
+    let sweep = samples::schedule_sweep(&env.event_id());
+    let report = handle_cleanup_event(&env.app, &sweep).await.unwrap();
+
+    let outcome = report
+        .run
+        .outcomes
+        .iter()
+        .find(|o| o.peering_id.as_ref().is_some_and(|p| p == &pcx))
+        .unwrap_or_else(|| panic!("{:?}", report.run.outcomes));
+    assert_eq!(outcome.kind, OutcomeKind::CleanedUp);
+    for side in [&env.scenario.accepter, &env.scenario.requester] {
+        assert_eq!(routes_to(&side.ec2, &pcx).await, 0, "{}", side.account);
+    }
+    let rules = ingress_descriptions(&accepter.ec2, &accepter.security_group_id).await;
+    assert!(
+        rules.iter().all(|d| !d.starts_with("peerwire:")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&"pgbouncer, added by alice".to_owned()),
+        "{rules:?}"
+    );
+    // A second sweep finds nothing left.
+    let again = handle_cleanup_event(&env.app, &samples::schedule_sweep(&env.event_id()))
+        .await
+        .unwrap();
+    assert!(again.run.outcomes.is_empty(), "{:?}", again.run.outcomes);
+}
+
+#[tokio::test]
+async fn a_route_past_the_quota_is_not_attempted_and_the_rest_is_wired() {
+    let options = EnvOptions {
+        emulator: EmulatorOptions::new().setting("routes_per_table", "1"),
+        ..EnvOptions::default()
+    };
+    let env = TestEnv::with(WIRING_POLICY, options).await;
+    // One route already in the accepter's first table: the table is full.
+    let accepter = &env.scenario.accepter;
+    accepter
+        .ec2
+        .create_route()
+        .route_table_id(&accepter.route_tables[0])
+        .destination_cidr_block("192.168.0.0/24")
+        .gateway_id("local")
+        .send()
+        .await
+        .ok();
+    let pcx = accepted(&env).await;
+
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+
+    let outcome = &report.run.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::WiringBlocked, "{outcome:?}");
+    let quota: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| matches!(f, Finding::QuotaExceeded { .. }))
+        .collect();
+    assert!(!quota.is_empty(), "{outcome:?}");
+    assert!(quota[0].to_string().contains("of 1 used"), "{quota:?}");
+    // Nothing was refused by AWS: what did not fit was not attempted.
+    assert!(
+        outcome
+            .reasons
+            .iter()
+            .all(|r| !r.contains("RouteLimitExceeded")),
+        "{outcome:?}"
+    );
+    assert_eq!(dns_options(&env, &pcx).await, (true, true));
+    assert_eq!(
+        env.calls().count("GetServiceQuota"),
+        4,
+        "two quotas per account"
+    );
+}
+
+#[tokio::test]
+async fn a_sweep_cut_short_by_its_deadline_starts_the_next_one_with_what_it_missed() {
+    let options = EnvOptions {
+        ledger: true,
+        ..EnvOptions::default()
+    };
+    let env = TestEnv::with(WIRING_POLICY, options).await;
+    let pcx = accepted(&env).await;
+
+    // A deadline inside the safety margin: no peering is started.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let sweep = samples::schedule_sweep(&env.event_id());
+    let cut = peerwire::doors::handle::<WiringTrigger>(&env.app, &sweep, Some(deadline))
+        .await
+        .unwrap();
+    assert!(cut.run.outcomes.is_empty());
+    assert_eq!(cut.run.not_reached.len(), 1);
+    assert_eq!(cut.run.not_reached[0], pcx);
+
+    let next = handle_wiring_event(&env.app, &samples::schedule_sweep(&env.event_id()))
+        .await
+        .unwrap();
+    assert_eq!(next.run.outcomes.len(), 1);
+    assert_eq!(next.run.outcomes[0].kind, OutcomeKind::Wired);
+    assert!(next.run.not_reached.is_empty());
+}
