@@ -40,72 +40,37 @@ pub struct PeeringRequestEvent<'a> {
 
 /// The CloudTrail sample, describing `request`.
 pub fn cloudtrail_create_peering(request: &PeeringRequestEvent<'_>) -> Value {
+    let envelope = [
+        ("/id", request.event_id),
+        ("/account", request.requester_account),
+        ("/region", request.region),
+        ("/detail/awsRegion", request.region),
+        ("/detail/recipientAccountId", request.requester_account),
+        ("/detail/userIdentity/accountId", request.requester_account),
+        ("/detail/requestParameters/vpcId", request.requester_vpc),
+        ("/detail/requestParameters/peerVpcId", request.accepter_vpc),
+        (
+            "/detail/requestParameters/peerOwnerId",
+            request.accepter_account,
+        ),
+        ("/detail/requestParameters/peerRegion", request.region),
+    ];
+    let connection = [
+        ("vpcPeeringConnectionId", request.peering_id),
+        ("requesterVpcInfo/ownerId", request.requester_account),
+        ("requesterVpcInfo/vpcId", request.requester_vpc),
+        ("accepterVpcInfo/ownerId", request.accepter_account),
+        ("accepterVpcInfo/vpcId", request.accepter_vpc),
+        ("accepterVpcInfo/region", request.region),
+    ];
     let mut event = parse(CLOUDTRAIL_CREATE_PEERING);
-    set(&mut event, "/id", json!(request.event_id));
-    set(&mut event, "/account", json!(request.requester_account));
-    set(&mut event, "/region", json!(request.region));
-    set(&mut event, "/detail/awsRegion", json!(request.region));
-    set(
-        &mut event,
-        "/detail/recipientAccountId",
-        json!(request.requester_account),
-    );
-    set(
-        &mut event,
-        "/detail/userIdentity/accountId",
-        json!(request.requester_account),
-    );
-    set(
-        &mut event,
-        "/detail/requestParameters/vpcId",
-        json!(request.requester_vpc),
-    );
-    set(
-        &mut event,
-        "/detail/requestParameters/peerVpcId",
-        json!(request.accepter_vpc),
-    );
-    set(
-        &mut event,
-        "/detail/requestParameters/peerOwnerId",
-        json!(request.accepter_account),
-    );
-    set(
-        &mut event,
-        "/detail/requestParameters/peerRegion",
-        json!(request.region),
-    );
-    let pcx = "/detail/responseElements/vpcPeeringConnection";
-    set(
-        &mut event,
-        &format!("{pcx}/vpcPeeringConnectionId"),
-        json!(request.peering_id),
-    );
-    set(
-        &mut event,
-        &format!("{pcx}/requesterVpcInfo/ownerId"),
-        json!(request.requester_account),
-    );
-    set(
-        &mut event,
-        &format!("{pcx}/requesterVpcInfo/vpcId"),
-        json!(request.requester_vpc),
-    );
-    set(
-        &mut event,
-        &format!("{pcx}/accepterVpcInfo/ownerId"),
-        json!(request.accepter_account),
-    );
-    set(
-        &mut event,
-        &format!("{pcx}/accepterVpcInfo/vpcId"),
-        json!(request.accepter_vpc),
-    );
-    set(
-        &mut event,
-        &format!("{pcx}/accepterVpcInfo/region"),
-        json!(request.region),
-    );
+    for (pointer, value) in envelope {
+        set(&mut event, pointer, json!(value));
+    }
+    for (field, value) in connection {
+        let pointer = format!("/detail/responseElements/vpcPeeringConnection/{field}");
+        set(&mut event, &pointer, json!(value));
+    }
     event
 }
 

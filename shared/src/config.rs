@@ -16,8 +16,33 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::aws::throttle::WriteBudget;
 use crate::error::{Error, Result};
+
+/// A token bucket: `burst` writes at once, then `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WriteBudget {
+    pub burst: u32,
+    pub per_second: f64,
+}
+
+impl Default for WriteBudget {
+    /// EC2's default bucket for mutating actions: a burst of 50, refilled at 5 per second.
+    fn default() -> Self {
+        Self {
+            burst: 50,
+            per_second: 5.0,
+        }
+    }
+}
+
+impl WriteBudget {
+    /// EC2's default bucket for non-mutating actions (`Describe*`): a burst of 100, refilled at
+    /// 20 per second.
+    pub const EC2_READS: Self = Self {
+        burst: 100,
+        per_second: 20.0,
+    };
+}
 
 /// Where the policy document lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,48 +25,44 @@ pub const REGION: &str = "us-east-1";
 /// The account approval events come from in the samples (`events/approval-*.json`).
 pub const APPROVERS: &str = "333333333333";
 
+/// The rule both fixtures share; a macro so the fixtures stay `&'static str` constants.
+macro_rules! payments_rule {
+    () => {
+        r#"
+version: 1
+unmatched: reject
+approvers: ["333333333333"]
+accepters:
+  - account: "222222222222"
+    regions: [us-east-1]
+rules:
+  - name: payments-ecs-to-rds
+    requester_accounts: ["111111111111"]
+    allowed_cidrs: ["10.0.0.0/8"]
+    min_prefix_length: 16
+    regions: [us-east-1]
+    required_tags: { team: payments }
+"#
+    };
+}
+
 /// The policy of the README: account A's 10.0.0.0/8 VPCs tagged team=payments (on the
 /// requester's own view of the request) may peer with account B in us-east-1; anything else is
 /// rejected. Approvals may come from account 333333333333.
-pub const DEFAULT_POLICY: &str = r#"
-version: 1
-unmatched: reject
-approvers: ["333333333333"]
-accepters:
-  - account: "222222222222"
-    regions: [us-east-1]
-rules:
-  - name: payments-ecs-to-rds
-    requester_accounts: ["111111111111"]
-    allowed_cidrs: ["10.0.0.0/8"]
-    min_prefix_length: 16
-    regions: [us-east-1]
-    required_tags: { team: payments }
-"#;
+pub const DEFAULT_POLICY: &str = payments_rule!();
 
 /// [`DEFAULT_POLICY`] plus wiring: PostgreSQL on 5432 from the ECS task groups (tag
 /// role=ecs-tasks) to the groups tagged role=rds-db, every subnet of both VPCs routed.
-pub const WIRING_POLICY: &str = r#"
-version: 1
-unmatched: reject
-approvers: ["333333333333"]
-accepters:
-  - account: "222222222222"
-    regions: [us-east-1]
-rules:
-  - name: payments-ecs-to-rds
-    requester_accounts: ["111111111111"]
-    allowed_cidrs: ["10.0.0.0/8"]
-    min_prefix_length: 16
-    regions: [us-east-1]
-    required_tags: { team: payments }
-    wiring:
+pub const WIRING_POLICY: &str = concat!(
+    payments_rule!(),
+    r#"    wiring:
       ports: [5432]
       requester:
         security_group_tags: { role: ecs-tasks }
       accepter:
         security_group_tags: { role: rds-db }
-"#;
+"#
+);
 
 /// The smallest useful policy: one rule for 111111111111 into 10.0.0.0/8, no tags.
 pub const ECS_TO_RDS: &str = r#"

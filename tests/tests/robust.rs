@@ -289,3 +289,47 @@ async fn a_sweep_cut_short_by_its_deadline_starts_the_next_one_with_what_it_miss
     assert_eq!(next.run.outcomes[0].kind, OutcomeKind::Wired);
     assert!(next.run.not_reached.is_empty());
 }
+
+#[tokio::test]
+async fn a_plan_claim_outlives_its_apply_by_a_minute_only() {
+    let options = EnvOptions {
+        ledger: true,
+        ..EnvOptions::default()
+    };
+    let env = TestEnv::with(WIRING_POLICY, options).await;
+    let pcx = accepted(&env).await;
+
+    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
+        .await
+        .unwrap();
+    assert_eq!(report.run.outcomes[0].kind, OutcomeKind::Wired);
+
+    // The same route removed again later must be repaired, not taken for a duplicate of the
+    // first wiring: the claim is cut to a minute once the plan is applied.
+    let hub = env
+        .emulator
+        .hub_config(&peerwire::aws::calls::CallLog::default())
+        .await;
+    let items = aws_sdk_dynamodb::Client::new(&hub)
+        .scan()
+        .table_name(peerwire_integration::LEDGER_TABLE)
+        .send()
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims: Vec<u64> = items
+        .items()
+        .iter()
+        .filter(|item| item["pk"].as_s().unwrap().starts_with("plan#"))
+        .map(|item| item["expires_at"].as_n().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(claims.len(), 1, "one plan applied, one claim");
+    assert!(
+        claims[0] <= now + 60,
+        "claim held {}s",
+        claims[0].saturating_sub(now)
+    );
+}

@@ -5,6 +5,8 @@
 //! - `claim`: a conditional `PutItem` that succeeds for one caller only while the item lives
 //!   (DynamoDB's TTL deletes late, up to days, so the condition checks `expires_at` itself).
 //!   Identical events handled at once: one claims the plan and applies and reports it.
+//! - `hold`: shortens a claim once its work is done, so that a later identical plan (the same
+//!   drift again) is not mistaken for a duplicate for long.
 //! - `ids`/`set_ids`: the sweep's "not reached" list, so the next run starts with them.
 //!
 //! Without a table (`PEERWIRE_LEDGER_TABLE` unset, e.g. local runs), every claim succeeds and
@@ -76,6 +78,25 @@ impl Ledger {
                 }
             }
         }
+    }
+
+    /// Holds `key` (claimed or not) until `ttl` from now.
+    pub async fn hold(&self, key: &str, ttl: Duration) -> Result<()> {
+        let Some((client, table)) = &self.table else {
+            return Ok(());
+        };
+        client
+            .put_item()
+            .table_name(table)
+            .item(KEY, AttributeValue::S(key.to_owned()))
+            .item(
+                EXPIRES,
+                AttributeValue::N((now() + ttl.as_secs()).to_string()),
+            )
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
+        Ok(())
     }
 
     /// Gives `key` back (the claimed work failed and should be retried).

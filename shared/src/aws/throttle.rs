@@ -20,37 +20,12 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::calls::identify;
-
-/// A token bucket: `burst` writes at once, then `per_second`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WriteBudget {
-    pub burst: u32,
-    pub per_second: f64,
-}
-
-impl Default for WriteBudget {
-    /// EC2's default bucket for mutating actions: a burst of 50, refilled at 5 per second.
-    fn default() -> Self {
-        Self {
-            burst: 50,
-            per_second: 5.0,
-        }
-    }
-}
+pub use crate::config::WriteBudget;
 
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
     refilled: Instant,
-}
-
-impl WriteBudget {
-    /// EC2's default bucket for non-mutating actions (`Describe*`): a burst of 100, refilled at
-    /// 20 per second.
-    pub const EC2_READS: Self = Self {
-        burst: 100,
-        per_second: 20.0,
-    };
 }
 
 /// One account-and-region bucket, shared by every client of that account and region.

@@ -1,19 +1,101 @@
 //! What cleaning up a gone peering takes on one side: its routes (blackholes now) and the
 //! security-group rules peerwire made for it, recognised by their exact description marker.
 //! Everything else stays, including a rule a person added for the same CIDR. Pure.
+//!
+//! Routes carry no marker (EC2 routes have no description or tags), so a route counts as
+//! peerwire's only when it has the shape peerwire gives its routes: through the gone peering,
+//! to a CIDR of the peer VPC. The peer's CIDRs come from AWS while it still shows the peering,
+//! and otherwise from what is left: the `local` routes of the other end's tables that route
+//! through the same peering, and the CIDRs of peerwire's marked rules for it. A route through
+//! the peering to anything else (a person's narrower route, say) is reported, never removed.
+
+use ipnet::IpNet;
 
 use super::{rule_marker, Finding, Permission, Plan, PlanStep};
-use crate::model::{AccountId, Leftovers, PeeringId, RouteTarget, RulePeer, SgRule, Side};
+use crate::model::cidr::within_any;
+use crate::model::{
+    AccountId, Leftovers, PeeringId, RouteTable, RouteTarget, RulePeer, SgRule, Side,
+};
 
-/// The removal steps for one side: a `DeleteRoute` per route targeting `peering_id`, and one
-/// revoke per group and direction carrying every rule whose description is exactly the
-/// peering's marker.
-pub fn plan_cleanup(peering_id: &PeeringId, side: Side, leftovers: &Leftovers) -> Vec<PlanStep> {
-    let mut steps = Vec::new();
+/// The CIDRs the leftovers prove to be either end of `peering_id`: the `local` destinations
+/// of every table that routes through it (each end's own VPC CIDRs), and the CIDRs of
+/// peerwire's marked rules for it (the peer's, by construction). [`plan_cleanup`] takes from
+/// these the ones that are not the table's own VPC.
+pub fn peering_ends(peering_id: &PeeringId, leftovers: &[&Leftovers]) -> Vec<IpNet> {
+    let marker = rule_marker(peering_id);
+    let mut ends: Vec<IpNet> = Vec::new();
+    for view in leftovers {
+        for table in view
+            .route_tables
+            .iter()
+            .filter(|t| routes_through(t, peering_id))
+        {
+            ends.extend(local_cidrs(table));
+        }
+        for group in &view.security_groups {
+            for rule in group.ingress.iter().chain(&group.egress) {
+                if let (Some(description), RulePeer::Cidr { cidr }) =
+                    (&rule.description, &rule.peer)
+                {
+                    if *description == marker {
+                        ends.push(*cidr);
+                    }
+                }
+            }
+        }
+    }
+    ends.sort();
+    ends.dedup();
+    ends
+}
+
+fn routes_through(table: &RouteTable, peering_id: &PeeringId) -> bool {
+    table
+        .routes
+        .iter()
+        .any(|r| matches!(&r.target, RouteTarget::Peering(id) if id == peering_id))
+}
+
+fn local_cidrs(table: &RouteTable) -> impl Iterator<Item = IpNet> + '_ {
+    table
+        .routes
+        .iter()
+        .filter(|r| r.target == RouteTarget::Local)
+        .map(|r| r.destination)
+}
+
+/// The removal plan for one side: a `DeleteRoute` per route through `peering_id` to a CIDR of
+/// the peer (`ends` minus the table's own VPC CIDRs; see [`peering_ends`]), one revoke per
+/// group and direction carrying every rule whose description is exactly the peering's marker,
+/// and a finding for each route through the peering that is not provably peerwire's.
+pub fn plan_cleanup(
+    peering_id: &PeeringId,
+    side: Side,
+    leftovers: &Leftovers,
+    ends: &[IpNet],
+) -> Plan {
+    let mut plan = Plan::default();
     for table in &leftovers.route_tables {
+        let own: Vec<IpNet> = local_cidrs(table).collect();
+        let peer: Vec<IpNet> = ends
+            .iter()
+            .filter(|end| !within_any(end, &own))
+            .copied()
+            .collect();
         for route in &table.routes {
-            if matches!(&route.target, RouteTarget::Peering(id) if id == peering_id) {
-                steps.push(PlanStep::DeleteRoute {
+            if !matches!(&route.target, RouteTarget::Peering(id) if id == peering_id) {
+                continue;
+            }
+            // Exactly a peer CIDR: peerwire never routes a narrower or broader block.
+            if peer.contains(&route.destination) {
+                plan.steps.push(PlanStep::DeleteRoute {
+                    side,
+                    route_table_id: table.id.clone(),
+                    destination: route.destination,
+                    peering_id: peering_id.clone(),
+                });
+            } else {
+                plan.findings.push(Finding::UnprovenRoute {
                     side,
                     route_table_id: table.id.clone(),
                     destination: route.destination,
@@ -40,7 +122,7 @@ pub fn plan_cleanup(peering_id: &PeeringId, side: Side, leftovers: &Leftovers) -
     for group in &leftovers.security_groups {
         let ingress = ours(&group.ingress);
         if !ingress.is_empty() {
-            steps.push(PlanStep::RevokeIngress {
+            plan.steps.push(PlanStep::RevokeIngress {
                 side,
                 group_id: group.id.clone(),
                 permissions: ingress,
@@ -50,14 +132,14 @@ pub fn plan_cleanup(peering_id: &PeeringId, side: Side, leftovers: &Leftovers) -
     for group in &leftovers.security_groups {
         let egress = ours(&group.egress);
         if !egress.is_empty() {
-            steps.push(PlanStep::RevokeEgress {
+            plan.steps.push(PlanStep::RevokeEgress {
                 side,
                 group_id: group.id.clone(),
                 permissions: egress,
             });
         }
     }
-    steps
+    plan
 }
 
 /// Rules not made by peerwire that reference a group of `peer_account` (the other side of a
@@ -113,20 +195,21 @@ pub fn referenced_peerings(leftovers: &Leftovers) -> Vec<PeeringId> {
     ids
 }
 
-/// The cleanup of one side: removals, and the stale references to the other side's groups
-/// (when the other side's account is known).
+/// The cleanup of one side: removals, unproven routes, and the stale references to the other
+/// side's groups (when the other side's account is known).
 pub fn plan_side_cleanup(
     peering_id: &PeeringId,
     side: Side,
     peer_account: Option<&AccountId>,
     leftovers: &Leftovers,
+    ends: &[IpNet],
 ) -> Plan {
-    Plan {
-        steps: plan_cleanup(peering_id, side, leftovers),
-        findings: peer_account
-            .map(|peer| stale_references(peering_id, side, peer, leftovers))
-            .unwrap_or_default(),
+    let mut plan = plan_cleanup(peering_id, side, leftovers, ends);
+    if let Some(peer) = peer_account {
+        plan.findings
+            .extend(stale_references(peering_id, side, peer, leftovers));
     }
+    plan
 }
 
 #[cfg(test)]

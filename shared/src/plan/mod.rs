@@ -108,6 +108,15 @@ pub enum Finding {
         referenced: RulePeer,
         egress: bool,
     },
+    /// A route through a gone peering to a destination that is not a CIDR of the peer (or
+    /// whose peer CIDRs nothing left proves): not the shape of peerwire's routes, so not
+    /// removed. A blackhole; reported for its owner to remove.
+    UnprovenRoute {
+        side: Side,
+        route_table_id: RouteTableId,
+        destination: IpNet,
+        peering_id: PeeringId,
+    },
 }
 
 impl Finding {
@@ -168,6 +177,12 @@ impl fmt::Display for Finding {
                 let direction = if *egress { "egress to" } else { "ingress from" };
                 write!(f, "{side} {group_id}: a rule not made by peerwire still allows {direction} {referenced} across the gone peering (stale); left for its owner")
             }
+            Self::UnprovenRoute {
+                side,
+                route_table_id,
+                destination,
+                peering_id,
+            } => write!(f, "{side} {route_table_id}: route to {destination} through the gone {peering_id} is not to a CIDR of its peer, so not provably peerwire's; left for its owner"),
         }
     }
 }

@@ -102,10 +102,8 @@ struct RuleDoc {
 struct WiringDoc {
     #[serde(default)]
     ports: Vec<u16>,
-    #[serde(default)]
-    requester: SideWiringDoc,
-    #[serde(default)]
-    accepter: SideWiringDoc,
+    requester: Option<SideWiringDoc>,
+    accepter: Option<SideWiringDoc>,
     #[serde(default)]
     ingress_source: IngressSource,
     #[serde(default)]
@@ -127,19 +125,6 @@ struct SideWiringDoc {
     security_group_tags: BTreeMap<String, String>,
     #[serde(default)]
     db_instances: Vec<String>,
-}
-
-impl Default for SideWiringDoc {
-    fn default() -> Self {
-        Self {
-            manage: true,
-            subnet_ids: Vec::new(),
-            subnet_tags: BTreeMap::new(),
-            security_group_ids: Vec::new(),
-            security_group_tags: BTreeMap::new(),
-            db_instances: Vec::new(),
-        }
-    }
 }
 
 fn yes() -> bool {
@@ -363,7 +348,11 @@ fn wiring(path: &str, doc: WiringDoc) -> Result<Wiring, PolicyError> {
             ));
         }
     }
-    let side = |name: &str, doc: SideWiringDoc| -> Result<SideWiring, PolicyError> {
+    // No `requester:`/`accepter:` key: the side's defaults (managed, every subnet, no group).
+    let side = |name: &str, doc: Option<SideWiringDoc>| -> Result<SideWiring, PolicyError> {
+        let Some(doc) = doc else {
+            return Ok(SideWiring::default());
+        };
         let path = format!("{path}.{name}");
         Ok(SideWiring {
             manage: doc.manage,

@@ -153,12 +153,27 @@ impl Policy {
 
     /// Whether an approval sent from `account` (the EventBridge envelope's) and signed
     /// `approved_by` comes from someone the policy lists as an approver.
+    ///
+    /// `account` is EventBridge's (the account that called `PutEvents`); `approved_by` is what
+    /// the sender wrote. So a listed principal counts only when the event also came from that
+    /// principal's own account: another account cannot sign as it.
     pub fn is_approver(&self, account: Option<&AccountId>, approved_by: &str) -> bool {
         self.approvers.iter().any(|approver| match approver {
             Approver::Account(allowed) => account == Some(allowed),
-            Approver::Principal(arn) => same_principal(arn, approved_by),
+            Approver::Principal(arn) => {
+                account.is_some_and(|sent| principal_account(arn) == Some(sent.as_str()))
+                    && same_principal(arn, approved_by)
+            }
         })
     }
+}
+
+/// The account of an IAM ARN (`arn:<partition>:iam::<account>:...`).
+fn principal_account(arn: &str) -> Option<&str> {
+    arn.split_once(":iam::")?
+        .1
+        .split_once(':')
+        .map(|(account, _)| account)
 }
 
 /// `listed` is `signed`, or `listed` is an IAM role and `signed` one of its STS sessions.

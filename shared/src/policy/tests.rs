@@ -665,8 +665,17 @@ fn approvers_are_accounts_or_iam_principals() {
     ));
     assert!(p.is_approver(Some(&id("333333333333")), "anyone"));
     assert!(p.is_approver(
+        Some(&id("444444444444")),
+        "arn:aws:sts::444444444444:assumed-role/PeeringApprover/bob"
+    ));
+    // `approved_by` is the sender's word: from another account it proves nothing.
+    assert!(!p.is_approver(
         Some(&id("999999999999")),
         "arn:aws:sts::444444444444:assumed-role/PeeringApprover/bob"
+    ));
+    assert!(!p.is_approver(
+        Some(&id("444444444444")),
+        "arn:aws:sts::444444444444:assumed-role/OtherRole/bob"
     ));
     assert!(!p.is_approver(Some(&id("999999999999")), "alice@example.com"));
     let (field, _) = invalid_field(&format!("{ECS_TO_RDS}approvers: [\"*\"]\n"));

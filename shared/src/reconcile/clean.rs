@@ -1,12 +1,13 @@
 //! The clean phase: when a peering is gone (deleted, rejected, failed, expired, or forgotten
-//! by AWS), remove on each side the routes whose target is that peering and the
-//! security-group rules peerwire made for it, recognised by their exact description marker.
-//! Everything else stays, including a rule a person added for the same CIDR.
+//! by AWS), remove on each side the routes through that peering to a CIDR of the peer (the
+//! only routes peerwire makes) and the security-group rules peerwire made for it, recognised by
+//! their exact description marker. Everything else stays and is reported, including a rule a
+//! person added for the same CIDR and a person's narrower route.
 
 use super::{apply, side_of, Location, Phases, Reconciled, Run, StepResult};
 use crate::aws::observe;
 use crate::error::{Error, Result};
-use crate::model::{Peering, PeeringId, PeeringRef, PeeringStatus, Sides};
+use crate::model::{Leftovers, Peering, PeeringId, PeeringRef, PeeringStatus, Sides};
 use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
 use crate::plan::{cleanup, Plan};
 
@@ -25,6 +26,7 @@ impl Run<'_> {
             .map(|(_, wiring)| wiring.clone());
         let mut plan = Plan::default();
         let mut unread = Vec::new();
+        let mut read = Vec::new();
         for (side, view) in peering.sides.iter() {
             let managed = wiring.as_ref().is_none_or(|w| w.side(side).manage);
             if !managed || !self.manages(&view.account).await? {
@@ -44,8 +46,21 @@ impl Run<'_> {
                     continue;
                 }
             };
+            read.push((side, leftovers));
+        }
+        // The peering's CIDRs as AWS still shows them, and whatever the leftovers prove.
+        let views: Vec<&Leftovers> = read.iter().map(|(_, leftovers)| leftovers).collect();
+        let mut ends = cleanup::peering_ends(&peering.id, &views);
+        ends.extend(
+            peering
+                .sides
+                .iter()
+                .flat_map(|(_, view)| view.cidrs.iter().copied()),
+        );
+        for (side, leftovers) in &read {
             let peer = &peering.sides[side.other()].account;
-            let side_plan = cleanup::plan_side_cleanup(&peering.id, side, Some(peer), &leftovers);
+            let side_plan =
+                cleanup::plan_side_cleanup(&peering.id, *side, Some(peer), leftovers, &ends);
             plan.steps.extend(side_plan.steps);
             plan.findings.extend(side_plan.findings);
         }
@@ -93,16 +108,9 @@ impl Run<'_> {
                 outcome
             });
             return Ok(Reconciled {
-                peering_id: id,
-                peering: None,
                 refusal: Some(why),
-                rule: None,
-                decision: None,
-                plan: Plan::default(),
-                applied: Vec::new(),
                 outcome,
-                state: None,
-                accepter_network: None,
+                ..Reconciled::new(id, None)
             });
         }
         let side = side_of(&self.policy, &reference.account);
@@ -112,7 +120,8 @@ impl Run<'_> {
             .ec2(reference.account.as_str(), reference.region.as_str())
             .await;
         let leftovers = observe::leftovers(&ec2, &id, None).await?;
-        let plan = cleanup::plan_side_cleanup(&id, side, None, &leftovers);
+        let ends = cleanup::peering_ends(&id, &[&leftovers]);
+        let plan = cleanup::plan_side_cleanup(&id, side, None, &leftovers, &ends);
         let owners = Sides::from_fn(|_| Location::of_ref(reference));
         self.finish_clean(id, None, owners, plan).await
     }
@@ -125,20 +134,12 @@ impl Run<'_> {
         plan: Plan,
     ) -> Result<Reconciled> {
         for finding in &plan.findings {
-            tracing::warn!(peering_id = %peering_id, %finding, "stale reference");
+            tracing::warn!(peering_id = %peering_id, %finding, "left for its owner");
         }
         if !self.claim(&peering_id, &plan).await? {
             return Ok(Reconciled {
-                peering_id: peering_id.clone(),
-                peering,
-                refusal: None,
-                rule: None,
-                decision: None,
                 plan,
-                applied: Vec::new(),
-                outcome: None,
-                state: None,
-                accepter_network: None,
+                ..Reconciled::new(peering_id.clone(), peering)
             });
         }
         let applied = if self.mode.dry_run {
@@ -179,16 +180,10 @@ impl Run<'_> {
             None
         };
         Ok(Reconciled {
-            peering_id,
-            peering,
-            refusal: None,
-            rule: None,
-            decision: None,
             plan,
             applied,
             outcome,
-            state: None,
-            accepter_network: None,
+            ..Reconciled::new(peering_id, peering)
         })
     }
 }

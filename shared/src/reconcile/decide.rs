@@ -16,7 +16,6 @@ use crate::error::Result;
 use crate::model::{Peering, PeeringStatus};
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::plan::request::{decide_request, plan_request, sibling_overlaps, RequestFacts, Verdict};
-use crate::plan::Plan;
 
 /// One "approval required" per request and day: a sweep every 15 minutes must not repeat it.
 const REMINDER: Duration = Duration::from_secs(24 * 3600);
@@ -26,14 +25,10 @@ const EXPIRY_NOTICE: Duration = Duration::from_secs(3 * 24 * 3600);
 impl Run<'_> {
     /// Accepts, rejects or holds a pending request.
     pub(super) async fn decide(&self, peering: Peering) -> Result<Reconciled> {
-        let accepter = &peering.sides.accepter;
-        if !self
-            .policy
-            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
-        {
-            let why = "accepter VPC not in the policy's accepters".to_owned();
-            return Ok(self.left_alone(peering, why, None));
-        }
+        let peering = match self.in_accepters(peering) {
+            Ok(peering) => peering,
+            Err(left) => return Ok(*left),
+        };
         let peering = self.with_requester_tags(peering).await?;
         let membership = self.membership(&peering.sides.requester.account).await?;
         let network = self.snapshot.accepter_network(self.app, &peering).await?;
@@ -57,16 +52,11 @@ impl Run<'_> {
             "decision");
         let plan = plan_request(&peering, &decision);
         let mut reconciled = Reconciled {
-            peering_id: peering.id.clone(),
             rule: decision.rule.clone(),
-            refusal: None,
             decision: Some(decision.clone()),
-            applied: Vec::new(),
-            outcome: None,
             plan,
-            peering: None,
-            state: None,
             accepter_network: Some(network),
+            ..Reconciled::new(peering.id.clone(), None)
         };
         if !self.mode.dry_run {
             if !self.claim(&peering.id, &reconciled.plan).await? {
@@ -194,14 +184,10 @@ impl Run<'_> {
     /// A request AWS expired (nobody accepted it within 7 days): one `Peering Request Expired`
     /// outcome, however many sweeps still see it.
     pub(super) async fn expired(&self, peering: Peering) -> Result<Reconciled> {
-        let accepter = &peering.sides.accepter;
-        if !self
-            .policy
-            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
-        {
-            let why = "accepter VPC not in the policy's accepters".to_owned();
-            return Ok(self.left_alone(peering, why, None));
-        }
+        let peering = match self.in_accepters(peering) {
+            Ok(peering) => peering,
+            Err(left) => return Ok(*left),
+        };
         let first = self.mode.dry_run
             || self
                 .app
@@ -216,10 +202,7 @@ impl Run<'_> {
             ));
             outcome
         });
-        Ok(Reconciled {
-            plan: Plan::default(),
-            ..self.left_alone(peering, "the request expired".to_owned(), outcome)
-        })
+        Ok(self.left_alone(peering, "the request expired".to_owned(), outcome))
     }
 }
 

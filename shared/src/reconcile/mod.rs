@@ -50,6 +50,11 @@ pub use apply::{AppliedStep, StepResult};
 /// How long a claim on a plan holds: enough for the claiming invocation to apply it.
 const PLAN_CLAIM: Duration = Duration::from_secs(600);
 
+/// How long a claim holds once its plan is applied: a duplicate delivery of the same event
+/// observed before the writes and reaches its claim within seconds; after this, an identical
+/// plan is new drift (a person removed the same route again) and must be applied.
+const PLAN_AFTERGLOW: Duration = Duration::from_secs(60);
+
 /// How long a run waits, in all, for a peering an event named to leave a transient state.
 const SETTLE_WAIT: Duration = Duration::from_secs(15);
 pub use report::{Report, Reporter, RunLog};
@@ -184,6 +189,24 @@ pub struct Reconciled {
     pub accepter_network: Option<VpcNetwork>,
 }
 
+impl Reconciled {
+    /// Nothing observed, planned or reported yet about `peering_id`.
+    pub fn new(peering_id: PeeringId, peering: Option<Peering>) -> Self {
+        Self {
+            peering_id,
+            peering,
+            refusal: None,
+            rule: None,
+            decision: None,
+            plan: Plan::default(),
+            applied: Vec::new(),
+            outcome: None,
+            state: None,
+            accepter_network: None,
+        }
+    }
+}
+
 impl<'a> Run<'a> {
     /// A run under the current policy.
     pub async fn start(
@@ -227,7 +250,14 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        log.finish().await
+        let (log, transient) = log.finish().await;
+        if !self.mode.dry_run {
+            metrics::emit(&log);
+        }
+        match transient {
+            Some(err) => Err(err),
+            None => Ok(log),
+        }
     }
 
     /// Reconciles one located peering and files the result in `log`. A peering an event
@@ -406,13 +436,20 @@ impl<'a> Run<'a> {
     }
 
     /// After applying a claimed plan: a step that failed transiently gives the claim back, so
-    /// that the retried invocation applies it.
+    /// that the retried invocation applies it; otherwise the claim is cut to
+    /// [`PLAN_AFTERGLOW`].
     async fn settle_claim(&self, peering_id: &PeeringId, plan: &Plan, applied: &[AppliedStep]) {
-        if applied.iter().any(|a| a.result.transient_error().is_some()) {
-            let key = Self::plan_key(peering_id, plan);
-            if let Err(err) = self.app.ledger.release(&key).await {
-                tracing::warn!(%err, key, "could not release the plan claim; it expires on its own");
-            }
+        if self.mode.dry_run || plan.steps.is_empty() {
+            return;
+        }
+        let key = Self::plan_key(peering_id, plan);
+        let settled = if applied.iter().any(|a| a.result.transient_error().is_some()) {
+            self.app.ledger.release(&key).await
+        } else {
+            self.app.ledger.hold(&key, PLAN_AFTERGLOW).await
+        };
+        if let Err(err) = settled {
+            tracing::warn!(%err, key, "could not settle the plan claim; it expires on its own");
         }
     }
 
@@ -424,18 +461,26 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// `peering`, unless its accepter VPC is outside the policy's accepters; then what the run
+    /// says of it (nothing to do there, and nothing more to read).
+    fn in_accepters(&self, peering: Peering) -> std::result::Result<Peering, Box<Reconciled>> {
+        let accepter = &peering.sides.accepter;
+        if self
+            .policy
+            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
+        {
+            Ok(peering)
+        } else {
+            let why = "accepter VPC not in the policy's accepters".to_owned();
+            Err(Box::new(self.left_alone(peering, why, None)))
+        }
+    }
+
     fn left_alone(&self, peering: Peering, why: String, outcome: Option<Outcome>) -> Reconciled {
         Reconciled {
-            peering_id: peering.id.clone(),
-            peering: Some(peering),
             refusal: Some(why),
-            rule: None,
-            decision: None,
-            plan: Plan::default(),
-            applied: Vec::new(),
             outcome,
-            state: None,
-            accepter_network: None,
+            ..Reconciled::new(peering.id.clone(), Some(peering))
         }
     }
 }

@@ -5,33 +5,55 @@
 //! - routes in blackhole state through a peering that is gone or unknown;
 //! - security-group rules marked `peerwire:<pcx-id>` for such a peering.
 //!
-//! Only these. A person's rule without the marker stays. A person's route to a long-gone
-//! peering is removed too: it is a blackhole either way, and carries no traffic.
+//! Only these, and a route only when it goes to a CIDR of the peer, as the other end's `local`
+//! routes or peerwire's marked rules prove it (`plan::cleanup`). A person's rule without the
+//! marker stays; a route nothing proves to be peerwire's is logged for its owner, not removed.
 
 use super::report::Reporter;
-use super::{Location, Reconciled, Run};
+use super::{Location, Run};
 use crate::aws::observe::{self, Viewer};
 use crate::error::Result;
-use crate::model::{AccountId, PeeringId, Region, Sides};
-use crate::plan::cleanup::{plan_cleanup, referenced_peerings};
-use crate::plan::Plan;
+use crate::model::{AccountId, Leftovers, PeeringId, Region, Sides};
+use crate::plan::cleanup::{peering_ends, plan_cleanup, referenced_peerings};
 
 impl Run<'_> {
     /// Finds and removes the orphans of every managed account and region; `skip` are the
-    /// peerings this sweep already cleaned.
+    /// peerings this sweep already cleaned. Every place is read first, so that each end of a
+    /// forgotten peering can prove the other's CIDRs (its `local` routes).
     pub(super) async fn clean_orphans(&self, skip: &[PeeringId], log: &Reporter<'_>) {
+        let mut places = Vec::new();
         for (account, region) in self.managed_places() {
             let location = Location {
                 account: account.clone(),
                 region: region.clone(),
             };
             match self.orphans_in(&location, skip).await {
-                Ok(found) => {
-                    for reconciled in found {
-                        log.reconciled(reconciled).await;
-                    }
-                }
+                Ok(Some((leftovers, orphans))) => places.push((location, leftovers, orphans)),
+                Ok(None) => {}
                 Err(err) => log.failed(self, None, Some(&location), err).await,
+            }
+        }
+        let views: Vec<&Leftovers> = places.iter().map(|(_, leftovers, _)| leftovers).collect();
+        for (location, leftovers, orphans) in &places {
+            let side = super::side_of(&self.policy, &location.account);
+            let owners = Sides::from_fn(|_| location.clone());
+            for id in orphans {
+                let ends = peering_ends(id, &views);
+                let plan = plan_cleanup(id, side, leftovers, &ends);
+                if plan.steps.is_empty() {
+                    for finding in &plan.findings {
+                        tracing::warn!(peering_id = %id, %finding, "left for its owner");
+                    }
+                    continue;
+                }
+                tracing::info!(peering_id = %id, account = %location.account, "removing what is left of a forgotten peering");
+                match self
+                    .finish_clean(id.clone(), None, owners.clone(), plan)
+                    .await
+                {
+                    Ok(reconciled) => log.reconciled(reconciled).await,
+                    Err(err) => log.failed(self, None, Some(location), err).await,
+                }
             }
         }
     }
@@ -54,7 +76,13 @@ impl Run<'_> {
         places
     }
 
-    async fn orphans_in(&self, at: &Location, skip: &[PeeringId]) -> Result<Vec<Reconciled>> {
+    /// What may be left in one place, and the peerings it references that AWS no longer
+    /// shows (or shows gone); `None` when there are none.
+    async fn orphans_in(
+        &self,
+        at: &Location,
+        skip: &[PeeringId],
+    ) -> Result<Option<(Leftovers, Vec<PeeringId>)>> {
         let ec2 = self
             .app
             .aws
@@ -66,31 +94,18 @@ impl Run<'_> {
             .filter(|id| !skip.contains(id))
             .collect();
         if candidates.is_empty() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let viewer = Viewer {
             account: &at.account,
             region: &at.region,
         };
         let known = observe::peerings_by_ids(&ec2, viewer, &candidates).await?;
-        let side = super::side_of(&self.policy, &at.account);
-        let owners = Sides::from_fn(|_| at.clone());
-        let mut found = Vec::new();
-        for id in candidates {
-            // Still shown and not gone: not an orphan (a live peering is never cleaned).
-            if known.iter().any(|p| p.id == id && !p.status.is_gone()) {
-                continue;
-            }
-            let plan = Plan {
-                steps: plan_cleanup(&id, side, &leftovers),
-                findings: Vec::new(),
-            };
-            if plan.steps.is_empty() {
-                continue;
-            }
-            tracing::info!(peering_id = %id, account = %at.account, "removing what is left of a forgotten peering");
-            found.push(self.finish_clean(id, None, owners.clone(), plan).await?);
-        }
-        Ok(found)
+        // Still shown and not gone: not an orphan (a live peering is never cleaned).
+        let orphans: Vec<PeeringId> = candidates
+            .into_iter()
+            .filter(|id| !known.iter().any(|p| &p.id == id && !p.status.is_gone()))
+            .collect();
+        Ok((!orphans.is_empty()).then_some((leftovers, orphans)))
     }
 }

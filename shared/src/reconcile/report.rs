@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use super::{Location, Reconciled, Run};
 use crate::app::App;
 use crate::aws::outcome_bus::PUT_EVENTS_BATCH;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::model::PeeringId;
 use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
 
@@ -131,15 +131,12 @@ impl<'a> Reporter<'a> {
         self.state.lock().await.log.not_reached.push(peering_id);
     }
 
-    /// Ends a run: publishes what is left, then fails with the first transient error (so
-    /// Lambda retries) or returns the log.
-    pub(super) async fn finish(self) -> Result<RunLog> {
+    /// Ends a run: publishes what is left; the log, and the first transient error (which
+    /// fails the invocation, so Lambda retries).
+    pub(super) async fn finish(self) -> (RunLog, Option<Error>) {
         let mut state = self.state.into_inner();
         let app = self.app;
         flush(app, self.dry_run, &mut state, 1).await;
-        if !self.dry_run {
-            super::metrics::emit(&state.log);
-        }
         tracing::info!(
             calls = app.aws.calls().calls().len(),
             outcomes = state.log.outcomes.len(),
@@ -147,10 +144,7 @@ impl<'a> Reporter<'a> {
             not_reached = state.log.not_reached.len(),
             "run finished"
         );
-        match state.transient.take() {
-            Some(err) => Err(err),
-            None => Ok(state.log),
-        }
+        (state.log, state.transient)
     }
 }
 

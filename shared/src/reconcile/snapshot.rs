@@ -67,6 +67,25 @@ fn vpc_key(peering: &Peering, side: Side) -> VpcKey {
     (owners[side].clone(), peering.sides[side].vpc_id.clone())
 }
 
+/// The observation under `key`, made by `read` for the first asker only; the others wait for
+/// its answer. A failed read is not kept: the next asker reads again.
+async fn once<K, V, F, R>(cells: &Cells<K, V>, key: &K, read: F) -> Result<V>
+where
+    K: Eq + std::hash::Hash + Clone,
+    V: Clone,
+    F: FnOnce() -> R,
+    R: std::future::Future<Output = Result<V>>,
+{
+    let cell = slot(cells, key);
+    let mut cached = cell.lock().await;
+    if let Some(value) = cached.as_ref() {
+        return Ok(value.clone());
+    }
+    let value = read().await?;
+    *cached = Some(value.clone());
+    Ok(value)
+}
+
 impl Snapshot {
     /// The accepter VPC of `peering` with its route tables, read once per run.
     pub(super) async fn accepter_network(
@@ -75,19 +94,15 @@ impl Snapshot {
         peering: &Peering,
     ) -> Result<VpcNetwork> {
         let key = vpc_key(peering, Side::Accepter);
-        let cell = slot(&self.networks, &key);
-        let mut cached = cell.lock().await;
-        if let Some(network) = cached.as_ref() {
-            return Ok(network.clone());
-        }
-        let (location, vpc_id) = &key;
-        let ec2 = app
-            .aws
-            .ec2(location.account.as_str(), location.region.as_str())
-            .await;
-        let network = observe::describe_vpc_network(&ec2, &location.account, vpc_id).await?;
-        *cached = Some(network.clone());
-        Ok(network)
+        once(&self.networks, &key, || async {
+            let (location, vpc_id) = &key;
+            let ec2 = app
+                .aws
+                .ec2(location.account.as_str(), location.region.as_str())
+                .await;
+            observe::describe_vpc_network(&ec2, &location.account, vpc_id).await
+        })
+        .await
     }
 
     /// The requester VPC of `peering` with its route tables, read once per run through the
@@ -99,40 +114,32 @@ impl Snapshot {
         peering: &Peering,
     ) -> Result<Option<VpcNetwork>> {
         let key = vpc_key(peering, Side::Requester);
-        let cell = slot(&self.requesters, &key);
-        let mut cached = cell.lock().await;
-        if let Some(network) = cached.as_ref() {
-            return Ok(network.clone());
-        }
-        let (location, vpc_id) = &key;
-        let ec2 = app
-            .aws
-            .ec2(location.account.as_str(), location.region.as_str())
-            .await;
-        let network = match observe::describe_vpc_network(&ec2, &location.account, vpc_id).await {
-            Ok(network) => Some(network),
-            Err(err) if err.is_transient() => return Err(err),
-            Err(err) => {
-                tracing::info!(%err, "requester VPC not readable; its routes are not checked");
-                None
+        once(&self.requesters, &key, || async {
+            let (location, vpc_id) = &key;
+            let ec2 = app
+                .aws
+                .ec2(location.account.as_str(), location.region.as_str())
+                .await;
+            match observe::describe_vpc_network(&ec2, &location.account, vpc_id).await {
+                Ok(network) => Ok(Some(network)),
+                Err(err) if err.is_transient() => Err(err),
+                Err(err) => {
+                    tracing::info!(%err, "requester VPC not readable; its routes are not checked");
+                    Ok(None)
+                }
             }
-        };
-        *cached = Some(network.clone());
-        Ok(network)
+        })
+        .await
     }
 
     /// The accepter VPC's peerings that hold or may hold a CIDR (active, provisioning,
     /// pending-acceptance), read once per run and kept current with the run's own decisions.
     pub(super) async fn siblings(&self, app: &App, peering: &Peering) -> Result<Vec<Peering>> {
         let key = vpc_key(peering, Side::Accepter);
-        let cell = slot(&self.siblings, &key);
-        let mut cached = cell.lock().await;
-        if let Some(siblings) = cached.as_ref() {
-            return Ok(siblings.clone());
-        }
-        let siblings = read_siblings(app, &key, &SIBLING_STATUSES, false).await?;
-        *cached = Some(siblings.clone());
-        Ok(siblings)
+        once(&self.siblings, &key, || {
+            read_siblings(app, &key, &SIBLING_STATUSES, false)
+        })
+        .await
     }
 
     /// The accepter VPC's live peerings where it is the accepter, read afresh (after an
@@ -198,18 +205,14 @@ impl Snapshot {
     ) -> Result<SideState> {
         let (location, vpc_id) = vpc_key(peering, side);
         let key = (location, vpc_id, scope_key(scope));
-        let cell = slot(&self.sides, &key);
-        let mut cached = cell.lock().await;
-        if let Some(state) = cached.as_ref() {
-            return Ok(state.clone());
-        }
-        let (location, vpc_id, _) = &key;
-        let (account, region) = (location.account.as_str(), location.region.as_str());
-        let ec2 = app.aws.ec2(account, region).await;
-        let rds = app.aws.rds(account, region).await;
-        let state = observe::describe_side(&ec2, &rds, &location.account, vpc_id, scope).await?;
-        *cached = Some(state.clone());
-        Ok(state)
+        once(&self.sides, &key, || async {
+            let (location, vpc_id, _) = &key;
+            let (account, region) = (location.account.as_str(), location.region.as_str());
+            let ec2 = app.aws.ec2(account, region).await;
+            let rds = app.aws.rds(account, region).await;
+            observe::describe_side(&ec2, &rds, &location.account, vpc_id, scope).await
+        })
+        .await
     }
 
     /// Fills in the quotas of the sides of `state` on which `plan` adds routes or rules (two

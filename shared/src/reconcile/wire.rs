@@ -13,14 +13,10 @@ use crate::policy::RuleMatch;
 impl Run<'_> {
     /// The wire phase: routes, rules and DNS options on both sides of an active peering.
     pub(super) async fn wire(&self, peering: Peering) -> Result<Reconciled> {
-        let accepter = &peering.sides.accepter;
-        if !self
-            .policy
-            .covers_accepter(&accepter.account, &accepter.region, Some(&accepter.vpc_id))
-        {
-            let why = "accepter VPC not in the policy's accepters".to_owned();
-            return Ok(self.left_alone(peering, why, None));
-        }
+        let peering = match self.in_accepters(peering) {
+            Ok(peering) => peering,
+            Err(left) => return Ok(*left),
+        };
         let peering = self.with_requester_tags(peering).await?;
         let membership = self.membership(&peering.sides.requester.account).await?;
         let Some((rule, wiring)) = self.policy.wiring_for(&peering, &membership) else {
@@ -103,16 +99,12 @@ impl Run<'_> {
             Some(outcome)
         };
         Ok(Reconciled {
-            peering_id: peering.id.clone(),
-            peering: Some(peering),
-            refusal: None,
             rule: Some(rule),
-            decision: None,
             plan,
             applied,
             outcome,
             state: Some(state),
-            accepter_network: None,
+            ..Reconciled::new(peering.id.clone(), Some(peering))
         })
     }
 }

@@ -2,6 +2,7 @@
 //! describes, never one call per resource. One module per kind of thing read; each translates
 //! SDK values into `crate::model` and nothing else.
 
+mod leftovers;
 mod locate;
 mod nacl;
 mod network;
@@ -18,6 +19,7 @@ use ipnet::IpNet;
 use crate::error::{Error, Result};
 use crate::model::IdError;
 
+pub use leftovers::{leftovers, orphan_candidates};
 pub use locate::{db_cluster_vpc, db_instance_vpc, route_table_vpc, security_group_vpc};
 pub use nacl::describe_network_acls;
 pub use network::{describe_side, describe_vpc_network, prefix_list_sizes};
@@ -25,7 +27,6 @@ pub use peering::{
     active_peerings_of_account, active_peerings_of_vpc, describe_peering, peerings_accepted_by_vpc,
     peerings_by_ids, peerings_in_status, peerings_of_vpc, Viewer,
 };
-pub use security_groups::{leftovers, orphan_candidates};
 
 /// `DescribeVpcPeeringConnections`, `DescribeSubnets`, `DescribeSecurityGroups` and
 /// `DescribeNetworkAcls` pages hold 5 to 1000 results.

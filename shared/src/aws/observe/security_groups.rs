@@ -1,13 +1,11 @@
-//! `DescribeSecurityGroups`: the groups a policy selects on one side, and the groups where a
-//! gone peering's rules would be.
+//! `DescribeSecurityGroups`: the groups a policy selects on one side, read into the model.
 
 use aws_sdk_ec2::operation::describe_security_groups::builders::DescribeSecurityGroupsFluentBuilder;
 use aws_sdk_ec2::types as ec2;
 
-use super::network::route_table_from_sdk;
-use super::{filter, filter_any, parse_net, required_id, tags, PAGE, ROUTE_TABLE_PAGE};
+use super::{filter, filter_any, parse_net, required_id, tags, PAGE};
 use crate::error::{AwsError, Result};
-use crate::model::{DbInstance, Leftovers, PeeringId, RulePeer, SecurityGroup, SgRule, VpcId};
+use crate::model::{DbInstance, RulePeer, SecurityGroup, SgRule, VpcId};
 use crate::policy::SideWiring;
 
 const OP: &str = "DescribeSecurityGroups";
@@ -54,7 +52,9 @@ pub(super) async fn selected_groups(
 }
 
 /// Every page of a security-group describe.
-async fn groups(request: DescribeSecurityGroupsFluentBuilder) -> Result<Vec<SecurityGroup>> {
+pub(super) async fn groups(
+    request: DescribeSecurityGroupsFluentBuilder,
+) -> Result<Vec<SecurityGroup>> {
     let mut pages = request.max_results(PAGE).into_paginator().send();
     let mut groups = Vec::new();
     while let Some(page) = pages.next().await {
@@ -110,74 +110,4 @@ fn sg_rules(permissions: &[ec2::IpPermission]) -> Result<Vec<SgRule>> {
         }
     }
     Ok(rules)
-}
-
-/// What is left of `peering_id` in one account: every route table with a route through it
-/// (one account-wide filtered describe, so it works even after AWS forgot the peering), and
-/// the security groups of those tables' VPCs and of `vpc_id` (one describe filtered by VPC).
-pub async fn leftovers(
-    ec2: &aws_sdk_ec2::Client,
-    peering_id: &PeeringId,
-    vpc_id: Option<&VpcId>,
-) -> Result<Leftovers> {
-    const ROUTES_OP: &str = "DescribeRouteTables";
-    let mut pages = ec2
-        .describe_route_tables()
-        .filters(filter(
-            "route.vpc-peering-connection-id",
-            peering_id.as_str(),
-        ))
-        .max_results(ROUTE_TABLE_PAGE)
-        .into_paginator()
-        .send();
-    let mut vpcs: Vec<String> = vpc_id.into_iter().map(ToString::to_string).collect();
-    let mut route_tables = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(ROUTES_OP, e))?;
-        for table in page.route_tables() {
-            if let Some(vpc) = table.vpc_id() {
-                if !vpcs.iter().any(|v| v == vpc) {
-                    vpcs.push(vpc.to_owned());
-                }
-            }
-            route_tables.push(route_table_from_sdk(table)?);
-        }
-    }
-    let security_groups = if vpcs.is_empty() {
-        Vec::new()
-    } else {
-        groups(
-            ec2.describe_security_groups()
-                .filters(filter_any("vpc-id", vpcs)),
-        )
-        .await?
-    };
-    Ok(Leftovers {
-        route_tables,
-        security_groups,
-    })
-}
-
-/// What may be left in one account of peerings AWS no longer shows: every route table with a
-/// blackhole route (the `route.state` filter), and every security group of the account (a
-/// marked rule can be anywhere; EC2 cannot filter rules by description). Two paged describes.
-pub async fn orphan_candidates(ec2: &aws_sdk_ec2::Client) -> Result<Leftovers> {
-    const ROUTES_OP: &str = "DescribeRouteTables";
-    let mut pages = ec2
-        .describe_route_tables()
-        .filters(filter("route.state", "blackhole"))
-        .max_results(ROUTE_TABLE_PAGE)
-        .into_paginator()
-        .send();
-    let mut route_tables = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(ROUTES_OP, e))?;
-        for table in page.route_tables() {
-            route_tables.push(route_table_from_sdk(table)?);
-        }
-    }
-    Ok(Leftovers {
-        route_tables,
-        security_groups: groups(ec2.describe_security_groups()).await?,
-    })
 }

@@ -31,6 +31,11 @@ fn view() -> Leftovers {
             subnet_ids: vec![],
             routes: vec![
                 Route {
+                    destination: net("10.1.0.0/16"),
+                    target: RouteTarget::Local,
+                    blackhole: false,
+                },
+                Route {
                     destination: net("10.0.0.0/16"),
                     target: RouteTarget::Peering(pcx()),
                     blackhole: true,
@@ -61,9 +66,40 @@ fn view() -> Leftovers {
     }
 }
 
+/// The steps for `peering` on the accepter side, with what `views` prove of its ends.
+fn cleanup(peering: &PeeringId, view: &Leftovers, others: &[&Leftovers]) -> Plan {
+    let mut all = vec![view];
+    all.extend_from_slice(others);
+    plan_cleanup(peering, Side::Accepter, view, &peering_ends(peering, &all))
+}
+
+fn steps(peering: &PeeringId, view: &Leftovers) -> Vec<PlanStep> {
+    cleanup(peering, view, &[]).steps
+}
+
+fn table(id_: &str, local: &str, routes: &[(&str, &str)]) -> RouteTable {
+    let mut all = vec![Route {
+        destination: net(local),
+        target: RouteTarget::Local,
+        blackhole: false,
+    }];
+    all.extend(routes.iter().map(|(destination, pcx)| Route {
+        destination: net(destination),
+        target: RouteTarget::Peering(id(pcx)),
+        blackhole: true,
+    }));
+    RouteTable {
+        prefix_list_routes: Vec::new(),
+        id: id(id_),
+        main: false,
+        subnet_ids: vec![],
+        routes: all,
+    }
+}
+
 #[test]
 fn removes_exactly_the_routes_to_the_peering_and_peerwires_rules() {
-    let steps = plan_cleanup(&pcx(), Side::Accepter, &view());
+    let steps = steps(&pcx(), &view());
     assert_eq!(steps.len(), 3, "{steps:?}");
     assert!(
         matches!(&steps[0], PlanStep::DeleteRoute { destination, .. } if *destination == net("10.0.0.0/16"))
@@ -79,7 +115,7 @@ fn removes_exactly_the_routes_to_the_peering_and_peerwires_rules() {
 
 #[test]
 fn a_rule_a_person_added_for_the_same_cidr_stays() {
-    let steps = plan_cleanup(&pcx(), Side::Accepter, &view());
+    let steps = steps(&pcx(), &view());
     for step in &steps {
         if let PlanStep::RevokeIngress { permissions, .. }
         | PlanStep::RevokeEgress { permissions, .. } = step
@@ -94,13 +130,81 @@ fn a_rule_a_person_added_for_the_same_cidr_stays() {
 
 #[test]
 fn another_peerings_routes_and_rules_stay() {
-    let steps = plan_cleanup(&id("pcx-0000000000000000a"), Side::Requester, &view());
+    let steps = steps(&id("pcx-0000000000000000a"), &view());
     assert!(steps.is_empty(), "{steps:?}");
 }
 
 #[test]
 fn nothing_left_means_no_step() {
-    assert!(plan_cleanup(&pcx(), Side::Accepter, &Leftovers::default()).is_empty());
+    assert!(steps(&pcx(), &Leftovers::default()).is_empty());
+}
+
+#[test]
+fn a_persons_narrower_route_through_the_gone_peering_is_reported_not_removed() {
+    let mut view = view();
+    view.route_tables.push(table(
+        "rtb-33333333",
+        "10.1.0.0/16",
+        &[("10.0.7.0/24", PCX)],
+    ));
+    let plan = cleanup(&pcx(), &view, &[]);
+    let deleted: Vec<_> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            PlanStep::DeleteRoute { destination, .. } => Some(*destination),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deleted, [net("10.0.0.0/16")]);
+    assert!(matches!(
+        &plan.findings[..],
+        [Finding::UnprovenRoute { destination, .. }] if *destination == net("10.0.7.0/24")
+    ));
+}
+
+#[test]
+fn with_nothing_that_proves_the_peers_cidrs_a_route_is_reported_not_removed() {
+    let view = Leftovers {
+        route_tables: vec![table(
+            "rtb-11111111",
+            "10.1.0.0/16",
+            &[("10.0.0.0/16", PCX)],
+        )],
+        security_groups: Vec::new(),
+    };
+    let plan = cleanup(&pcx(), &view, &[]);
+    assert!(plan.steps.is_empty(), "{:?}", plan.steps);
+    assert_eq!(plan.findings.len(), 1);
+}
+
+#[test]
+fn the_other_ends_local_route_proves_the_peers_cidr() {
+    let accepter = Leftovers {
+        route_tables: vec![table(
+            "rtb-11111111",
+            "10.1.0.0/16",
+            &[("10.0.0.0/16", PCX)],
+        )],
+        security_groups: Vec::new(),
+    };
+    let requester = Leftovers {
+        route_tables: vec![table(
+            "rtb-22222222",
+            "10.0.0.0/16",
+            &[("10.1.0.0/16", PCX)],
+        )],
+        security_groups: Vec::new(),
+    };
+    let plan = cleanup(&pcx(), &accepter, &[&requester]);
+    assert_eq!(plan.steps.len(), 1, "{plan:?}");
+    assert!(plan.findings.is_empty());
+    // Its own VPC's CIDR is never taken for the peer's.
+    let own = cleanup(&pcx(), &requester, &[&accepter]);
+    assert!(matches!(
+        &own.steps[..],
+        [PlanStep::DeleteRoute { destination, .. }] if *destination == net("10.1.0.0/16")
+    ));
 }
 
 #[test]
