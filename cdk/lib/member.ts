@@ -46,6 +46,7 @@ const READ_NETWORK = [
   'ec2:DescribeSecurityGroupRules',
   'ec2:DescribeNetworkAcls',
   'ec2:DescribeTags',
+  'ec2:DescribeManagedPrefixLists',
 ];
 
 const NETWORK_CHANGES = [
@@ -128,6 +129,14 @@ export class PeerwireMember extends Construct {
               Action: 'servicequotas:GetServiceQuota',
               Resource: ['L-93826ACB', 'L-0EA8095F'].map((code) => `arn:${partition}:servicequotas:*:${account}:vpc/${code}`),
             },
+            // peerwire diagnose's Traffic layer: the flow logs of the VPCs and their records.
+            { Sid: 'ReadFlowLogs', Effect: 'Allow', Action: 'ec2:DescribeFlowLogs', Resource: '*' },
+            {
+              Sid: 'ReadFlowLogRecords',
+              Effect: 'Allow',
+              Action: 'logs:FilterLogEvents',
+              Resource: `arn:${partition}:logs:*:${account}:log-group:*`,
+            },
           ],
         },
       },
@@ -147,6 +156,13 @@ export class PeerwireMember extends Construct {
               Condition: { ArnLike: { 'ec2:AccepterVpc': vpcs } },
             },
             { Sid: 'AcceptWithManagedVpcs', Effect: 'Allow', Action: 'ec2:AcceptVpcPeeringConnection', Resource: vpcs },
+            {
+              Sid: 'RollBackAcceptIntoManagedVpcs',
+              Effect: 'Allow',
+              Action: 'ec2:DeleteVpcPeeringConnection',
+              Resource: peering,
+              Condition: { ArnLike: { 'ec2:AccepterVpc': vpcs } },
+            },
             {
               Sid: 'PeeringOptionsAsAccepter',
               Effect: 'Allow',

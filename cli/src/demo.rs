@@ -25,25 +25,7 @@ use peerwire_emulator::scenario::{self, Scenario, ACCEPTER_ACCOUNT, REQUESTER_AC
 use peerwire_emulator::{Emulator, REGION};
 
 /// The policy the demo runs under; README documents the format.
-pub const DEMO_POLICY: &str = r#"version: 1
-unmatched: reject
-accepters:
-  - account: "222222222222"
-    regions: [us-east-1]
-rules:
-  - name: payments-ecs-to-rds
-    requester_accounts: ["111111111111"]
-    allowed_cidrs: ["10.0.0.0/8"]
-    min_prefix_length: 16
-    regions: [us-east-1]
-    required_tags: { team: payments }
-    wiring:
-      ports: [5432]
-      requester:
-        security_group_tags: { role: ecs-tasks }
-      accepter:
-        db_instances: [payments-db]
-"#;
+pub const DEMO_POLICY: &str = include_str!("../../examples/policy.yaml");
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -104,6 +86,9 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         organizations_role_arn: None,
     };
     let app = App::new(&config, AwsContext::new(hub, scenario::roles(), calls));
+    // Built inside the box: this future is large, and the story already fills a test
+    // thread's stack.
+    Box::pin(async { check_permissions(&emulator, &config, &scenario).await }).await?;
     step("policy in force");
     print!("{DEMO_POLICY}");
 
@@ -205,6 +190,40 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     println!("  {} calls in all", calls.len());
     let _ = std::fs::remove_file(policy_path);
     Ok(())
+}
+
+/// `peerwire check-permissions` in account B before the first peering, as an operator runs it
+/// after deploying the member role: its own process, so its own call log. Every action must be
+/// allowed or not provable; a denied one fails the demo.
+async fn check_permissions(
+    emulator: &Emulator,
+    config: &Config,
+    scenario: &Scenario,
+) -> Result<(), String> {
+    let args = crate::permissions::CheckPermissionsArgs {
+        account: ACCEPTER_ACCOUNT.to_owned(),
+        region: REGION.to_owned(),
+        vpc: Some(scenario.accepter.vpc_id.clone()),
+        json: false,
+    };
+    step(&format!(
+        "peerwire check-permissions --account {} --region {} --vpc {} (B's member role, before the first peering)",
+        args.account, args.region, scenario.accepter.vpc_id
+    ));
+    let target = args.check()?;
+    let calls = CallLog::default();
+    let hub = emulator.hub_config(&calls).await;
+    let app = App::new(config, AwsContext::new(hub, scenario::roles(), calls));
+    let report = crate::permissions::check(&app, &target).await;
+    print!("{}", crate::permissions::render(&report));
+    match report.exit_code() {
+        0 => Ok(()),
+        _ => Err(format!(
+            "B's member role should allow everything peerwire does; denied: {:?}, no answer: {:?}",
+            report.with(crate::permissions::Verdict::Denied),
+            report.no_answer
+        )),
+    }
 }
 
 /// A layer `--break` breaks after the wiring.

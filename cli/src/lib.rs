@@ -5,4 +5,5 @@ pub mod demo;
 pub mod diagnose;
 pub mod emulator;
 pub mod find;
+pub mod permissions;
 pub mod plan;

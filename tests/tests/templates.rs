@@ -11,6 +11,9 @@
 //! - reserved concurrency, the ledger table, the Organizations role, the organization
 //!   condition on AssumeRole, and each function role's exact actions;
 //! - the member role writes nothing until VPCs are named, and reads only what it needs;
+//! - it grants every action of `peerwire::aws::permissions` (every function's job and
+//!   diagnose's reads) by exactly the statements `peerwire check-permissions` names, and no EC2
+//!   or RDS write beyond the list;
 //! - the org rollout passes every parameter the member templates need, with automatic
 //!   deployment, the role in one region and the forwarder in each listed one;
 //! - the dashboard charts every metric the functions emit.
@@ -673,6 +676,9 @@ fn the_member_role_writes_nothing_unless_vpcs_are_named() {
         "ec2:DescribeSecurityGroupRules",
         "ec2:DescribeNetworkAcls",
         "ec2:DescribeTags",
+        "ec2:DescribeManagedPrefixLists",
+        "ec2:DescribeFlowLogs",
+        "logs:FilterLogEvents",
         "rds:DescribeDBInstances",
         "rds:DescribeDBClusters",
         "rds:DescribeDBSubnetGroups",
@@ -711,7 +717,21 @@ fn the_member_role_writes_nothing_unless_vpcs_are_named() {
     assert!(
         writes.contains("ec2:AcceptVpcPeeringConnection") && writes.contains("ec2:CreateRoute")
     );
-    assert!(!writes.contains("ec2:DeleteVpcPeeringConnection"));
+    // Delete only to roll back its own accept: into managed VPCs, like accept.
+    let statements = role_statements(&managed, "MemberRole");
+    let delete: Vec<&Value> = statements
+        .iter()
+        .filter(|s| strings(&s["Action"]).contains(&"ec2:DeleteVpcPeeringConnection".to_owned()))
+        .collect();
+    assert_eq!(delete.len(), 1, "{delete:?}");
+    assert_eq!(
+        delete[0]["Condition"],
+        json!({ "ArnLike": { "ec2:AccepterVpc": [vpc] } })
+    );
+    assert_eq!(
+        strings(&delete[0]["Resource"]),
+        ["arn:aws:ec2:*:333333333333:vpc-peering-connection/*"]
+    );
     // Every write names the VPC: as the resource, or in the condition.
     for statement in role_statements(&managed, "MemberRole") {
         let actions = strings(&statement["Action"]);
@@ -730,6 +750,90 @@ fn the_member_role_writes_nothing_unless_vpcs_are_named() {
         assert!(scoped, "{statement}");
         assert!(resources.iter().all(|r| r != "*"), "{statement}");
     }
+}
+
+/// Whether `service:Operation` only reads (the EC2, RDS and Logs naming).
+fn reads_only(action: &str) -> bool {
+    let operation = action.split_once(':').map_or(action, |(_, op)| op);
+    ["Describe", "Get", "List", "Filter"]
+        .iter()
+        .any(|verb| operation.starts_with(verb))
+}
+
+/// `peerwire::aws::permissions` is the one list: every action of it (every function's job and
+/// diagnose's reads) is granted by the member role through exactly the statements
+/// `peerwire check-permissions` names in its fixes (reads always, writes once VPCs are named),
+/// and the role grants no EC2 or RDS write beyond it.
+#[test]
+fn the_member_role_grants_every_listed_action_and_no_other_write() {
+    use peerwire::aws::permissions::{Job, DIAGNOSE_READS};
+    use peerwire_cli::permissions::{granted_by, policy_of};
+
+    let vpc = "arn:aws:ec2:us-east-1:333333333333:vpc/vpc-0f1e2d3c4b5a69788";
+    let managed = member_role(&[("ManagedVpcArns", vpc)]);
+    // action -> {(policy, statement)}
+    let mut granted: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+    let properties = managed.properties("MemberRole");
+    for policy in properties["Policies"].as_array().unwrap() {
+        let name = scalar(&policy["PolicyName"]);
+        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+            assert_eq!(statement["Effect"], "Allow", "{statement}");
+            for action in strings(&statement["Action"]) {
+                granted
+                    .entry(action)
+                    .or_default()
+                    .insert((name.clone(), scalar(&statement["Sid"])));
+            }
+        }
+    }
+
+    let listed = Job::All.actions();
+    assert!(DIAGNOSE_READS.iter().all(|a| listed.contains(a)));
+    for action in &listed {
+        let expected: BTreeSet<(String, String)> = granted_by(action.name)
+            .iter()
+            .map(|sid| (policy_of(action.write).to_owned(), (*sid).to_owned()))
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "{}: check-permissions names no statement",
+            action.name
+        );
+        assert_eq!(granted.get(action.name), Some(&expected), "{}", action.name);
+        assert_eq!(action.write, !reads_only(action.name), "{}", action.name);
+    }
+
+    let names: BTreeSet<&str> = listed.iter().map(|a| a.name).collect();
+    let unlisted_writes: Vec<&String> = granted
+        .keys()
+        .filter(|a| a.starts_with("ec2:") || a.starts_with("rds:"))
+        .filter(|a| !reads_only(a) && !names.contains(a.as_str()))
+        .collect();
+    assert!(
+        unlisted_writes.is_empty(),
+        "writes no function makes: {unlisted_writes:?}"
+    );
+
+    // The reads need no VPC named.
+    let default = member_actions(&member_role(&[]));
+    for action in listed.iter().filter(|a| !a.write) {
+        assert!(default.contains(action.name), "{}", action.name);
+    }
+
+    // Diagnose's reads: DescribeFlowLogs has no resource-level permissions; the flow-log
+    // records only in this account's log groups.
+    let resources = |action: &str| -> Vec<String> {
+        role_statements(&managed, "MemberRole")
+            .iter()
+            .filter(|s| strings(&s["Action"]).contains(&action.to_owned()))
+            .flat_map(|s| strings(&s["Resource"]))
+            .collect()
+    };
+    assert_eq!(resources("ec2:DescribeFlowLogs"), ["*"]);
+    assert_eq!(
+        resources("logs:FilterLogEvents"),
+        ["arn:aws:logs:*:333333333333:log-group:*"]
+    );
 }
 
 #[test]
