@@ -49,17 +49,28 @@ impl AwsErrorKind {
             || lower == "requestlimitexceeded"
             || lower.starts_with("toomanyrequests")
             || lower == "slowdown"
+            // Route 53: a change to the same zone is still in flight; retry later.
+            || lower == "priorrequestnotcomplete"
         {
             Self::Throttling
-        } else if lower.contains("notfound") || lower.ends_with(".notfound") {
+        } else if lower.contains("notfound")
+            || lower.ends_with(".notfound")
+            // Route 53: NoSuchHostedZone, ...
+            || lower.starts_with("nosuch")
+        {
             Self::NotFound
         } else if lower.starts_with("accessdenied")
             || lower == "unauthorizedoperation"
             || lower == "operationnotpermitted"
             || lower == "authfailure"
+            // Route 53: an association without the zone owner's authorization.
+            || lower == "notauthorizedexception"
         {
             Self::AccessDenied
-        } else if lower.ends_with("limitexceeded") {
+        } else if lower.ends_with("limitexceeded")
+            || lower.ends_with("limitsexceeded")
+            || lower.starts_with("toomany")
+        {
             Self::Quota
         } else if lower == "routealreadyexists" || lower == "invalidpermission.duplicate" {
             Self::AlreadyExists
@@ -273,6 +284,12 @@ mod tests {
             ("RouteLimitExceeded", Quota),
             ("RulesPerSecurityGroupLimitExceeded", Quota),
             ("InvalidPermission.Duplicate", AlreadyExists),
+            ("NoSuchHostedZone", NotFound),
+            ("VPCAssociationNotFound", NotFound),
+            ("PriorRequestNotComplete", Throttling),
+            ("NotAuthorizedException", AccessDenied),
+            ("LimitsExceeded", Quota),
+            ("TooManyVPCAssociationAuthorizations", Quota),
             ("InvalidStateTransition", InvalidState),
             ("InternalError", Unavailable),
             ("InvalidParameterValue", Other),

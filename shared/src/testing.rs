@@ -250,6 +250,7 @@ pub fn side_state(
         dns_hostnames: true,
         db_instances: Vec::new(),
         quotas: None,
+        hosted_zones: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
 use crate::model::{PeeringId, RulePeer, SecurityGroupId, Side};
+use crate::plan::zones::zone_tag_key;
 use crate::plan::{DnsAttribute, Permission, PlanStep};
 
 /// Sets an IPv4 or IPv6 destination on a route request (CreateRoute, ReplaceRoute and
@@ -161,6 +162,112 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
             .await
             .map(drop)
             .map_err(|e| AwsError::from_sdk("RevokeSecurityGroupEgress", e)),
+        zone => {
+            return Err(Error::Config(format!(
+                "a Route 53 step goes through execute_zone: {zone}"
+            )))
+        }
+    };
+    settle(result)
+}
+
+/// Executes a Route 53 step ([`PlanStep::is_route53`]) through `route53`, acting as the
+/// account of the step's side: the zone owner for records and authorizations, the VPC owner
+/// for (dis)associations.
+pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) -> Result<Applied> {
+    use aws_sdk_route53::types::{Tag, TagResourceType, Vpc, VpcRegion};
+    let vpc = |vpc_id: &crate::model::VpcId, region: &crate::model::Region| {
+        Vpc::builder()
+            .vpc_id(vpc_id.as_str())
+            .vpc_region(VpcRegion::from(region.as_str()))
+            .build()
+    };
+    let result = match step {
+        PlanStep::RecordZoneAssociation {
+            zone_id,
+            vpc_id,
+            peering_id,
+            ..
+        } => route53
+            .change_tags_for_resource()
+            .resource_type(TagResourceType::Hostedzone)
+            .resource_id(zone_id.as_str())
+            .add_tags(
+                Tag::builder()
+                    .key(zone_tag_key(vpc_id))
+                    .value(peering_id.as_str())
+                    .build(),
+            )
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("ChangeTagsForResource", e)),
+        PlanStep::ForgetZoneAssociation {
+            zone_id, vpc_id, ..
+        } => route53
+            .change_tags_for_resource()
+            .resource_type(TagResourceType::Hostedzone)
+            .resource_id(zone_id.as_str())
+            .remove_tag_keys(zone_tag_key(vpc_id))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("ChangeTagsForResource", e)),
+        PlanStep::AuthorizeZoneAssociation {
+            zone_id,
+            vpc_id,
+            region,
+            ..
+        } => route53
+            .create_vpc_association_authorization()
+            .hosted_zone_id(zone_id.as_str())
+            .vpc(vpc(vpc_id, region))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("CreateVPCAssociationAuthorization", e)),
+        PlanStep::AssociateZone {
+            zone_id,
+            vpc_id,
+            region,
+            ..
+        } => route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(zone_id.as_str())
+            .vpc(vpc(vpc_id, region))
+            .comment("peerwire")
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("AssociateVPCWithHostedZone", e)),
+        PlanStep::DeleteZoneAuthorization {
+            zone_id,
+            vpc_id,
+            region,
+            ..
+        } => route53
+            .delete_vpc_association_authorization()
+            .hosted_zone_id(zone_id.as_str())
+            .vpc(vpc(vpc_id, region))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("DeleteVPCAssociationAuthorization", e)),
+        PlanStep::DisassociateZone {
+            zone_id,
+            vpc_id,
+            region,
+            ..
+        } => route53
+            .disassociate_vpc_from_hosted_zone()
+            .hosted_zone_id(zone_id.as_str())
+            .vpc(vpc(vpc_id, region))
+            .comment("peerwire: the last peering that needed it is gone")
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| AwsError::from_sdk("DisassociateVPCFromHostedZone", e)),
+        other => return Err(Error::Config(format!("not a Route 53 step: {other}"))),
     };
     settle(result)
 }

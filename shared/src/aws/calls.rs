@@ -114,8 +114,45 @@ impl HttpConnector for RecordingConnector {
     }
 }
 
+/// Route 53 is the one REST service peerwire calls: its operation is the method and path.
+fn route53_operation(method: &str, uri: &str) -> Option<&'static str> {
+    // https://route53.amazonaws.com/2013-04-01/<collection>[/<id>[/<action>]][?query]
+    let path = match uri.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => uri,
+    };
+    let parts: Vec<&str> = path
+        .split('?')
+        .next()?
+        .trim_matches('/')
+        .split('/')
+        .collect();
+    let operation = match (method, &parts[1..]) {
+        ("GET", ["hostedzone", _]) => "GetHostedZone",
+        ("GET", ["hostedzone"]) => "ListHostedZones",
+        ("POST", ["hostedzone"]) => "CreateHostedZone",
+        ("GET", ["hostedzonesbyvpc"]) => "ListHostedZonesByVPC",
+        ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
+        ("POST", ["hostedzone", _, "authorizevpcassociation"]) => {
+            "CreateVPCAssociationAuthorization"
+        }
+        ("GET", ["hostedzone", _, "authorizevpcassociation"]) => "ListVPCAssociationAuthorizations",
+        ("POST", ["hostedzone", _, "deauthorizevpcassociation"]) => {
+            "DeleteVPCAssociationAuthorization"
+        }
+        ("POST", ["hostedzone", _, "associatevpc"]) => "AssociateVPCWithHostedZone",
+        ("POST", ["hostedzone", _, "disassociatevpc"]) => "DisassociateVPCFromHostedZone",
+        ("POST", ["tags", _]) => "ListTagsForResources",
+        ("GET", ["tags", _, _]) => "ListTagsForResource",
+        ("POST", ["tags", _, _]) => "ChangeTagsForResource",
+        _ => return None,
+    };
+    Some(operation)
+}
+
 /// Names the API call in a signed request: JSON protocols carry `X-Amz-Target`
-/// (`AWSEvents.PutEvents`), query protocols (EC2, STS) an `Action=` form field.
+/// (`AWSEvents.PutEvents`), query protocols (EC2, STS) an `Action=` form field, and Route 53
+/// (REST) its method and path.
 pub(crate) fn identify(request: &HttpRequest) -> ApiCall {
     let headers = request.headers();
     let service = headers
@@ -132,6 +169,12 @@ pub(crate) fn identify(request: &HttpRequest) -> ApiCall {
             let body = std::str::from_utf8(request.body().bytes()?).ok()?;
             body.split('&')
                 .find_map(|pair| pair.strip_prefix("Action="))
+                .map(str::to_owned)
+        })
+        .or_else(|| {
+            (service == "route53")
+                .then(|| route53_operation(request.method(), request.uri()))
+                .flatten()
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "unknown".to_owned());
@@ -154,5 +197,47 @@ mod tests {
         assert!(call("ec2", "AcceptVpcPeeringConnection").is_write());
         assert!(call("ec2", "CreateRoute").is_write());
         assert!(call("events", "PutEvents").is_write());
+    }
+
+    #[test]
+    fn route53_operations_are_named_from_method_and_path() {
+        let host = "https://route53.amazonaws.com/2013-04-01";
+        let cases = [
+            ("GET", "/hostedzone/Z123", Some("GetHostedZone")),
+            (
+                "POST",
+                "/hostedzone/Z123/associatevpc",
+                Some("AssociateVPCWithHostedZone"),
+            ),
+            (
+                "POST",
+                "/hostedzone/Z123/deauthorizevpcassociation",
+                Some("DeleteVPCAssociationAuthorization"),
+            ),
+            ("POST", "/tags/hostedzone", Some("ListTagsForResources")),
+            (
+                "POST",
+                "/tags/hostedzone/Z123",
+                Some("ChangeTagsForResource"),
+            ),
+            (
+                "GET",
+                "/hostedzone/Z123/rrset?maxitems=300",
+                Some("ListResourceRecordSets"),
+            ),
+            ("DELETE", "/hostedzone/Z123", None),
+        ];
+        for (method, path, operation) in cases {
+            assert_eq!(
+                route53_operation(method, &format!("{host}{path}")),
+                operation,
+                "{method} {path}"
+            );
+        }
+        let call = ApiCall {
+            service: "route53".into(),
+            operation: "ChangeTagsForResource".into(),
+        };
+        assert!(call.is_write());
     }
 }

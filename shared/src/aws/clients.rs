@@ -162,6 +162,17 @@ impl AwsContext {
         aws_sdk_servicequotas::Client::from_conf(config)
     }
 
+    /// A Route 53 client acting as `account`. Route 53 is global: `region` only picks the
+    /// partition (the SDK's endpoint rules send every region of a partition to its one global
+    /// endpoint), so passing the VPC's region is right in every partition.
+    pub async fn route53(&self, account: &str, region: &str) -> aws_sdk_route53::Client {
+        let config = self.role_config(account).await;
+        let config = aws_sdk_route53::config::Builder::from(&config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_route53::Client::from_conf(config)
+    }
+
     /// An AWS Organizations client through `role_arn` (a role in the management or
     /// delegated-administrator account), with the configured ExternalId. Organizations is a
     /// global service served from us-east-1.

@@ -37,6 +37,9 @@ pub const READS: &[Action] = &[
     read("rds:DescribeDBClusters"),
     read("rds:DescribeDBSubnetGroups"),
     read("servicequotas:GetServiceQuota"),
+    // Private hosted zones a rule names: their associated VPCs and peerwire's records.
+    read("route53:GetHostedZone"),
+    read("route53:ListTagsForResources"),
 ];
 
 /// The request function's writes: decide a pending request; delete only to roll back its own
@@ -55,13 +58,21 @@ pub const WIRE_WRITES: &[Action] = &[
     write("ec2:AuthorizeSecurityGroupEgress"),
     write("ec2:ModifyVpcPeeringConnectionOptions"),
     write("ec2:ModifyVpcAttribute"),
+    // A zone owner's: record, authorize, delete the used authorization; a VPC owner's: associate.
+    write("route53:ChangeTagsForResource"),
+    write("route53:CreateVPCAssociationAuthorization"),
+    write("route53:DeleteVPCAssociationAuthorization"),
+    write("route53:AssociateVPCWithHostedZone"),
 ];
 
-/// The cleanup function's writes: it only removes.
+/// The cleanup function's writes: it only removes (`ChangeTagsForResource` removes
+/// peerwire's record of a zone association).
 pub const CLEAN_WRITES: &[Action] = &[
     write("ec2:DeleteRoute"),
     write("ec2:RevokeSecurityGroupIngress"),
     write("ec2:RevokeSecurityGroupEgress"),
+    write("route53:DisassociateVPCFromHostedZone"),
+    write("route53:ChangeTagsForResource"),
 ];
 
 /// What `peerwire diagnose` reads on top of [`READS`].
@@ -69,6 +80,7 @@ pub const DIAGNOSE_READS: &[Action] = &[
     read("ec2:DescribeNetworkAcls"),
     read("ec2:DescribeFlowLogs"),
     read("logs:FilterLogEvents"),
+    read("route53:ListResourceRecordSets"),
 ];
 
 /// A function's job in member accounts.
@@ -124,10 +136,11 @@ mod tests {
     #[test]
     fn cleanup_may_only_remove_and_the_request_function_only_decide() {
         let clean = Job::Clean.actions();
-        assert!(clean
-            .iter()
-            .filter(|a| a.write)
-            .all(|a| { a.name.contains("Delete") || a.name.contains("Revoke") }));
+        assert!(clean.iter().filter(|a| a.write).all(|a| {
+            ["Delete", "Revoke", "Disassociate", "ChangeTagsForResource"]
+                .iter()
+                .any(|verb| a.name.contains(verb))
+        }));
         let decide = Job::Decide.actions();
         assert!(!decide.iter().any(|a| a.name == "ec2:CreateRoute"));
         assert!(decide

@@ -195,6 +195,15 @@ id_type!(
 );
 
 id_type!(
+    /// A Route 53 hosted zone id, as `GetHostedZone` takes it: 1 to 32 uppercase letters and
+    /// digits (AWS's start with `Z`; the `/hostedzone/` prefix of some responses is not part
+    /// of it).
+    HostedZoneId,
+    "a hosted zone id (like Z0123456789ABCDEFGHIJ)",
+    |v| !v.is_empty() && v.len() <= 32 && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+);
+
+id_type!(
     /// An AWS Organizations organizational unit id: `ou-`, the root's 4 to 32 characters, `-`,
     /// and 8 to 32 more (lowercase letters and digits).
     OrganizationalUnitId,

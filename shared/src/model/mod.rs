@@ -15,12 +15,12 @@ pub mod side;
 
 pub use approval::{ApprovalAnswer, ApprovalDecision};
 pub use ids::{
-    AccountId, DbIdentifier, IdError, NetworkAclId, OrganizationalUnitId, PeeringId, PrefixListId,
-    Region, RouteTableId, SecurityGroupId, SubnetId, TargetId, VpcId,
+    AccountId, DbIdentifier, HostedZoneId, IdError, NetworkAclId, OrganizationalUnitId, PeeringId,
+    PrefixListId, Region, RouteTableId, SecurityGroupId, SubnetId, TargetId, VpcId,
 };
 pub use network::{
-    DbInstance, Leftovers, Quotas, Route, RouteTable, RouteTarget, RulePeer, SecurityGroup, SgRule,
-    SideState, Subnet, VpcNetwork,
+    DbInstance, HostedZone, Leftovers, Quotas, Route, RouteTable, RouteTarget, RulePeer,
+    SecurityGroup, SgRule, SideState, Subnet, VpcNetwork, ZoneVpc, ZONE_TAG_PREFIX,
 };
 pub use peering::{Peering, PeeringRef, PeeringSide, PeeringStatus, TagView};
 pub use side::{Side, Sides};

@@ -8,8 +8,8 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{
-    AccountId, DbIdentifier, PeeringId, PrefixListId, RouteTableId, SecurityGroupId, SubnetId,
-    TargetId, VpcId,
+    AccountId, DbIdentifier, HostedZoneId, PeeringId, PrefixListId, Region, RouteTableId,
+    SecurityGroupId, SubnetId, TargetId, VpcId,
 };
 
 /// Where a route sends traffic. Only `Local` and `Peering` are peerwire's business; every other
@@ -178,6 +178,43 @@ pub struct SideState {
     /// `None` until then (and then nothing is checked against them).
     #[serde(default)]
     pub quotas: Option<Quotas>,
+    /// The private hosted zones this side's account owns that the policy names, to be
+    /// associated with the peer VPC.
+    #[serde(default)]
+    pub hosted_zones: Vec<HostedZone>,
+}
+
+/// A Route 53 hosted zone as its owner sees it (`GetHostedZone`, `ListTagsForResources`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedZone {
+    pub id: HostedZoneId,
+    /// The domain, with its trailing dot (`orders.db.internal.`).
+    pub name: String,
+    /// Only a private zone can be associated with a VPC.
+    pub private: bool,
+    /// The VPCs associated with the zone, in any account and region.
+    pub vpcs: Vec<ZoneVpc>,
+    /// The VPCs peerwire associated with the zone, from its tags
+    /// ([`ZONE_TAG_PREFIX`]`<vpc-id>`): the only associations cleanup may remove.
+    pub associated_by_peerwire: Vec<VpcId>,
+}
+
+/// A VPC associated with a hosted zone.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ZoneVpc {
+    pub vpc_id: VpcId,
+    pub region: Region,
+}
+
+/// The tag key prefix that records, on a hosted zone, a VPC association peerwire made (the
+/// value names the peering it was made for). Route 53 has no description on an association,
+/// and a zone holds up to 50 tags.
+pub const ZONE_TAG_PREFIX: &str = "peerwire:associated:";
+
+impl HostedZone {
+    pub fn is_associated(&self, vpc_id: &VpcId) -> bool {
+        self.vpcs.iter().any(|v| &v.vpc_id == vpc_id)
+    }
 }
 
 /// The VPC quotas a wiring plan must stay inside, before it writes. AWS counts IPv4 and IPv6

@@ -8,13 +8,17 @@ pub mod cleanup;
 pub mod quota;
 pub mod request;
 pub mod wiring;
+pub mod zones;
 
 use std::fmt;
 
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::model::{PeeringId, RouteTableId, RouteTarget, RulePeer, SecurityGroupId, Side, VpcId};
+use crate::model::{
+    HostedZoneId, PeeringId, Region, RouteTableId, RouteTarget, RulePeer, SecurityGroupId, Side,
+    VpcId,
+};
 
 /// The description that marks a security-group rule as peerwire's, naming its peering.
 /// Cleanup removes only rules carrying exactly this marker. (AWS: at most 255 characters.)
@@ -117,6 +121,13 @@ pub enum Finding {
         destination: IpNet,
         peering_id: PeeringId,
     },
+    /// A hosted zone the policy names cannot be associated with the peer VPC (not found in
+    /// this side's account, or a public zone). Names in it do not resolve across the peering.
+    ZoneNotAssociable {
+        side: Side,
+        zone_id: HostedZoneId,
+        why: String,
+    },
 }
 
 impl Finding {
@@ -183,6 +194,9 @@ impl fmt::Display for Finding {
                 destination,
                 peering_id,
             } => write!(f, "{side} {route_table_id}: route to {destination} through the gone {peering_id} is not to a CIDR of its peer, so not provably peerwire's; left for its owner"),
+            Self::ZoneNotAssociable { side, zone_id, why } => {
+                write!(f, "{side} hosted zone {zone_id}: {why}; not associated with the peer VPC")
+            }
         }
     }
 }
@@ -270,6 +284,52 @@ pub enum PlanStep {
         group_id: SecurityGroupId,
         permissions: Vec<Permission>,
     },
+    /// Zone owner: `ChangeTagsForResource` recording on the zone that peerwire associates
+    /// `vpc_id` with it, for `peering_id`. Written before the association, so that an
+    /// association peerwire made is never left unrecorded (cleanup removes only recorded ones).
+    RecordZoneAssociation {
+        side: Side,
+        zone_id: HostedZoneId,
+        vpc_id: VpcId,
+        peering_id: PeeringId,
+    },
+    /// Zone owner: `CreateVPCAssociationAuthorization` for the peer's VPC.
+    AuthorizeZoneAssociation {
+        side: Side,
+        zone_id: HostedZoneId,
+        vpc_id: VpcId,
+        region: Region,
+    },
+    /// Peer VPC owner: `AssociateVPCWithHostedZone`, so the zone's names resolve in its VPC.
+    AssociateZone {
+        side: Side,
+        zone_id: HostedZoneId,
+        vpc_id: VpcId,
+        region: Region,
+    },
+    /// Zone owner: `DeleteVPCAssociationAuthorization` once associated, as AWS recommends (the
+    /// association outlives it, and no stale authorization is left to reuse).
+    DeleteZoneAuthorization {
+        side: Side,
+        zone_id: HostedZoneId,
+        vpc_id: VpcId,
+        region: Region,
+    },
+    /// Cleanup, peer VPC owner: `DisassociateVPCFromHostedZone` of an association peerwire
+    /// recorded, once no live peering needs it.
+    DisassociateZone {
+        side: Side,
+        zone_id: HostedZoneId,
+        vpc_id: VpcId,
+        region: Region,
+    },
+    /// Cleanup, zone owner: `ChangeTagsForResource` removing peerwire's record of the
+    /// association.
+    ForgetZoneAssociation {
+        side: Side,
+        zone_id: HostedZoneId,
+        vpc_id: VpcId,
+    },
 }
 
 impl PlanStep {
@@ -287,7 +347,27 @@ impl PlanStep {
             Self::DeleteRoute { .. } => "DeleteRoute",
             Self::RevokeIngress { .. } => "RevokeSecurityGroupIngress",
             Self::RevokeEgress { .. } => "RevokeSecurityGroupEgress",
+            Self::RecordZoneAssociation { .. } | Self::ForgetZoneAssociation { .. } => {
+                "ChangeTagsForResource"
+            }
+            Self::AuthorizeZoneAssociation { .. } => "CreateVPCAssociationAuthorization",
+            Self::AssociateZone { .. } => "AssociateVPCWithHostedZone",
+            Self::DeleteZoneAuthorization { .. } => "DeleteVPCAssociationAuthorization",
+            Self::DisassociateZone { .. } => "DisassociateVPCFromHostedZone",
         }
+    }
+
+    /// A Route 53 step (a global service: its client is per account, not per region).
+    pub fn is_route53(&self) -> bool {
+        matches!(
+            self,
+            Self::RecordZoneAssociation { .. }
+                | Self::AuthorizeZoneAssociation { .. }
+                | Self::AssociateZone { .. }
+                | Self::DeleteZoneAuthorization { .. }
+                | Self::DisassociateZone { .. }
+                | Self::ForgetZoneAssociation { .. }
+        )
     }
 
     /// The side whose credentials execute this step.
@@ -302,7 +382,13 @@ impl PlanStep {
             | Self::EnableVpcDnsAttribute { side, .. }
             | Self::DeleteRoute { side, .. }
             | Self::RevokeIngress { side, .. }
-            | Self::RevokeEgress { side, .. } => *side,
+            | Self::RevokeEgress { side, .. }
+            | Self::RecordZoneAssociation { side, .. }
+            | Self::AuthorizeZoneAssociation { side, .. }
+            | Self::AssociateZone { side, .. }
+            | Self::DeleteZoneAuthorization { side, .. }
+            | Self::DisassociateZone { side, .. }
+            | Self::ForgetZoneAssociation { side, .. } => *side,
         }
     }
 }
@@ -402,6 +488,59 @@ impl fmt::Display for PlanStep {
                 f,
                 "{side} {group_id}: revoke egress {}",
                 describe_permissions(permissions, "to")
+            ),
+            Self::RecordZoneAssociation {
+                side,
+                zone_id,
+                vpc_id,
+                peering_id,
+            } => write!(
+                f,
+                "{side} hosted zone {zone_id}: record peerwire's association of {vpc_id} ({peering_id})"
+            ),
+            Self::AuthorizeZoneAssociation {
+                side,
+                zone_id,
+                vpc_id,
+                region,
+            } => write!(
+                f,
+                "{side} hosted zone {zone_id}: authorize the association of {vpc_id} ({region})"
+            ),
+            Self::AssociateZone {
+                side,
+                zone_id,
+                vpc_id,
+                region,
+            } => write!(
+                f,
+                "{side} {vpc_id} ({region}): associate with hosted zone {zone_id}"
+            ),
+            Self::DeleteZoneAuthorization {
+                side,
+                zone_id,
+                vpc_id,
+                ..
+            } => write!(
+                f,
+                "{side} hosted zone {zone_id}: delete the used authorization of {vpc_id}"
+            ),
+            Self::DisassociateZone {
+                side,
+                zone_id,
+                vpc_id,
+                region,
+            } => write!(
+                f,
+                "{side} {vpc_id} ({region}): disassociate from hosted zone {zone_id}"
+            ),
+            Self::ForgetZoneAssociation {
+                side,
+                zone_id,
+                vpc_id,
+            } => write!(
+                f,
+                "{side} hosted zone {zone_id}: forget peerwire's association of {vpc_id}"
             ),
         }
     }

@@ -9,15 +9,16 @@
 //! every rule port is one of the policy's ports: never anything broader.
 //!
 //! Plan order: routes (requester side, then accepter; by table, then destination), ingress
-//! (accepter), egress (requester), VPC DNS attributes, then the peering DNS options. The
-//! attributes come before the options because AWS requires both VPCs to have DNS support and
-//! DNS hostnames on for `AllowDnsResolutionFromRemoteVpc` to take effect.
+//! (accepter), egress (requester), VPC DNS attributes, the peering DNS options, then the
+//! private hosted zones' associations ([`zones`]). The attributes come before the options
+//! because AWS requires both VPCs to have DNS support and DNS hostnames on for
+//! `AllowDnsResolutionFromRemoteVpc` to take effect.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
-use super::{quota, rule_marker, DnsAttribute, Finding, Permission, Plan, PlanStep};
+use super::{quota, rule_marker, zones, DnsAttribute, Finding, Permission, Plan, PlanStep};
 use crate::model::cidr;
 use crate::model::{
     PeeringId, PeeringStatus, RouteTableId, RouteTarget, RulePeer, SecurityGroup, SgRule, Side,
@@ -137,17 +138,20 @@ pub fn plan_wiring(state: &WiringState, wiring: &Wiring) -> Plan {
         }
     }
 
+    let zones = zones::plan_zones(state, wiring);
     let mut steps = route_steps;
     steps.extend(ingress_steps);
     steps.extend(egress_steps);
     steps.extend(attribute_steps);
     steps.extend(option_steps);
+    steps.extend(zones.steps);
     let sides = Side::BOTH.map(|side| (side, managed(state, wiring, side)));
     let (steps, over_quota) = quota::within_quotas(sides, steps);
     let mut findings = conflicts;
     findings.extend(over_quota);
     findings.extend(selection);
     findings.extend(attribute_findings);
+    findings.extend(zones.findings);
     Plan { steps, findings }
 }
 

@@ -125,6 +125,8 @@ struct SideWiringDoc {
     security_group_tags: BTreeMap<String, String>,
     #[serde(default)]
     db_instances: Vec<String>,
+    #[serde(default)]
+    private_hosted_zones: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -361,15 +363,37 @@ fn wiring(path: &str, doc: WiringDoc) -> Result<Wiring, PolicyError> {
             security_group_ids: parse_all(&path, "security_group_ids", &doc.security_group_ids)?,
             security_group_tags: doc.security_group_tags,
             db_instances: parse_all(&path, "db_instances", &doc.db_instances)?,
+            private_hosted_zones: parse_all(
+                &path,
+                "private_hosted_zones",
+                &doc.private_hosted_zones
+                    .iter()
+                    .map(|z| z.trim_start_matches("/hostedzone/").to_owned())
+                    .collect::<Vec<_>>(),
+            )?,
         })
     };
-    Ok(Wiring {
+    let wiring = Wiring {
         ports: doc.ports,
         requester: side("requester", doc.requester)?,
         accepter: side("accepter", doc.accepter)?,
         ingress_source: doc.ingress_source,
         fix_vpc_dns_attributes: doc.fix_vpc_dns_attributes,
-    })
+    };
+    // A zone is authorized by its owner and associated by the peer VPC's owner: both sides'
+    // roles take part.
+    for (name, side, other) in [
+        ("requester", &wiring.requester, &wiring.accepter),
+        ("accepter", &wiring.accepter, &wiring.requester),
+    ] {
+        if !side.private_hosted_zones.is_empty() && (!side.manage || !other.manage) {
+            return Err(invalid(
+                &format!("{path}.{name}.private_hosted_zones"),
+                "associating a zone with the peer VPC takes both sides' member roles: both sides must be managed",
+            ));
+        }
+    }
+    Ok(wiring)
 }
 
 fn account_id(field: &str, text: AccountText) -> Result<AccountId, PolicyError> {

@@ -12,7 +12,8 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    AccountId, DbIdentifier, OrganizationalUnitId, Region, SecurityGroupId, Side, SubnetId, VpcId,
+    AccountId, DbIdentifier, HostedZoneId, OrganizationalUnitId, Region, SecurityGroupId, Side,
+    SubnetId, VpcId,
 };
 
 mod document;
@@ -130,6 +131,10 @@ pub struct SideWiring {
     /// RDS DB instance identifiers: every subnet of their DB subnet groups is routed, and
     /// their VPC security groups are opened.
     pub db_instances: Vec<DbIdentifier>,
+    /// Route 53 private hosted zones this side's account owns, to associate with the peer VPC
+    /// so that their names resolve there (`CreateVPCAssociationAuthorization` here,
+    /// `AssociateVPCWithHostedZone` by the peer, then the authorization is deleted).
+    pub private_hosted_zones: Vec<HostedZoneId>,
 }
 
 impl Default for SideWiring {
@@ -141,6 +146,7 @@ impl Default for SideWiring {
             security_group_ids: Vec::new(),
             security_group_tags: BTreeMap::new(),
             db_instances: Vec::new(),
+            private_hosted_zones: Vec::new(),
         }
     }
 }

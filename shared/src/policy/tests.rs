@@ -772,3 +772,31 @@ rules:
             vec!["requester CIDR 192.168.0.0/16 is outside the allowed ranges 10.1.0.0/16 of rule narrow"]
         );
 }
+
+#[test]
+fn private_hosted_zones_are_zone_ids_and_need_both_sides_managed() {
+    let zones = |accepter: &str, requester: &str| {
+        format!(
+            "{ECS_TO_RDS}    wiring:\n      accepter:\n{accepter}      requester:\n{requester}"
+        )
+    };
+    let p = policy(&zones(
+        "        private_hosted_zones: [/hostedzone/Z0123456789ABCDEFGHIJ]\n",
+        "        manage: true\n",
+    ));
+    assert_eq!(
+        p.rules[0].wiring.accepter.private_hosted_zones[0].as_str(),
+        "Z0123456789ABCDEFGHIJ"
+    );
+    let (field, _) = invalid_field(&zones(
+        "        private_hosted_zones: [orders.db.internal]\n",
+        "        manage: true\n",
+    ));
+    assert_eq!(field, "rules[0].wiring.accepter.private_hosted_zones[0]");
+    let (field, reason) = invalid_field(&zones(
+        "        private_hosted_zones: [Z0123456789ABCDEFGHIJ]\n",
+        "        manage: false\n",
+    ));
+    assert_eq!(field, "rules[0].wiring.accepter.private_hosted_zones");
+    assert!(reason.contains("both sides"), "{reason}");
+}

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::{Location, Run};
-use crate::aws::apply::{execute, Applied};
+use crate::aws::apply::{execute, execute_zone, Applied};
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
 use crate::model::Sides;
 use crate::outcome::Outcome;
@@ -72,12 +72,13 @@ pub(super) async fn apply(
     let mut applied = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
         let owner = &owners[step.side()];
-        let ec2 = run
-            .app
-            .aws
-            .ec2(owner.account.as_str(), owner.region.as_str())
-            .await;
-        let result = match execute(&ec2, step).await {
+        let (account, region) = (owner.account.as_str(), owner.region.as_str());
+        let executed = if step.is_route53() {
+            execute_zone(&run.app.aws.route53(account, region).await, step).await
+        } else {
+            execute(&run.app.aws.ec2(account, region).await, step).await
+        };
+        let result = match executed {
             Ok(Applied::Done) => StepResult::Done,
             Ok(Applied::AlreadyInPlace) => StepResult::AlreadyInPlace,
             Ok(Applied::Vanished { code }) => StepResult::Vanished { code },

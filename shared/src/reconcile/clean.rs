@@ -5,11 +5,14 @@
 //! person added for the same CIDR and a person's narrower route.
 
 use super::{apply, side_of, Location, Phases, Reconciled, Run, StepResult};
-use crate::aws::observe;
+use crate::aws::observe::{self, Viewer};
 use crate::error::{Error, Result};
-use crate::model::{Leftovers, Peering, PeeringId, PeeringRef, PeeringStatus, Sides};
+use crate::model::{
+    HostedZone, Leftovers, Peering, PeeringId, PeeringRef, PeeringStatus, Side, Sides,
+};
 use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
-use crate::plan::{cleanup, Plan};
+use crate::plan::{cleanup, zones, Plan, PlanStep};
+use crate::policy::Wiring;
 
 impl Run<'_> {
     /// The clean phase on a gone peering: each managed side's routes through it and
@@ -63,6 +66,10 @@ impl Run<'_> {
                 cleanup::plan_side_cleanup(&peering.id, *side, Some(peer), leftovers, &ends);
             plan.steps.extend(side_plan.steps);
             plan.findings.extend(side_plan.findings);
+        }
+        if let Some(wiring) = &wiring {
+            plan.steps
+                .extend(self.zone_cleanup(&peering, wiring).await?);
         }
         let owners = Location::owners(&peering);
         let mut reconciled = self
@@ -124,6 +131,75 @@ impl Run<'_> {
         let plan = cleanup::plan_side_cleanup(&id, side, None, &leftovers, &ends);
         let owners = Sides::from_fn(|_| Location::of_ref(reference));
         self.finish_clean(id, None, owners, plan).await
+    }
+
+    /// The zone associations peerwire recorded for the gone `peering`'s peer VPCs that no
+    /// live peering of those VPCs still needs: per zone owner, one `GetHostedZone` per zone
+    /// and one `ListTagsForResources`; per recorded association, the peer VPC's live peerings
+    /// (two filtered describes).
+    async fn zone_cleanup(&self, peering: &Peering, wiring: &Wiring) -> Result<Vec<PlanStep>> {
+        let mut steps = Vec::new();
+        for owner in Side::BOTH {
+            let zones = &wiring.side(owner).private_hosted_zones;
+            let view = &peering.sides[owner];
+            if zones.is_empty() || !self.manages(&view.account).await? {
+                continue;
+            }
+            let route53 = self
+                .app
+                .aws
+                .route53(view.account.as_str(), view.region.as_str())
+                .await;
+            let peer_vpc = &peering.sides[owner.other()].vpc_id;
+            for zone in observe::describe_zones(&route53, zones).await? {
+                if !zone.associated_by_peerwire.contains(peer_vpc) {
+                    continue;
+                }
+                let still_needed = self.zone_still_needed(peering, owner, &zone).await?;
+                steps.extend(zones::plan_zone_cleanup(
+                    peering,
+                    owner,
+                    &zone,
+                    still_needed,
+                ));
+            }
+        }
+        Ok(steps)
+    }
+
+    /// Whether another live peering of the gone `peering`'s peer VPC names `zone` too.
+    async fn zone_still_needed(
+        &self,
+        peering: &Peering,
+        owner: Side,
+        zone: &HostedZone,
+    ) -> Result<bool> {
+        let peer = &peering.sides[owner.other()];
+        let ec2 = self
+            .app
+            .aws
+            .ec2(peer.account.as_str(), peer.region.as_str())
+            .await;
+        let viewer = Viewer {
+            account: &peer.account,
+            region: &peer.region,
+        };
+        let live = observe::peerings_of_vpc(
+            &ec2,
+            viewer,
+            &peer.vpc_id,
+            &["active", "provisioning", "pending-acceptance"],
+        )
+        .await?;
+        for other in live.iter().filter(|p| p.id != peering.id) {
+            let membership = self.membership(&other.sides.requester.account).await?;
+            if let Some((_, wiring)) = self.policy.wiring_for(other, &membership) {
+                if zones::needs_zone(peering, owner, zone, other, wiring) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     pub(super) async fn finish_clean(

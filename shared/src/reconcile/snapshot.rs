@@ -210,7 +210,14 @@ impl Snapshot {
             let (account, region) = (location.account.as_str(), location.region.as_str());
             let ec2 = app.aws.ec2(account, region).await;
             let rds = app.aws.rds(account, region).await;
-            observe::describe_side(&ec2, &rds, &location.account, vpc_id, scope).await
+            let mut state =
+                observe::describe_side(&ec2, &rds, &location.account, vpc_id, scope).await?;
+            if !scope.private_hosted_zones.is_empty() {
+                let route53 = app.aws.route53(account, region).await;
+                state.hosted_zones =
+                    observe::describe_zones(&route53, &scope.private_hosted_zones).await?;
+            }
+            Ok(state)
         })
         .await
     }

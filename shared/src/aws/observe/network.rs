@@ -196,6 +196,7 @@ pub async fn describe_side(
         dns_hostnames,
         db_instances,
         quotas: None,
+        hosted_zones: Vec::new(),
     })
 }
 

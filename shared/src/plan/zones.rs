@@ -1,0 +1,155 @@
+//! Private DNS names across the peering: each private hosted zone a side's wiring names (owned
+//! by that side's account) is associated with the peer VPC, so that its names resolve there.
+//! Pure.
+//!
+//! A zone and a VPC of different accounts are associated in three calls (Route 53 Developer
+//! Guide, "Associating an Amazon VPC and a private hosted zone that you created with different
+//! AWS accounts"): the zone owner creates an authorization, the VPC owner associates, and the
+//! zone owner deletes the authorization, which the association outlives. Before them, the
+//! zone owner records the association in a zone tag: cleanup removes only associations
+//! recorded so, and only when no live peering of that VPC still names the zone.
+
+use super::{Finding, Plan, PlanStep};
+use crate::model::{HostedZone, Peering, Side, SideState, WiringState, ZONE_TAG_PREFIX};
+use crate::policy::Wiring;
+
+/// The tag key recording that peerwire associated `vpc_id` with a zone.
+pub fn zone_tag_key(vpc_id: &crate::model::VpcId) -> String {
+    format!("{ZONE_TAG_PREFIX}{vpc_id}")
+}
+
+/// The steps that associate every zone the wiring names with the peer VPC, and what cannot
+/// be. A zone already associated (by anyone) needs nothing. Both sides must be observed: the
+/// zone owner authorizes, the VPC owner associates.
+pub fn plan_zones(state: &WiringState, wiring: &Wiring) -> Plan {
+    let mut plan = Plan::default();
+    for owner in Side::BOTH {
+        let zones = &wiring.side(owner).private_hosted_zones;
+        let peer = owner.other();
+        let (Some(local), Some(_)) = (&state.sides[owner], &state.sides[peer]) else {
+            continue;
+        };
+        let vpc = &state.peering.sides[peer];
+        for zone_id in zones {
+            let Some(zone) = local.hosted_zones.iter().find(|z| &z.id == zone_id) else {
+                plan.findings.push(Finding::ZoneNotAssociable {
+                    side: owner,
+                    zone_id: zone_id.clone(),
+                    why: format!("not found in account {}", local.network.account),
+                });
+                continue;
+            };
+            if !zone.private {
+                plan.findings.push(Finding::ZoneNotAssociable {
+                    side: owner,
+                    zone_id: zone_id.clone(),
+                    why: "a public zone cannot be associated with a VPC".to_owned(),
+                });
+                continue;
+            }
+            if zone.is_associated(&vpc.vpc_id) {
+                continue;
+            }
+            if !zone.associated_by_peerwire.contains(&vpc.vpc_id) {
+                plan.steps.push(PlanStep::RecordZoneAssociation {
+                    side: owner,
+                    zone_id: zone_id.clone(),
+                    vpc_id: vpc.vpc_id.clone(),
+                    peering_id: state.peering.id.clone(),
+                });
+            }
+            plan.steps.push(PlanStep::AuthorizeZoneAssociation {
+                side: owner,
+                zone_id: zone_id.clone(),
+                vpc_id: vpc.vpc_id.clone(),
+                region: vpc.region.clone(),
+            });
+            plan.steps.push(PlanStep::AssociateZone {
+                side: peer,
+                zone_id: zone_id.clone(),
+                vpc_id: vpc.vpc_id.clone(),
+                region: vpc.region.clone(),
+            });
+            plan.steps.push(PlanStep::DeleteZoneAuthorization {
+                side: owner,
+                zone_id: zone_id.clone(),
+                vpc_id: vpc.vpc_id.clone(),
+                region: vpc.region.clone(),
+            });
+        }
+    }
+    plan
+}
+
+/// The cleanup of one zone for a gone `peering`, whose `owner` side owns `zone`: when peerwire
+/// recorded associating the peer VPC and `still_needed` is false (no live peering of that VPC
+/// names the zone any more), the association is removed and then the record. An association
+/// peerwire did not record is never touched.
+pub fn plan_zone_cleanup(
+    peering: &Peering,
+    owner: Side,
+    zone: &HostedZone,
+    still_needed: bool,
+) -> Vec<PlanStep> {
+    let peer = owner.other();
+    let vpc = &peering.sides[peer];
+    if still_needed || !zone.associated_by_peerwire.contains(&vpc.vpc_id) {
+        return Vec::new();
+    }
+    let mut steps = Vec::new();
+    if zone.is_associated(&vpc.vpc_id) {
+        steps.push(PlanStep::DisassociateZone {
+            side: peer,
+            zone_id: zone.id.clone(),
+            vpc_id: vpc.vpc_id.clone(),
+            region: vpc.region.clone(),
+        });
+    }
+    steps.push(PlanStep::ForgetZoneAssociation {
+        side: owner,
+        zone_id: zone.id.clone(),
+        vpc_id: vpc.vpc_id.clone(),
+    });
+    steps
+}
+
+/// Whether `other`, a live peering of the same VPC, needs `zone` of the account on `owner`'s
+/// side of `gone` associated with that VPC: `wiring` is `other`'s matching rule's.
+pub fn needs_zone(
+    gone: &Peering,
+    owner: Side,
+    zone: &HostedZone,
+    other: &Peering,
+    wiring: &Wiring,
+) -> bool {
+    let vpc = &gone.sides[owner.other()].vpc_id;
+    let zone_account = &gone.sides[owner].account;
+    Side::BOTH.iter().any(|&side| {
+        &other.sides[side].account == zone_account
+            && &other.sides[side.other()].vpc_id == vpc
+            && wiring.side(side).private_hosted_zones.contains(&zone.id)
+    })
+}
+
+/// The zones of `state`'s sides, for the diagnose DNS layer: each named zone and whether the
+/// peer VPC is associated.
+pub fn zone_states<'a>(
+    state: &'a WiringState,
+    wiring: &'a Wiring,
+) -> impl Iterator<Item = (Side, &'a SideState, &'a HostedZone)> + 'a {
+    Side::BOTH.into_iter().flat_map(move |owner| {
+        state.sides[owner]
+            .as_ref()
+            .into_iter()
+            .flat_map(move |local| {
+                local
+                    .hosted_zones
+                    .iter()
+                    .filter(move |z| wiring.side(owner).private_hosted_zones.contains(&z.id))
+                    .map(move |z| (owner, local, z))
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests;
