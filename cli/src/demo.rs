@@ -293,6 +293,8 @@ async fn wire_and_diagnose(
         step(&format!("breaking {} on purpose", layer.layer()));
         println!("{}", break_on_purpose(scenario, pcx, layer).await?);
     }
+    step("account B turns on a VPC flow log to CloudWatch Logs; the ECS tasks connect to the database");
+    println!("{}", log_connections(scenario, break_layer).await?);
 
     step(&format!("peerwire diagnose {pcx}"));
     println!("  … reading the peering, both VPCs and their network ACLs");
@@ -324,8 +326,62 @@ async fn wire_and_diagnose(
             "the diagnosis missed the broken {} layer",
             layer.layer()
         )),
+        Some(layer @ (BreakLayer::Sg | BreakLayer::Nacl))
+            if !diagnosis.broken().contains(&LayerId::Traffic) =>
+        {
+            Err(format!(
+                "the flow logs should show the rejections behind the broken {} layer",
+                layer.layer()
+            ))
+        }
         _ => Ok(()),
     }
+}
+
+/// The DB's address in B's subnet a, and a task in A's subnet a.
+const DB_IP: &str = "10.1.1.5";
+const TASK_IP: &str = "10.0.1.10";
+
+/// A flow log of B's VPC with what its interfaces would record as a task opens three
+/// connections: accepted both ways, or rejected when a group or NACL drops them, or nothing when
+/// the traffic never arrives (DNS to a public address, no route). The emulator carries no
+/// packets, so the demo writes the records; diagnose reads them as it reads real ones.
+async fn log_connections(
+    scenario: &Scenario,
+    break_layer: Option<BreakLayer>,
+) -> Result<String, String> {
+    use peerwire_emulator::flow_logs::{flow_record, seed_flow_log};
+    let record = |src: &str, dst: &str, sport: u16, dport: u16, action: &str| {
+        flow_record(ACCEPTER_ACCOUNT, src, dst, sport, dport, action)
+    };
+    let ports = [49761_u16, 49762, 49763];
+    let records: Vec<String> = match break_layer {
+        None => ports
+            .iter()
+            .flat_map(|&p| {
+                [
+                    record(TASK_IP, DB_IP, p, 5432, "ACCEPT"),
+                    record(DB_IP, TASK_IP, 5432, p, "ACCEPT"),
+                ]
+            })
+            .collect(),
+        Some(BreakLayer::Sg | BreakLayer::Nacl) => ports
+            .iter()
+            .map(|&p| record(TASK_IP, DB_IP, p, 5432, "REJECT"))
+            .collect(),
+        Some(BreakLayer::Dns | BreakLayer::Routes) => Vec::new(),
+    };
+    let config = scenario.seeder.role_config(ACCEPTER_ACCOUNT).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let group = seed_flow_log(&scenario.accepter, &logs, &records)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "flow log of {} -> {group}; {} records from {TASK_IP} to the database at {DB_IP}:5432 \
+         (written by the demo: the emulator carries no packets)",
+        scenario.accepter.vpc_id,
+        records.len()
+    ))
 }
 
 fn aws_error<E>(operation: &'static str) -> impl Fn(SdkError<E>) -> String

@@ -146,40 +146,54 @@ mod tests {
     }
 
     /// The README's main command end to end on the emulator: the demo fails unless the
-    /// diagnosis is clean, or names exactly the layer `--break` broke.
-    async fn demo(break_layer: Option<demo::BreakLayer>) {
-        let args = demo::DemoArgs {
-            with_stranger: false,
-            break_layer,
-        };
-        // Boxed: the whole story's future is too large for a test thread's 2 MiB stack.
-        if let Err(err) = Box::pin(demo::run(args)).await {
-            panic!("demo --break {break_layer:?}: {err}");
+    /// diagnosis is clean, or names exactly the layer `--break` broke. Run on a thread of its
+    /// own with the stack the real binary's main thread has (8 MiB): a debug build of the whole
+    /// story nests deeper than a test thread's 2 MiB.
+    fn demo(break_layer: Option<demo::BreakLayer>) {
+        let story = std::thread::Builder::new()
+            .name("demo".into())
+            .stack_size(8 << 20)
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let args = demo::DemoArgs {
+                    with_stranger: false,
+                    break_layer,
+                };
+                runtime.block_on(demo::run(args))
+            })
+            .expect("demo thread");
+        match story.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => panic!("demo --break {break_layer:?}: {err}"),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
     }
 
-    #[tokio::test]
-    async fn the_demo_story_ends_with_a_clean_diagnosis() {
-        demo(None).await;
+    #[test]
+    fn the_demo_story_ends_with_a_clean_diagnosis() {
+        demo(None);
     }
 
-    #[tokio::test]
-    async fn the_demo_breaks_dns_and_diagnose_points_at_it() {
-        demo(Some(demo::BreakLayer::Dns)).await;
+    #[test]
+    fn the_demo_breaks_dns_and_diagnose_points_at_it() {
+        demo(Some(demo::BreakLayer::Dns));
     }
 
-    #[tokio::test]
-    async fn the_demo_breaks_routes_and_diagnose_points_at_it() {
-        demo(Some(demo::BreakLayer::Routes)).await;
+    #[test]
+    fn the_demo_breaks_routes_and_diagnose_points_at_it() {
+        demo(Some(demo::BreakLayer::Routes));
     }
 
-    #[tokio::test]
-    async fn the_demo_breaks_sg_and_diagnose_points_at_it() {
-        demo(Some(demo::BreakLayer::Sg)).await;
+    #[test]
+    fn the_demo_breaks_sg_and_diagnose_points_at_it() {
+        demo(Some(demo::BreakLayer::Sg));
     }
 
-    #[tokio::test]
-    async fn the_demo_breaks_the_nacl_and_diagnose_points_at_it() {
-        demo(Some(demo::BreakLayer::Nacl)).await;
+    #[test]
+    fn the_demo_breaks_the_nacl_and_diagnose_points_at_it() {
+        demo(Some(demo::BreakLayer::Nacl));
     }
 }

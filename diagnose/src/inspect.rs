@@ -12,12 +12,13 @@ use peerwire::error::AwsError;
 use peerwire::model::{Peering, PeeringStatus, Side, SideState};
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::wiring::{plan_wiring, scoped_subnets};
+use peerwire::plan::zones::zone_states;
 use peerwire::policy::Membership;
 use peerwire::reconcile::{observe_sides, Mode, Phases, Run};
 use peerwire::{App, Result};
 
 use crate::flow::{readable, LogFormat};
-use crate::inspection::{FlowLogInfo, Inspection, SideFlowLogs, SideNacls, Traffic};
+use crate::inspection::{FlowLogInfo, Inspection, SideFlowLogs, SideNacls, Traffic, ZoneRecords};
 use crate::{diagnose, Diagnosis};
 
 /// What diagnose may run of the reconciler: deciding and wiring, in a dry run. (A gone
@@ -84,7 +85,33 @@ pub async fn inspect(app: &App, peering: Peering) -> Result<Inspection> {
         inspection.plan = reconciled.plan;
     }
     inspection.refusal = reconciled.refusal;
+    inspection.zone_records = observe_zone_records(app, &inspection).await;
     Ok(inspection)
+}
+
+/// The records of every hosted zone the wiring names and the zone owner's side found: one
+/// `ListResourceRecordSets` (or a few pages) per zone, through the owner's role. A read that
+/// fails is kept as its error; the DNS layer warns about it.
+async fn observe_zone_records(app: &App, inspection: &Inspection) -> Vec<ZoneRecords> {
+    let Some(state) = &inspection.state else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (owner, _, zone) in zone_states(state, &inspection.wiring) {
+        let view = &inspection.peering.sides[owner];
+        let route53 = app
+            .aws
+            .route53(view.account.as_str(), view.region.as_str())
+            .await;
+        let records = observe::zone_records(&route53, &zone.id)
+            .await
+            .map_err(|e| e.to_string());
+        found.push(ZoneRecords {
+            zone_id: zone.id.clone(),
+            records,
+        });
+    }
+    found
 }
 
 /// The network ACLs of every observed side: one `DescribeNetworkAcls` per side.

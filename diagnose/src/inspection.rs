@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use peerwire::model::nacl::NetworkAcl;
-use peerwire::model::{Peering, Sides, VpcNetwork, WiringState};
+use peerwire::model::{DnsRecord, HostedZoneId, Peering, Sides, VpcNetwork, WiringState};
 use peerwire::plan::wiring::plan_wiring;
 use peerwire::plan::Plan;
 use peerwire::policy::{Membership, Policy, RuleMatch, Wiring};
@@ -38,6 +38,16 @@ pub struct Inspection {
     /// Why the reconciler leaves this peering alone, when it does (its own words). Only the
     /// reconciler knows: `inspect` sets it, [`Inspection::new`] leaves it `None`.
     pub refusal: Option<String>,
+    /// The records of each private hosted zone the wiring names, read through the zone owner's
+    /// role (`inspect` fills it; [`Inspection::new`] leaves it empty).
+    pub zone_records: Vec<ZoneRecords>,
+}
+
+/// The record sets of one hosted zone, or why they could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneRecords {
+    pub zone_id: HostedZoneId,
+    pub records: Result<Vec<DnsRecord>, String>,
 }
 
 impl Inspection {
@@ -87,6 +97,7 @@ impl Inspection {
             plan,
             accepter_network,
             refusal: None,
+            zone_records: Vec::new(),
         }
     }
 }

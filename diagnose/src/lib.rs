@@ -39,7 +39,7 @@ pub use inspect::{
     diagnose_peering, diagnose_peering_with, inspect, observe_nacls, observe_traffic,
     DiagnoseOptions,
 };
-pub use inspection::{FlowLogInfo, Inspection, SideFlowLogs, SideNacls, Traffic};
+pub use inspection::{FlowLogInfo, Inspection, SideFlowLogs, SideNacls, Traffic, ZoneRecords};
 
 #[cfg(test)]
 mod fixtures;

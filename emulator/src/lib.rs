@@ -6,6 +6,7 @@
 //! docs/emulator.md) are given at start with [`EmulatorOptions`] and changed mid-test with
 //! [`Emulator::set`], which posts them to the server's `/peerwire-emulator/settings`.
 
+pub mod flow_logs;
 pub mod outcomes;
 pub mod samples;
 pub mod scenario;

@@ -647,9 +647,13 @@ const TASK_B: &str = "10.0.2.20";
 
 /// A default-format (version 2) flow-log record, as the accepter's interfaces write it.
 fn flow_record(src: &str, dst: &str, sport: u16, dport: u16, action: &str) -> String {
-    format!(
-        "2 222222222222 eni-0a1b2c3d4e5f60718 {src} {dst} {sport} {dport} 6 10 840 1700000000 \
-         1700000060 {action} OK"
+    peerwire_emulator::flow_logs::flow_record(
+        peerwire_integration::ACCEPTER_ACCOUNT,
+        src,
+        dst,
+        sport,
+        dport,
+        action,
     )
 }
 
@@ -668,60 +672,15 @@ fn rejected_from_task_a() -> Vec<String> {
 /// credentials, and seeds the group with `records` from a minute ago: what the VPC would have
 /// delivered. Returns the group's name.
 async fn accepter_flow_log(env: &TestEnv, records: &[String]) -> String {
-    let accepter = &env.scenario.accepter;
-    let group = format!("/peerwire/flow-logs/{}", accepter.vpc_id);
     let config = env
         .scenario
         .seeder
         .role_config(peerwire_integration::ACCEPTER_ACCOUNT)
         .await;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    logs.create_log_group()
-        .log_group_name(&group)
-        .send()
+    peerwire_emulator::flow_logs::seed_flow_log(&env.scenario.accepter, &logs, records)
         .await
-        .unwrap();
-    let stream = "eni-0a1b2c3d4e5f60718-all";
-    logs.create_log_stream()
-        .log_group_name(&group)
-        .log_stream_name(stream)
-        .send()
-        .await
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_millis() as i64;
-    if !records.is_empty() {
-        let events = records.iter().enumerate().map(|(i, message)| {
-            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                .timestamp(now - 60_000 + i as i64)
-                .message(message)
-                .build()
-                .unwrap()
-        });
-        logs.put_log_events()
-            .log_group_name(&group)
-            .log_stream_name(stream)
-            .set_log_events(Some(events.collect()))
-            .send()
-            .await
-            .unwrap();
-    }
-    let created = accepter
-        .ec2
-        .create_flow_logs()
-        .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
-        .resource_ids(&accepter.vpc_id)
-        .traffic_type(aws_sdk_ec2::types::TrafficType::All)
-        .log_destination_type(aws_sdk_ec2::types::LogDestinationType::CloudWatchLogs)
-        .log_group_name(&group)
-        .deliver_logs_permission_arn("arn:aws:iam::222222222222:role/flow-logs-delivery")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.flow_log_ids().len(), 1, "{created:?}");
-    group
 }
 
 /// Adds rule 50 denying tcp/5432 in from the requester to the accepter's default ACL.

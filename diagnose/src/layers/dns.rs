@@ -1,7 +1,8 @@
 //! Layer 6: DNS. Across a peering, a public DNS name (the RDS endpoint) resolves to the private
 //! IP only when the side that owns it allows resolution from the remote VPC, and only while both
 //! VPCs have `enableDnsSupport` and `enableDnsHostnames` on; otherwise clients get the public
-//! IP and their traffic never enters the peering.
+//! IP and their traffic never enters the peering. Custom names (private hosted zones) are
+//! checked by [`super::zones`].
 
 use peerwire::model::{Side, VpcId};
 use peerwire::plan::{DnsAttribute, Finding, PlanStep};
@@ -115,6 +116,8 @@ pub(crate) fn layer(facts: &Facts<'_>) -> Layer {
             problems.push(option_problem(facts, side, Status::Warning));
         }
     }
+    let (zone_problems, zone_ok) = super::zones::check(facts);
+    problems.extend(zone_problems);
     let mut ok = vec![format!(
         "both sides allow DNS resolution from the remote VPC on {}",
         facts.pcx()
@@ -128,5 +131,6 @@ pub(crate) fn layer(facts: &Facts<'_>) -> Layer {
             None => ok.push(facts.unread(side)),
         }
     }
+    ok.extend(zone_ok);
     Layer::checked(LayerId::Dns, problems, ok.join("; "))
 }

@@ -10,6 +10,7 @@ pub(crate) mod routes;
 pub(crate) mod security_groups;
 pub(crate) mod status;
 pub(crate) mod traffic;
+pub(crate) mod zones;
 
 #[cfg(test)]
 mod tests;

@@ -201,3 +201,100 @@ fn a_db_listening_on_another_port_than_the_policy_opens_is_a_warning() {
     assert_eq!(rds.status, Status::Warning);
     assert!(d.healthy, "a warning is not broken");
 }
+
+mod zones {
+    use peerwire::model::{DnsRecord, HostedZone, ZoneVpc};
+    use peerwire::policy::Membership;
+    use peerwire::testing::REQUESTER_VPC;
+
+    use super::*;
+    use crate::inspection::{Inspection, Traffic, ZoneRecords};
+
+    const ZONE: &str = "Z0123456789ABCDEFGHIJ";
+
+    /// The wired fixture, whose policy names the accepter's zone `orders.db.internal`,
+    /// associated with the VPCs `vpcs`, with `records`.
+    fn diagnosis(vpcs: &[&str], records: Vec<DnsRecord>) -> crate::Diagnosis {
+        let mut state = wired();
+        accepter(&mut state).hosted_zones = vec![HostedZone {
+            id: id(ZONE),
+            name: "orders.db.internal.".into(),
+            private: true,
+            vpcs: vpcs
+                .iter()
+                .map(|v| ZoneVpc {
+                    vpc_id: id(v),
+                    region: id("us-east-1"),
+                })
+                .collect(),
+            associated_by_peerwire: Vec::new(),
+        }];
+        let text = format!("{POLICY}        private_hosted_zones: [{ZONE}]\n");
+        let mut inspection = Inspection::new(
+            state.peering.clone(),
+            &peerwire::testing::policy(&text),
+            &Membership::NotLooked,
+            Some(state),
+            None,
+        );
+        inspection.zone_records = vec![ZoneRecords {
+            zone_id: id(ZONE),
+            records: Ok(records),
+        }];
+        crate::diagnose(&inspection, &default_nacls(), &Traffic::default())
+    }
+
+    fn record(name: &str, kind: &str, value: &str) -> DnsRecord {
+        DnsRecord {
+            name: name.into(),
+            kind: kind.into(),
+            values: vec![value.into()],
+            alias_target: None,
+        }
+    }
+
+    #[test]
+    fn a_zone_not_associated_with_the_requester_vpc_is_broken_with_both_accounts_steps() {
+        let d = diagnosis(&[ACCEPTER_VPC], Vec::new());
+        let dns = layer(&d, LayerId::Dns);
+        assert_eq!(dns.status, Status::Broken, "{dns:#?}");
+        let problem = &dns.problems[0];
+        assert!(
+            problem.finding.contains("orders.db.internal."),
+            "{problem:?}"
+        );
+        assert!(problem.finding.contains(REQUESTER_VPC), "{problem:?}");
+        assert!(problem.fix.contains("create-vpc-association-authorization"));
+        assert!(problem.fix.contains("in account 222222222222"));
+        assert!(problem.fix.contains("in account 111111111111"));
+    }
+
+    #[test]
+    fn an_associated_zone_with_a_cname_to_the_endpoint_is_ok() {
+        let cname = record(
+            "db.orders.db.internal.",
+            "CNAME",
+            "payments-db.abc123.us-east-1.rds.amazonaws.com",
+        );
+        let d = diagnosis(&[ACCEPTER_VPC, REQUESTER_VPC], vec![cname]);
+        let dns = layer(&d, LayerId::Dns);
+        assert_eq!(dns.status, Status::Ok, "{dns:#?}");
+        assert!(
+            dns.finding.contains("follows the RDS endpoint"),
+            "{}",
+            dns.finding
+        );
+    }
+
+    #[test]
+    fn an_a_record_to_an_address_of_the_db_vpc_is_a_warning() {
+        let pinned = record("db.orders.db.internal.", "A", "10.1.2.5");
+        let public = record("www.orders.db.internal.", "A", "198.51.100.7");
+        let d = diagnosis(&[ACCEPTER_VPC, REQUESTER_VPC], vec![pinned, public]);
+        let dns = layer(&d, LayerId::Dns);
+        assert_eq!(dns.status, Status::Warning, "{dns:#?}");
+        assert_eq!(dns.problems.len(), 1);
+        assert!(dns.problems[0].finding.contains("10.1.2.5"));
+        assert!(dns.problems[0].fix.contains("CNAME"));
+    }
+}

@@ -19,7 +19,7 @@ pub use ids::{
     PrefixListId, Region, RouteTableId, SecurityGroupId, SubnetId, TargetId, VpcId,
 };
 pub use network::{
-    DbInstance, HostedZone, Leftovers, Quotas, Route, RouteTable, RouteTarget, RulePeer,
+    DbInstance, DnsRecord, HostedZone, Leftovers, Quotas, Route, RouteTable, RouteTarget, RulePeer,
     SecurityGroup, SgRule, SideState, Subnet, VpcNetwork, ZoneVpc, ZONE_TAG_PREFIX,
 };
 pub use peering::{Peering, PeeringRef, PeeringSide, PeeringStatus, TagView};

@@ -211,6 +211,19 @@ pub struct ZoneVpc {
 /// and a zone holds up to 50 tags.
 pub const ZONE_TAG_PREFIX: &str = "peerwire:associated:";
 
+/// One record set of a hosted zone (`ListResourceRecordSets`), for diagnosis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    /// With its trailing dot.
+    pub name: String,
+    /// `A`, `CNAME`, `AAAA`, ...
+    pub kind: String,
+    /// The record's values (none for an alias).
+    pub values: Vec<String>,
+    /// The DNS name of an alias target.
+    pub alias_target: Option<String>,
+}
+
 impl HostedZone {
     pub fn is_associated(&self, vpc_id: &VpcId) -> bool {
         self.vpcs.iter().any(|v| &v.vpc_id == vpc_id)

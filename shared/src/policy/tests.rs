@@ -776,9 +776,7 @@ rules:
 #[test]
 fn private_hosted_zones_are_zone_ids_and_need_both_sides_managed() {
     let zones = |accepter: &str, requester: &str| {
-        format!(
-            "{ECS_TO_RDS}    wiring:\n      accepter:\n{accepter}      requester:\n{requester}"
-        )
+        format!("{ECS_TO_RDS}    wiring:\n      accepter:\n{accepter}      requester:\n{requester}")
     };
     let p = policy(&zones(
         "        private_hosted_zones: [/hostedzone/Z0123456789ABCDEFGHIJ]\n",

@@ -28,7 +28,7 @@ pub use peering::{
     active_peerings_of_account, active_peerings_of_vpc, describe_peering, peerings_accepted_by_vpc,
     peerings_by_ids, peerings_in_status, peerings_of_vpc, Viewer,
 };
-pub use zones::describe_zones;
+pub use zones::{describe_zones, zone_records};
 
 /// `DescribeVpcPeeringConnections`, `DescribeSubnets`, `DescribeSecurityGroups` and
 /// `DescribeNetworkAcls` pages hold 5 to 1000 results.

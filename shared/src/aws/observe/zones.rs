@@ -9,7 +9,7 @@ use aws_sdk_route53::types::TagResourceType;
 
 use super::{missing, required_id};
 use crate::error::{AwsError, AwsErrorKind, Result};
-use crate::model::{HostedZone, HostedZoneId, ZoneVpc, ZONE_TAG_PREFIX};
+use crate::model::{DnsRecord, HostedZone, HostedZoneId, ZoneVpc, ZONE_TAG_PREFIX};
 
 /// `ListTagsForResources` takes at most 10 resource ids per call.
 const TAGS_BATCH: usize = 10;
@@ -80,4 +80,63 @@ pub async fn describe_zones(
         }
     }
     Ok(zones)
+}
+
+/// At most this many `ListResourceRecordSets` pages (300 records each) are read for a
+/// diagnosis: a zone for a database holds a handful.
+const RECORD_PAGES: usize = 10;
+
+/// The record sets of `zone_id`, for diagnose's DNS layer: `ListResourceRecordSets` pages of
+/// 300, at most [`RECORD_PAGES`] of them.
+pub async fn zone_records(
+    route53: &aws_sdk_route53::Client,
+    zone_id: &HostedZoneId,
+) -> Result<Vec<DnsRecord>> {
+    const OP: &str = "ListResourceRecordSets";
+    let mut records = Vec::new();
+    let mut next: Option<(
+        String,
+        Option<aws_sdk_route53::types::RrType>,
+        Option<String>,
+    )> = None;
+    for _ in 0..RECORD_PAGES {
+        let mut request = route53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id.as_str())
+            .max_items(300);
+        if let Some((name, kind, identifier)) = next.take() {
+            request = request
+                .start_record_name(name)
+                .set_start_record_type(kind)
+                .set_start_record_identifier(identifier);
+        }
+        let page = request
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        for set in page.resource_record_sets() {
+            records.push(DnsRecord {
+                name: set.name().to_owned(),
+                kind: set.r#type().as_str().to_owned(),
+                values: set
+                    .resource_records()
+                    .iter()
+                    .map(|r| r.value().to_owned())
+                    .collect(),
+                alias_target: set.alias_target().map(|a| a.dns_name().to_owned()),
+            });
+        }
+        if !page.is_truncated() {
+            break;
+        }
+        let Some(name) = page.next_record_name() else {
+            break;
+        };
+        next = Some((
+            name.to_owned(),
+            page.next_record_type().cloned(),
+            page.next_record_identifier().map(str::to_owned),
+        ));
+    }
+    Ok(records)
 }
