@@ -26,6 +26,8 @@ export interface PeerwireMemberProps {
   readonly orgId?: string;
   /** VPCs (ARNs, wildcards allowed) peerwire may change; none = the role only reads. @default [] */
   readonly managedVpcArns?: string[];
+  /** This account's private hosted zones (ARNs) peerwire may share with peer VPCs; none = it shares none. @default [] */
+  readonly hostedZoneArns?: string[];
   /** SNS topic of the forwarder's dead-letter alarm. @default '' (no action) */
   readonly alarmTopicArn?: string;
   /** Create the member role (once per account: IAM is global). @default true */
@@ -81,15 +83,16 @@ export class PeerwireMember extends Construct {
     const hubRoleArns = (props.hubRoleArns ?? []).filter((a) => a !== '');
     const orgId = props.orgId ?? '';
     const managed = (props.managedVpcArns ?? []).filter((a) => a !== '');
+    const zones = (props.hostedZoneArns ?? []).filter((a) => a !== '');
     const alarmTopicArn = props.alarmTopicArn ?? '';
-    for (const [name, value] of Object.entries({ memberRoleName, hubRolePath, orgId, alarmTopicArn, hubRoleArns, managed })) {
+    for (const [name, value] of Object.entries({ memberRoleName, hubRolePath, orgId, alarmTopicArn, hubRoleArns, managed, zones })) {
       const values = Array.isArray(value) ? value : [value];
       if (values.some((v) => Token.isUnresolved(v))) {
         throw new Error(`PeerwireMember: ${name} must be known at synthesis`);
       }
     }
     if (props.role ?? true) {
-      this.memberRole = this.buildMemberRole(props, { memberRoleName, hubRolePath, hubRoleArns, orgId, managed });
+      this.memberRole = this.buildMemberRole(props, { memberRoleName, hubRolePath, hubRoleArns, orgId, managed, zones });
     }
     if (props.forwarder ?? true) {
       this.forwarderRole = this.buildForwarder(props.hubBusArn, memberRoleName, alarmTopicArn);
@@ -101,11 +104,13 @@ export class PeerwireMember extends Construct {
 
   private buildMemberRole(
     props: PeerwireMemberProps,
-    o: { memberRoleName: string; hubRolePath: string; hubRoleArns: string[]; orgId: string; managed: string[] },
+    o: { memberRoleName: string; hubRolePath: string; hubRoleArns: string[]; orgId: string; managed: string[]; zones: string[] },
   ): iam.CfnRole {
     const account = Aws.ACCOUNT_ID;
     const partition = Aws.PARTITION;
     const peering = `arn:${partition}:ec2:*:${account}:vpc-peering-connection/*`;
+    // Zone ARNs have no account: a role only ever reaches its own account's zones.
+    const anyZone = `arn:${partition}:route53:::hostedzone/*`;
     const stringEquals: Record<string, string> = { 'sts:ExternalId': props.externalId };
     if (o.orgId !== '') {
       stringEquals['aws:PrincipalOrgID'] = o.orgId;
@@ -136,6 +141,13 @@ export class PeerwireMember extends Construct {
               Effect: 'Allow',
               Action: 'logs:FilterLogEvents',
               Resource: `arn:${partition}:logs:*:${account}:log-group:*`,
+            },
+            // Private hosted zones a rule names (their VPCs, peerwire's tags) and their records.
+            {
+              Sid: 'ReadHostedZones',
+              Effect: 'Allow',
+              Action: ['route53:GetHostedZone', 'route53:ListTagsForResources', 'route53:ListResourceRecordSets'],
+              Resource: anyZone,
             },
           ],
         },
@@ -217,6 +229,33 @@ export class PeerwireMember extends Construct {
               Resource: `arn:${partition}:ec2:*:${account}:security-group-rule/*`,
             },
             { Sid: 'VpcDnsAttributesOfManagedVpcs', Effect: 'Allow', Action: 'ec2:ModifyVpcAttribute', Resource: vpcs },
+            // A peer account's zone, with a VPC of this account: no route53:VPCs condition (see member-role.yaml).
+            {
+              Sid: 'AssociateManagedVpcsWithZones',
+              Effect: 'Allow',
+              Action: ['route53:AssociateVPCWithHostedZone', 'route53:DisassociateVPCFromHostedZone'],
+              Resource: anyZone,
+            },
+          ],
+        },
+      });
+    }
+    if (o.zones.length > 0) {
+      policies.push({
+        policyName: 'peerwire-member-zones',
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'ShareListedHostedZones',
+              Effect: 'Allow',
+              Action: [
+                'route53:ChangeTagsForResource',
+                'route53:CreateVPCAssociationAuthorization',
+                'route53:DeleteVPCAssociationAuthorization',
+              ],
+              Resource: o.zones,
+            },
           ],
         },
       });

@@ -32,6 +32,8 @@ export interface PeerwireOrgRolloutProps {
   readonly hubRoleArns?: string[];
   /** VPCs peerwire may change in every member account; [] = none (read only). @default [] */
   readonly managedVpcArns?: string[];
+  /** Private hosted zones peerwire may share, in every member account (each role reaches only its own account's). @default [] */
+  readonly hostedZoneArns?: string[];
   /** @default '' */
   readonly forwarderAlarmTopicArn?: string;
 }
@@ -72,6 +74,7 @@ export class PeerwireOrgRollout extends Construct {
           parameter('ExternalId', props.externalId),
           parameter('OrgId', props.orgId),
           parameter('ManagedVpcArns', (props.managedVpcArns ?? []).join(',')),
+          parameter('HostedZoneArns', (props.hostedZoneArns ?? []).join(',')),
         ],
         stackInstancesGroup: [{ deploymentTargets: targets, regions: [props.roleRegion ?? 'us-east-1'] }],
       }),

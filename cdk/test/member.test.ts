@@ -41,6 +41,22 @@ test('with managed VPCs the write policy appears; the forwarder has four rules o
   });
 });
 
+test('listed hosted zones get the zone-sharing policy on exactly those zones, without managed VPCs', () => {
+  const s = stack();
+  const zone = 'arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ';
+  new PeerwireMember(s, 'Member', { ...BASE, hostedZoneArns: [zone] });
+  const role = Object.values<any>(Template.fromStack(s).findResources('AWS::IAM::Role')).find((r) => r.Properties.RoleName === 'peerwire-member');
+  expect(role.Properties.Policies.map((p: any) => p.PolicyName)).toEqual(['peerwire-member-read', 'peerwire-member-zones']);
+  expect(role.Properties.Policies[1].PolicyDocument.Statement).toEqual([
+    {
+      Sid: 'ShareListedHostedZones',
+      Effect: 'Allow',
+      Action: ['route53:ChangeTagsForResource', 'route53:CreateVPCAssociationAuthorization', 'route53:DeleteVPCAssociationAuthorization'],
+      Resource: [zone],
+    },
+  ]);
+});
+
 test('role only, or forwarder only', () => {
   const roleOnly = stack();
   new PeerwireMember(roleOnly, 'Member', { ...BASE, forwarder: false });

@@ -181,7 +181,7 @@ function memberTemplates(parameters: Record<string, string>) {
   const role = samResources(yamlTemplate('templates/member-role.yaml'), {
     HubAccountId: parameters.HubAccountId,
     ExternalId: parameters.ExternalId,
-    ...pick(parameters, ['MemberRoleName', 'HubRolePath', 'HubRoleArns', 'OrgId', 'ManagedVpcArns']),
+    ...pick(parameters, ['MemberRoleName', 'HubRolePath', 'HubRoleArns', 'OrgId', 'ManagedVpcArns', 'HostedZoneArns']),
   });
   const forwarder = samResources(yamlTemplate('templates/member-forwarder.yaml'), {
     HubBusArn: parameters.HubBusArn,
@@ -224,6 +224,32 @@ const MEMBER_SCENARIOS: [string, PeerwireMemberProps, Record<string, string>][] 
       AlarmTopicArn: 'arn:aws:sns:us-east-1:111111111111:alerts',
     },
   ],
+  [
+    'shared private hosted zones without managed VPCs',
+    {
+      hubAccountId: '333333333333',
+      externalId: EXTERNAL_ID,
+      hubBusArn: BUS,
+      hostedZoneArns: ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ', 'arn:aws:route53:::hostedzone/Z9876543210ABCDEFGHIJ'],
+    },
+    {
+      HubAccountId: '333333333333',
+      ExternalId: EXTERNAL_ID,
+      HubBusArn: BUS,
+      HostedZoneArns: 'arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ,arn:aws:route53:::hostedzone/Z9876543210ABCDEFGHIJ',
+    },
+  ],
+  [
+    'managed VPCs and every zone of the account',
+    { hubAccountId: '333333333333', externalId: EXTERNAL_ID, hubBusArn: BUS, managedVpcArns: ['arn:aws:ec2:*:*:vpc/*'], hostedZoneArns: ['arn:aws:route53:::hostedzone/*'] },
+    {
+      HubAccountId: '333333333333',
+      ExternalId: EXTERNAL_ID,
+      HubBusArn: BUS,
+      ManagedVpcArns: 'arn:aws:ec2:*:*:vpc/*',
+      HostedZoneArns: 'arn:aws:route53:::hostedzone/*',
+    },
+  ],
 ];
 
 test.each(MEMBER_SCENARIOS)('PeerwireMember equals member-role.yaml + member-forwarder.yaml: %s', (_name, props, parameters) => {
@@ -246,6 +272,7 @@ test('PeerwireOrgRollout equals org-rollout.yaml', () => {
     externalId: EXTERNAL_ID,
     orgId: 'o-a1b2c3d4e5',
     managedVpcArns: ['arn:aws:ec2:*:*:vpc/*'],
+    hostedZoneArns: ['arn:aws:route53:::hostedzone/*'],
   });
   const sam = samResources(yamlTemplate('templates/org-rollout.yaml'), {
     OrganizationalUnitIds: 'ou-abcd-11111111,ou-abcd-22222222',
@@ -259,6 +286,7 @@ test('PeerwireOrgRollout equals org-rollout.yaml', () => {
     ExternalId: EXTERNAL_ID,
     OrgId: 'o-a1b2c3d4e5',
     ManagedVpcArns: 'arn:aws:ec2:*:*:vpc/*',
+    HostedZoneArns: 'arn:aws:route53:::hostedzone/*',
   });
   expect(differences(cdkResources(Template.fromStack(s).toJSON()), sam)).toEqual([]);
 });

@@ -74,8 +74,11 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let capture = OutcomeCapture::create(&capture_hub, "peerwire-outcomes")
         .await
         .map_err(|e| e.to_string())?;
+    // One file per story: demos run side by side in one test process.
+    static STORY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let story = STORY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let policy_path =
-        std::env::temp_dir().join(format!("peerwire-demo-{}.yaml", std::process::id()));
+        std::env::temp_dir().join(format!("peerwire-demo-{}-{story}.yaml", std::process::id()));
     std::fs::write(&policy_path, DEMO_POLICY).map_err(|e| e.to_string())?;
     let config = Config {
         policy: PolicySource::File(policy_path.clone()),

@@ -1,14 +1,17 @@
 //! `peerwire check-permissions` against the patched emulator, through the library function the
 //! CLI calls: the scenario's member roles allow everything peerwire does (the DryRun writes
 //! changing nothing), a denied action is named with its fix (exit 1), and a role that cannot be
-//! assumed is no answer at all (exit 2), naming the trust policy and the ExternalId.
+//! assumed is no answer at all (exit 2), naming the trust policy and the ExternalId. The
+//! Route 53 reads aim at a stand-in zone (not proven, or denied), its writes are never proven.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
 
 use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
 use peerwire::aws::permissions::Job;
 use peerwire::doors::wiring::handle_wiring_event;
-use peerwire_cli::permissions::{check, render, CheckPermissionsArgs, Report, Verdict};
+use peerwire_cli::permissions::{
+    actions, check, render, CheckPermissionsArgs, Proof, Report, Verdict,
+};
 use peerwire_emulator::EmulatorOptions;
 use peerwire_integration::{
     EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
@@ -28,13 +31,50 @@ async fn check_permissions(env: &TestEnv, account: &str, vpc: Option<&str>) -> R
     report
 }
 
-fn verdict(report: &Report, action: &str) -> Verdict {
+/// What is never proven whatever the VPC has, in the report's order: the writes without DryRun
+/// (`ModifyVpcAttribute`, every Route 53 write) and the reads of a zone (the stand-in zone is
+/// `NoSuchHostedZone`); and `logs:FilterLogEvents` too for a VPC without a flow log.
+fn never_proven(without_flow_log: bool) -> Vec<&'static str> {
+    let mut expected = vec![
+        "route53:GetHostedZone",
+        "ec2:ModifyVpcAttribute",
+        "route53:ChangeTagsForResource",
+        "route53:CreateVPCAssociationAuthorization",
+        "route53:DeleteVPCAssociationAuthorization",
+        "route53:AssociateVPCWithHostedZone",
+        "route53:DisassociateVPCFromHostedZone",
+    ];
+    if without_flow_log {
+        expected.push("logs:FilterLogEvents");
+    }
+    expected.push("route53:ListResourceRecordSets");
+    expected
+}
+
+/// The actions not proven, but `route53:ListTagsForResources`: AWS may answer it
+/// `NoSuchHostedZone` for the stand-in zone (not proven), moto answers it (empty tags).
+fn not_proven(report: &Report) -> Vec<&'static str> {
+    assert_ne!(
+        verdict(report, "route53:ListTagsForResources"),
+        Verdict::Denied
+    );
+    report
+        .with(Verdict::NotProven)
+        .into_iter()
+        .filter(|a| *a != "route53:ListTagsForResources")
+        .collect()
+}
+
+fn proof<'a>(report: &'a Report, action: &str) -> &'a Proof {
     report
         .actions
         .iter()
         .find(|p| p.action == action)
         .unwrap_or_else(|| panic!("no {action} in {report:#?}"))
-        .verdict
+}
+
+fn verdict(report: &Report, action: &str) -> Verdict {
+    proof(report, action).verdict
 }
 
 /// The DryRun calls changed nothing: no route to the test network, no rule from it.
@@ -85,15 +125,30 @@ async fn the_scenario_s_member_roles_allow_everything_peerwire_does_and_dry_runs
         .identity
         .as_deref()
         .is_some_and(|arn| arn.contains(":assumed-role/peerwire-member/")));
-    // Every action of the one list, in its order.
-    let listed: Vec<&str> = Job::All.actions().iter().map(|a| a.name).collect();
+    // Every action of the one list, once, in its order.
+    let mut listed: Vec<&str> = Vec::new();
+    for action in Job::All.actions() {
+        if !listed.contains(&action.name) {
+            listed.push(action.name);
+        }
+    }
     let reported: Vec<&str> = report.actions.iter().map(|p| p.action).collect();
     assert_eq!(reported, listed);
+    let names: Vec<&str> = actions().iter().map(|a| a.name).collect();
+    assert_eq!(names, listed);
     assert!(report.with(Verdict::Denied).is_empty());
-    // Not provable: ModifyVpcAttribute has no DryRun; no flow log, so no log group to read.
-    assert_eq!(
-        report.with(Verdict::NotProven),
-        ["ec2:ModifyVpcAttribute", "logs:FilterLogEvents"]
+    // Not provable: no DryRun, no zone; no flow log, so no log group to read.
+    assert_eq!(not_proven(&report), never_proven(true));
+    let zone_write = proof(&report, "route53:CreateVPCAssociationAuthorization");
+    assert!(
+        zone_write.evidence.contains("has no DryRun"),
+        "{zone_write:?}"
+    );
+    assert!(
+        proof(&report, "route53:GetHostedZone")
+            .evidence
+            .contains("Z00000000000000000000 (none): NoSuchHostedZone: not denied"),
+        "{report:#?}"
     );
     // The writes aimed at the VPC's own route table and group; no peering yet: stand-ins.
     let subjects = &report.subjects;
@@ -103,10 +158,7 @@ async fn the_scenario_s_member_roles_allow_everything_peerwire_does_and_dry_runs
     );
     assert!(subjects.security_group.is_some());
     assert_eq!(subjects.active_peering, None);
-    let accept = &report.actions[reported
-        .iter()
-        .position(|a| *a == "ec2:AcceptVpcPeeringConnection")
-        .unwrap()];
+    let accept = proof(&report, "ec2:AcceptVpcPeeringConnection");
     assert!(
         accept
             .evidence
@@ -168,7 +220,7 @@ async fn with_a_wired_peering_and_a_flow_log_every_call_aims_at_real_resources()
         check_permissions(&env, ACCEPTER_ACCOUNT, Some(&env.scenario.accepter.vpc_id)).await;
 
     assert_eq!(report.exit_code(), 0, "{report:#?}");
-    assert_eq!(report.with(Verdict::NotProven), ["ec2:ModifyVpcAttribute"]);
+    assert_eq!(not_proven(&report), never_proven(false));
     let subjects = &report.subjects;
     assert_eq!(subjects.peering_into_vpc.as_deref(), Some(pcx.as_str()));
     assert_eq!(subjects.active_peering.as_deref(), Some(pcx.as_str()));
@@ -205,13 +257,24 @@ async fn with_a_wired_peering_and_a_flow_log_every_call_aims_at_real_resources()
     assert_eq!(report.subjects.active_side, Some("requester"));
 }
 
-#[tokio::test]
-async fn a_denied_create_route_is_named_with_the_statement_that_grants_it_exit_1() {
+/// The scenario with the emulator's `deny_actions` set to `actions`.
+async fn denying(actions: &str) -> TestEnv {
     let options = EnvOptions {
-        emulator: EmulatorOptions::new().setting("deny_actions", "222222222222:ec2:CreateRoute"),
+        emulator: EmulatorOptions::new().setting("deny_actions", actions),
         ..EnvOptions::default()
     };
-    let env = TestEnv::with(WIRING_POLICY, options).await;
+    TestEnv::with(WIRING_POLICY, options).await
+}
+
+/// The other account's role is not affected by what the accepter's is denied.
+async fn requester_unaffected(env: &TestEnv) {
+    let report = check_permissions(env, REQUESTER_ACCOUNT, None).await;
+    assert_eq!(report.exit_code(), 0, "{report:#?}");
+}
+
+#[tokio::test]
+async fn a_denied_create_route_is_named_with_the_statement_that_grants_it_exit_1() {
+    let env = denying("222222222222:ec2:CreateRoute").await;
     let vpc = env.scenario.accepter.vpc_id.clone();
 
     let report = check_permissions(&env, ACCEPTER_ACCOUNT, Some(&vpc)).await;
@@ -247,13 +310,47 @@ async fn a_denied_create_route_is_named_with_the_statement_that_grants_it_exit_1
         .find(|a| a["action"] == "ec2:CreateRoute")
         .unwrap();
     assert_eq!(row["verdict"], "denied");
-    // The other account's role is not affected.
+    requester_unaffected(&env).await;
+}
+
+#[tokio::test]
+async fn denied_route53_reads_are_named_with_read_hosted_zones_exit_1() {
+    let env = denying("222222222222:route53:*").await;
+
+    let report =
+        check_permissions(&env, ACCEPTER_ACCOUNT, Some(&env.scenario.accepter.vpc_id)).await;
+
+    assert_eq!(report.exit_code(), 1, "{report:#?}");
+    // The reads are called, and refused; the writes are never called: still not proven.
     assert_eq!(
-        check_permissions(&env, REQUESTER_ACCOUNT, None)
-            .await
-            .exit_code(),
-        0
+        report.with(Verdict::Denied),
+        [
+            "route53:GetHostedZone",
+            "route53:ListTagsForResources",
+            "route53:ListResourceRecordSets"
+        ]
     );
+    for proof in report
+        .actions
+        .iter()
+        .filter(|p| p.verdict == Verdict::Denied)
+    {
+        assert!(proof.evidence.ends_with(": AccessDenied"), "{proof:?}");
+        let fix = proof.fix.as_deref().unwrap();
+        assert!(
+            fix.contains("statement ReadHostedZones (policy peerwire-member-read)"),
+            "{fix}"
+        );
+    }
+    assert_eq!(
+        verdict(&report, "route53:AssociateVPCWithHostedZone"),
+        Verdict::NotProven
+    );
+    assert_eq!(
+        proof(&report, "route53:ListResourceRecordSets").needed_by,
+        ["peerwire diagnose"]
+    );
+    requester_unaffected(&env).await;
 }
 
 #[tokio::test]

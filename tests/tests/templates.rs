@@ -10,10 +10,11 @@
 //!   queue, all on the alert topic (created, or given);
 //! - reserved concurrency, the ledger table, the Organizations role, the organization
 //!   condition on AssumeRole, and each function role's exact actions;
-//! - the member role writes nothing until VPCs are named, and reads only what it needs;
+//! - the member role writes nothing until VPCs or hosted zones are named, and reads only what
+//!   it needs;
 //! - it grants every action of `peerwire::aws::permissions` (every function's job and
-//!   diagnose's reads) by exactly the statements `peerwire check-permissions` names, and no EC2
-//!   or RDS write beyond the list;
+//!   diagnose's reads) by exactly the statements `peerwire check-permissions` names, and no EC2,
+//!   RDS or Route 53 write beyond the list;
 //! - the org rollout passes every parameter the member templates need, with automatic
 //!   deployment, the role in one region and the forwarder in each listed one;
 //! - the dashboard charts every metric the functions emit.
@@ -683,6 +684,9 @@ fn the_member_role_writes_nothing_unless_vpcs_are_named() {
         "rds:DescribeDBClusters",
         "rds:DescribeDBSubnetGroups",
         "servicequotas:GetServiceQuota",
+        "route53:GetHostedZone",
+        "route53:ListTagsForResources",
+        "route53:ListResourceRecordSets",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -706,6 +710,16 @@ fn the_member_role_writes_nothing_unless_vpcs_are_named() {
             "arn:aws:servicequotas:*:333333333333:vpc/L-0EA8095F",
         ],
         "routes per route table and rules per security group, nothing else"
+    );
+    // Zone ARNs have no account: a role sees only its own account's zones.
+    let read_zones: Vec<Value> = role_statements(&default, "MemberRole")
+        .into_iter()
+        .filter(|s| s["Sid"] == "ReadHostedZones")
+        .collect();
+    assert_eq!(read_zones.len(), 1);
+    assert_eq!(
+        strings(&read_zones[0]["Resource"]),
+        ["arn:aws:route53:::hostedzone/*"]
     );
 
     let vpc = "arn:aws:ec2:us-east-1:333333333333:vpc/vpc-0f1e2d3c4b5a69788";
@@ -732,13 +746,26 @@ fn the_member_role_writes_nothing_unless_vpcs_are_named() {
         strings(&delete[0]["Resource"]),
         ["arn:aws:ec2:*:333333333333:vpc-peering-connection/*"]
     );
-    // Every write names the VPC: as the resource, or in the condition.
+    // Every write names the VPC: as the resource, or in the condition. Except the association
+    // of a VPC with another account's zone: Route 53 names the zone only (the VPC is in
+    // route53:VPCs, which CloudFormation cannot build from VPC ARNs).
     for statement in role_statements(&managed, "MemberRole") {
         let actions = strings(&statement["Action"]);
         if actions.iter().all(|a| reads.contains(a)) {
             continue;
         }
         let resources = strings(&statement["Resource"]);
+        if statement["Sid"] == "AssociateManagedVpcsWithZones" {
+            assert_eq!(
+                actions,
+                [
+                    "route53:AssociateVPCWithHostedZone",
+                    "route53:DisassociateVPCFromHostedZone"
+                ]
+            );
+            assert_eq!(resources, ["arn:aws:route53:::hostedzone/*"]);
+            continue;
+        }
         let scoped = resources == vec![vpc.to_owned()]
             || statement["Condition"]["ArnLike"]
                 .as_object()
@@ -752,6 +779,60 @@ fn the_member_role_writes_nothing_unless_vpcs_are_named() {
     }
 }
 
+/// The statement `sid` of the member role, if the stack has it.
+fn member_statement(stack: &Stack, sid: &str) -> Option<Value> {
+    role_statements(stack, "MemberRole")
+        .into_iter()
+        .find(|s| s["Sid"] == sid)
+}
+
+#[test]
+fn the_member_role_shares_exactly_the_listed_hosted_zones() {
+    let policies = |stack: &Stack| -> Vec<String> {
+        stack.properties("MemberRole")["Policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| scalar(&p["PolicyName"]))
+            .collect()
+    };
+    let default = member_role(&[]);
+    assert_eq!(policies(&default), ["peerwire-member-read"]);
+    assert!(member_statement(&default, "ShareListedHostedZones").is_none());
+
+    // Without managed VPCs: the zone owner's writes only, on exactly the listed zones.
+    let zones = [
+        "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ",
+        "arn:aws:route53:::hostedzone/Z9876543210ABCDEFGHIJ",
+    ];
+    let sharing = member_role(&[("HostedZoneArns", &zones.join(","))]);
+    assert_eq!(
+        policies(&sharing),
+        ["peerwire-member-read", "peerwire-member-zones"]
+    );
+    let share = member_statement(&sharing, "ShareListedHostedZones").unwrap();
+    assert_eq!(
+        share,
+        json!({
+            "Sid": "ShareListedHostedZones",
+            "Effect": "Allow",
+            "Action": [
+                "route53:ChangeTagsForResource",
+                "route53:CreateVPCAssociationAuthorization",
+                "route53:DeleteVPCAssociationAuthorization"
+            ],
+            "Resource": zones,
+        })
+    );
+    let writes: Vec<String> = member_actions(&sharing)
+        .into_iter()
+        .filter(|a| !reads_only(a))
+        .collect();
+    assert_eq!(writes, strings(&share["Action"]), "nothing else is written");
+    // The VPC owner's association needs managed VPCs.
+    assert!(member_statement(&sharing, "AssociateManagedVpcsWithZones").is_none());
+}
+
 /// Whether `service:Operation` only reads (the EC2, RDS and Logs naming).
 fn reads_only(action: &str) -> bool {
     let operation = action.split_once(':').map_or(action, |(_, op)| op);
@@ -762,15 +843,17 @@ fn reads_only(action: &str) -> bool {
 
 /// `peerwire::aws::permissions` is the one list: every action of it (every function's job and
 /// diagnose's reads) is granted by the member role through exactly the statements
-/// `peerwire check-permissions` names in its fixes (reads always, writes once VPCs are named),
-/// and the role grants no EC2 or RDS write beyond it.
+/// `peerwire check-permissions` names in its fixes (reads always, writes once VPCs or zones are
+/// named),
+/// and the role grants no EC2, RDS or Route 53 write beyond it.
 #[test]
 fn the_member_role_grants_every_listed_action_and_no_other_write() {
     use peerwire::aws::permissions::{Job, DIAGNOSE_READS};
     use peerwire_cli::permissions::{granted_by, policy_of};
 
     let vpc = "arn:aws:ec2:us-east-1:333333333333:vpc/vpc-0f1e2d3c4b5a69788";
-    let managed = member_role(&[("ManagedVpcArns", vpc)]);
+    let zone = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ";
+    let managed = member_role(&[("ManagedVpcArns", vpc), ("HostedZoneArns", zone)]);
     // action -> {(policy, statement)}
     let mut granted: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     let properties = managed.properties("MemberRole");
@@ -792,7 +875,7 @@ fn the_member_role_grants_every_listed_action_and_no_other_write() {
     for action in &listed {
         let expected: BTreeSet<(String, String)> = granted_by(action.name)
             .iter()
-            .map(|sid| (policy_of(action.write).to_owned(), (*sid).to_owned()))
+            .map(|sid| (policy_of(sid).to_owned(), (*sid).to_owned()))
             .collect();
         assert!(
             !expected.is_empty(),
@@ -806,7 +889,11 @@ fn the_member_role_grants_every_listed_action_and_no_other_write() {
     let names: BTreeSet<&str> = listed.iter().map(|a| a.name).collect();
     let unlisted_writes: Vec<&String> = granted
         .keys()
-        .filter(|a| a.starts_with("ec2:") || a.starts_with("rds:"))
+        .filter(|a| {
+            ["ec2:", "rds:", "route53:"]
+                .iter()
+                .any(|s| a.starts_with(s))
+        })
         .filter(|a| !reads_only(a) && !names.contains(a.as_str()))
         .collect();
     assert!(
@@ -834,6 +921,12 @@ fn the_member_role_grants_every_listed_action_and_no_other_write() {
         resources("logs:FilterLogEvents"),
         ["arn:aws:logs:*:333333333333:log-group:*"]
     );
+    // The zone owner's writes only on the listed zones; the reads on any zone of the account.
+    assert_eq!(resources("route53:ChangeTagsForResource"), [zone]);
+    assert_eq!(
+        resources("route53:GetHostedZone"),
+        ["arn:aws:route53:::hostedzone/*"]
+    );
 }
 
 #[test]
@@ -859,6 +952,7 @@ fn the_org_rollout_passes_every_member_parameter_and_deploys_automatically() {
             ),
             EXTERNAL_ID,
             ("OrgId", "o-a1b2c3d4e5"),
+            ("HostedZoneArns", "arn:aws:route53:::hostedzone/*"),
         ],
     );
     let sets = rollout.of_type("AWS::CloudFormation::StackSet");
@@ -940,6 +1034,11 @@ fn the_org_rollout_passes_every_member_parameter_and_deploys_automatically() {
         "by default no VPC: the roles only read"
     );
     assert_eq!(passed("OrgId"), "o-a1b2c3d4e5");
+    assert_eq!(
+        passed("HostedZoneArns"),
+        "arn:aws:route53:::hostedzone/*",
+        "each account's role shares its own zones"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
