@@ -2,7 +2,7 @@
 //! scope and observed state, and the peer CIDRs each side must reach, computed the way the
 //! planner computes them so that a layer never disagrees with `peerwire plan`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use peerwire::model::{
     PeeringSide, PeeringStatus, RouteTableId, RouteTarget, Side, SideState, Subnet, SubnetId,
 };
-use peerwire::plan::wiring::scoped_subnets;
+use peerwire::plan::wiring::{reachable_peer_cidrs, scoped_subnets};
 use peerwire::plan::{Finding, PlanStep};
 use peerwire::policy::SideWiring;
 
@@ -150,17 +150,7 @@ impl<'a> Facts<'a> {
     /// the observed VPC when there is one, else what the peering reports; IPv6 only when
     /// `side` has IPv6 too.
     pub(crate) fn peer_cidrs(&self, side: Side) -> Vec<IpNet> {
-        let remote_cidrs = self.own_cidrs(side.other());
-        let local_ipv6 = self
-            .own_cidrs(side)
-            .iter()
-            .any(|c| matches!(c, IpNet::V6(_)));
-        let unique: BTreeSet<IpNet> = remote_cidrs
-            .iter()
-            .map(IpNet::trunc)
-            .filter(|c| local_ipv6 || matches!(c, IpNet::V4(_)))
-            .collect();
-        unique.into_iter().collect()
+        reachable_peer_cidrs(self.own_cidrs(side.other()), self.own_cidrs(side))
     }
 
     pub(crate) fn ports(&self) -> &'a [u16] {

@@ -21,49 +21,51 @@ pub(crate) fn layer(facts: &Facts<'_>) -> Layer {
     let pcx = facts.pcx();
     let mut problems = Vec::new();
     for step in &facts.inspection.plan.steps {
-        match step {
+        // (what the group is, what it lacks, the direction and its preposition, a note)
+        let (side, group_id, permissions, group, verb, direction, preposition, note) = match step {
             PlanStep::AuthorizeIngress {
                 side,
                 group_id,
                 permissions,
-            } => problems.push(
-                Problem::broken(
-                    Some(*side),
-                    Some(group_id),
-                    format!(
-                        "{side} DB group {group_id} does not admit {}",
-                        describe_permissions(permissions, "from")
-                    ),
-                )
-                .fix(format!(
-                    "allow inbound {} on {group_id} in account {} (`peerwire apply {pcx}` adds \
-                     it)",
-                    describe_permissions(permissions, "from"),
-                    facts.account(*side)
-                )),
+            } => (
+                side,
+                group_id,
+                permissions,
+                "DB group",
+                "admit",
+                "inbound",
+                "from",
+                "",
             ),
             PlanStep::AuthorizeEgress {
                 side,
                 group_id,
                 permissions,
-            } => problems.push(
-                Problem::broken(
-                    Some(*side),
-                    Some(group_id),
-                    format!(
-                        "{side} task group {group_id} does not allow {}",
-                        describe_permissions(permissions, "to")
-                    ),
-                )
-                .fix(format!(
-                    "allow outbound {} on {group_id} in account {} (`peerwire apply {pcx}` adds \
-                     it); in awsvpc mode the task's group decides, not the host's",
-                    describe_permissions(permissions, "to"),
-                    facts.account(*side)
-                )),
+            } => (
+                side,
+                group_id,
+                permissions,
+                "task group",
+                "allow",
+                "outbound",
+                "to",
+                "; in awsvpc mode the task's group decides, not the host's",
             ),
-            _ => {}
-        }
+            _ => continue,
+        };
+        let wanted = describe_permissions(permissions, preposition);
+        problems.push(
+            Problem::broken(
+                Some(*side),
+                Some(group_id),
+                format!("{side} {group} {group_id} does not {verb} {wanted}"),
+            )
+            .fix(format!(
+                "allow {direction} {wanted} on {group_id} in account {} (`peerwire apply {pcx}` \
+                 adds it){note}",
+                facts.account(*side)
+            )),
+        );
     }
     for finding in &facts.inspection.plan.findings {
         if let Finding::NothingSelected { side, what } = finding {

@@ -19,37 +19,38 @@ const RDS_DOMAIN: &str = ".rds.amazonaws.com";
 pub(crate) fn check(facts: &Facts<'_>) -> (Vec<Problem>, Vec<String>) {
     let inspection = facts.inspection;
     let mut problems = Vec::new();
-    for step in &inspection.plan.steps {
-        if let PlanStep::AssociateZone {
+    let unassociated = inspection.plan.steps.iter().filter_map(|step| match step {
+        PlanStep::AssociateZone {
             side,
             zone_id,
             vpc_id,
             region,
-        } = step
-        {
-            let owner = side.other();
-            problems.push(
-                Problem::broken(
-                    Some(*side),
-                    Some(zone_id),
-                    format!(
-                        "hosted zone {} is not associated with the {side} VPC {vpc_id}: its names do not resolve there",
-                        zone_name(facts, owner, zone_id.as_str())
-                    ),
-                )
-                .fix(format!(
-                    "`peerwire apply {pcx}` does it; by hand: aws route53 \
-                     create-vpc-association-authorization --hosted-zone-id {zone_id} --vpc \
-                     VPCRegion={region},VPCId={vpc_id} in account {owner_account}, then aws \
-                     route53 associate-vpc-with-hosted-zone --hosted-zone-id {zone_id} --vpc \
-                     VPCRegion={region},VPCId={vpc_id} in account {vpc_account}, then delete \
-                     the authorization",
-                    pcx = facts.pcx(),
-                    owner_account = facts.account(owner),
-                    vpc_account = facts.account(*side),
-                )),
-            );
-        }
+        } => Some((side, zone_id, vpc_id, region)),
+        _ => None,
+    });
+    for (side, zone_id, vpc_id, region) in unassociated {
+        let owner = side.other();
+        problems.push(
+            Problem::broken(
+                Some(*side),
+                Some(zone_id),
+                format!(
+                    "hosted zone {} is not associated with the {side} VPC {vpc_id}: its names do not resolve there",
+                    zone_name(facts, owner, zone_id.as_str())
+                ),
+            )
+            .fix(format!(
+                "`peerwire apply {pcx}` does it; by hand: aws route53 \
+                 create-vpc-association-authorization --hosted-zone-id {zone_id} --vpc \
+                 VPCRegion={region},VPCId={vpc_id} in account {owner_account}, then aws \
+                 route53 associate-vpc-with-hosted-zone --hosted-zone-id {zone_id} --vpc \
+                 VPCRegion={region},VPCId={vpc_id} in account {vpc_account}, then delete \
+                 the authorization",
+                pcx = facts.pcx(),
+                owner_account = facts.account(owner),
+                vpc_account = facts.account(*side),
+            )),
+        );
     }
     for finding in &inspection.plan.findings {
         if let Finding::ZoneNotAssociable { side, zone_id, .. } = finding {

@@ -85,18 +85,7 @@ impl Ledger {
         let Some((client, table)) = &self.table else {
             return Ok(());
         };
-        client
-            .put_item()
-            .table_name(table)
-            .item(KEY, AttributeValue::S(key.to_owned()))
-            .item(
-                EXPIRES,
-                AttributeValue::N((now() + ttl.as_secs()).to_string()),
-            )
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
-        Ok(())
+        put(client, table, key, ttl, None).await
     }
 
     /// Gives `key` back (the claimed work failed and should be retried).
@@ -149,18 +138,32 @@ impl Ledger {
         if ids.is_empty() {
             return self.release(key).await;
         }
-        client
-            .put_item()
-            .table_name(table)
-            .item(KEY, AttributeValue::S(key.to_owned()))
-            .item(
-                EXPIRES,
-                AttributeValue::N((now() + ttl.as_secs()).to_string()),
-            )
-            .item(IDS, AttributeValue::Ss(ids.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
-        Ok(())
+        put(client, table, key, ttl, Some(ids)).await
     }
+}
+
+/// An unconditional `PutItem` of `key`, living `ttl` from now, with `ids` when given.
+async fn put(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &str,
+    ttl: Duration,
+    ids: Option<&[String]>,
+) -> Result<()> {
+    let mut request = client
+        .put_item()
+        .table_name(table)
+        .item(KEY, AttributeValue::S(key.to_owned()))
+        .item(
+            EXPIRES,
+            AttributeValue::N((now() + ttl.as_secs()).to_string()),
+        );
+    if let Some(ids) = ids {
+        request = request.item(IDS, AttributeValue::Ss(ids.to_vec()));
+    }
+    request
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("PutItem", e))?;
+    Ok(())
 }

@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::{Plan, PlanStep};
 use crate::model::cidr;
 use crate::model::{
-    ApprovalAnswer, ApprovalDecision, Peering, PeeringId, PeeringStatus, RouteTableId, RouteTarget,
-    VpcId, VpcNetwork,
+    ApprovalAnswer, ApprovalDecision, Peering, PeeringId, PeeringStatus, Route, RouteTableId,
+    RouteTarget, VpcId, VpcNetwork,
 };
 use crate::policy::{Approval, Membership, Policy, RuleMatch, UnmatchedAction};
 
@@ -140,12 +140,9 @@ pub fn find_overlaps(peering: &Peering, accepter: &VpcNetwork) -> Vec<Overlap> {
         }
         for table in &accepter.route_tables {
             for route in &table.routes {
-                let ignored = match &route.target {
-                    RouteTarget::Local => true,
-                    RouteTarget::Peering(id) => id == &peering.id || route.blackhole,
-                    _ => false,
-                } || route.destination.prefix_len() == 0;
-                if !ignored && cidr::overlaps(requester_cidr, &route.destination) {
+                if !ignored_route(route, &peering.id)
+                    && cidr::overlaps(requester_cidr, &route.destination)
+                {
                     push(Overlap {
                         requester_cidr: *requester_cidr,
                         conflicting: route.destination,
@@ -208,6 +205,17 @@ fn holds_first(sibling: &Peering, peering: &Peering) -> bool {
     }
 }
 
+/// A route no overlap check counts: `local`, this peering's own, a blackhole left by a
+/// deleted peering, or a default route (the more specific peering route wins over it).
+fn ignored_route(route: &Route, peering_id: &PeeringId) -> bool {
+    let by_target = match &route.target {
+        RouteTarget::Local => true,
+        RouteTarget::Peering(id) => id == peering_id || route.blackhole,
+        _ => false,
+    };
+    by_target || route.destination.prefix_len() == 0
+}
+
 /// Routes of the requester VPC that would shadow or collide with a route to an accepter CIDR:
 /// wiring could never finish on the requester side. Same exclusions as [`find_overlaps`].
 pub fn requester_route_conflicts(peering: &Peering, requester: &VpcNetwork) -> Vec<String> {
@@ -215,12 +223,9 @@ pub fn requester_route_conflicts(peering: &Peering, requester: &VpcNetwork) -> V
     for accepter_cidr in &peering.sides.accepter.cidrs {
         for table in &requester.route_tables {
             for route in &table.routes {
-                let ignored = match &route.target {
-                    RouteTarget::Local => true,
-                    RouteTarget::Peering(id) => id == &peering.id || route.blackhole,
-                    _ => false,
-                } || route.destination.prefix_len() == 0;
-                if !ignored && cidr::overlaps(accepter_cidr, &route.destination) {
+                if !ignored_route(route, &peering.id)
+                    && cidr::overlaps(accepter_cidr, &route.destination)
+                {
                     let line = format!(
                         "the requester's route table {} sends {} to {}: a route to accepter CIDR {accepter_cidr} through the peering could never be added there",
                         table.id, route.destination, route.target

@@ -199,9 +199,15 @@ fn peer_cidrs(state: &WiringState, side: Side) -> Vec<IpNet> {
         Some(observed) => &observed.network.cidrs,
         None => &state.peering.sides[side].cidrs,
     };
-    let (remote_cidrs, local_cidrs) = (cidrs_of(side.other()), cidrs_of(side));
-    let local_ipv6 = local_cidrs.iter().any(|c| matches!(c, IpNet::V6(_)));
-    let unique: BTreeSet<IpNet> = remote_cidrs
+    reachable_peer_cidrs(cidrs_of(side.other()), cidrs_of(side))
+}
+
+/// The `remote` CIDRs a VPC with the `local` CIDRs can route to: IPv6 blocks only when it has
+/// IPv6 too. Canonical, deduplicated, sorted. (Shared with diagnose, which must never
+/// disagree with the plan.)
+pub fn reachable_peer_cidrs(remote: &[IpNet], local: &[IpNet]) -> Vec<IpNet> {
+    let local_ipv6 = local.iter().any(|c| matches!(c, IpNet::V6(_)));
+    let unique: BTreeSet<IpNet> = remote
         .iter()
         .map(IpNet::trunc)
         .filter(|c| local_ipv6 || matches!(c, IpNet::V4(_)))

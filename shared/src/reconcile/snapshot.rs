@@ -287,18 +287,7 @@ impl Snapshot {
                 continue;
             }
             let vpc = vpc_key(peering, done.step.side());
-            let cells: Vec<_> = {
-                let sides = self
-                    .sides
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                sides
-                    .iter()
-                    .filter(|((location, vpc_id, _), _)| (location, vpc_id) == (&vpc.0, &vpc.1))
-                    .map(|(_, cell)| cell.clone())
-                    .collect()
-            };
-            for cell in cells {
+            for cell in self.cells_of(&vpc) {
                 if let Some(state) = cell.lock().await.as_mut() {
                     record_step(state, &done.step);
                 }
