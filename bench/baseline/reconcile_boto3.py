@@ -11,12 +11,15 @@
 # =============================================================================================
 """Wire one active VPC peering on both sides, the way peerwire does, with boto3.
 
-Per side, the same filtered reads as peerwire: DescribeVpcs, DescribeRouteTables (vpc-id,
-pages of 100), DescribeSubnets (vpc-id, pages of 1000), DescribeVpcAttribute x2,
-DescribeSecurityGroups (vpc-id + tag filter). Then the missing routes (one CreateRoute per table
-in scope lacking the peer CIDR), the missing security-group rules (one Authorize per group),
-the missing DNS-resolution options (one ModifyVpcPeeringConnectionOptions per side, with that
-side's credentials), and one PutEvents outcome when something changed.
+The peering as the accepter sees it, then as the requester sees it (AWS shows each owner only
+its own view's tags, and the policy's rule requires a tag). Per side, the same filtered reads as
+peerwire: DescribeVpcs, DescribeRouteTables (vpc-id, pages of 100), DescribeSubnets (vpc-id,
+pages of 1000), DescribeVpcAttribute x2, DescribeSecurityGroups (vpc-id + tag filter). When a
+side gets routes or rules, its account's two VPC quotas (Service Quotas GetServiceQuota, once
+per process) and nothing past them. Then the missing routes (one CreateRoute per table in scope
+lacking the peer CIDR), the missing security-group rules (one Authorize per group), the missing
+DNS-resolution options (one ModifyVpcPeeringConnectionOptions per side, with that side's
+credentials), and one PutEvents outcome when something changed.
 
 Prints one JSON document: init cost (imports, session, hub clients), then per run the client's
 own CPU (getrusage RUSAGE_SELF, user+system), wall time, and the API calls it sent.
@@ -68,30 +71,52 @@ class Baseline:
         # Load the EC2 model once at init, as a Lambda would before its first event.
         self.session.client("ec2", endpoint_url=args.endpoint)
         self.members = {}
+        self.credentials = {}
+        self.quota_cache = {}
 
     def _count(self, request, event_name, **_):
         # event_name: before-send.<service>.<Operation>
         _, service, operation = event_name.split(".", 2)
         self.calls[f"{service}:{operation}"] += 1
 
-    def ec2(self, account):
-        client = self.members.get(account)
-        if client is None:
+    def member(self, account, service):
+        """A client of `service` acting as `account` through its member role (assumed once)."""
+        creds = self.credentials.get(account)
+        if creds is None:
             role = self.args.role_template.replace("{account}", account)
             creds = self.sts.assume_role(
                 RoleArn=role,
                 RoleSessionName="peerwire",
                 ExternalId=self.args.external_id,
             )["Credentials"]
+            self.credentials[account] = creds
+        key = (account, service)
+        client = self.members.get(key)
+        if client is None:
             client = self.session.client(
-                "ec2",
+                service,
                 endpoint_url=self.args.endpoint,
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],
                 aws_session_token=creds["SessionToken"],
             )
-            self.members[account] = client
+            self.members[key] = client
         return client
+
+    def ec2(self, account):
+        return self.member(account, "ec2")
+
+    def quotas(self, account):
+        """(routes per table, rules per group) of `account`: two GetServiceQuota, once."""
+        found = self.quota_cache.get(account)
+        if found is None:
+            client = self.member(account, "service-quotas")
+            found = tuple(
+                int(client.get_service_quota(ServiceCode="vpc", QuotaCode=code)["Quota"]["Value"])
+                for code in ("L-93826ACB", "L-0EA8095F")
+            )
+            self.quota_cache[account] = found
+        return found
 
     # ---- observe --------------------------------------------------------------------------
 
@@ -205,10 +230,10 @@ class Baseline:
 
     # ---- reconcile ------------------------------------------------------------------------
 
-    def allowed(self, pcx):
-        """The benchmark policy's rule: requester account, team=payments, CIDRs in 10.0.0.0/8
-        no broader than /16."""
-        tags = {t["Key"]: t.get("Value", "") for t in pcx.get("Tags", [])}
+    def allowed(self, pcx, requester_view):
+        """The benchmark policy's rule: requester account, team=payments on the requester's own
+        view of the peering, CIDRs in 10.0.0.0/8 no broader than /16."""
+        tags = {t["Key"]: t.get("Value", "") for t in requester_view.get("Tags", [])}
         requester = pcx["RequesterVpcInfo"]
         cidrs = [b["CidrBlock"] for b in requester.get("CidrBlockSet", [])] or [requester["CidrBlock"]]
         allowed = ipaddress.ip_network("10.0.0.0/8")
@@ -227,12 +252,19 @@ class Baseline:
         found = accepter_ec2.describe_vpc_peering_connections(
             VpcPeeringConnectionIds=[args.peering]
         )["VpcPeeringConnections"]
-        if not found or found[0]["Status"]["Code"] != "active" or not self.allowed(found[0]):
+        if not found or found[0]["Status"]["Code"] != "active":
             return {"changes": [], "ignored": True}
         pcx = found[0]
         pcx_id = pcx["VpcPeeringConnectionId"]
         req_info, acc_info = pcx["RequesterVpcInfo"], pcx["AccepterVpcInfo"]
+        if req_info["OwnerId"] not in args.requester_accounts:
+            return {"changes": [], "ignored": True}
         requester_ec2 = self.ec2(req_info["OwnerId"])
+        requester_view = requester_ec2.describe_vpc_peering_connections(
+            VpcPeeringConnectionIds=[pcx_id]
+        )["VpcPeeringConnections"]
+        if not requester_view or not self.allowed(pcx, requester_view[0]):
+            return {"changes": [], "ignored": True}
         requester = self.observe_side(requester_ec2, req_info["VpcId"], args.requester_tags)
         accepter = self.observe_side(accepter_ec2, acc_info["VpcId"], args.accepter_tags)
 
@@ -243,7 +275,32 @@ class Baseline:
             plan.append((accepter_ec2, "accepter") + route)
         ingress = self.missing_rules(accepter["groups"], "IpPermissions", args.ports, requester["cidrs"])
         egress = self.missing_rules(requester["groups"], "IpPermissionsEgress", args.ports, accepter["cidrs"])
-        findings = [
+        # Quotas before adding: read for a side that gets routes or rules; what would not fit
+        # is reported, not attempted.
+        over_quota = []
+        for side, owner, state, routes, rules, key in (
+            ("requester", req_info["OwnerId"], requester,
+             [p for p in plan if p[1] == "requester"], egress, "IpPermissionsEgress"),
+            ("accepter", acc_info["OwnerId"], accepter,
+             [p for p in plan if p[1] == "accepter"], ingress, "IpPermissions"),
+        ):
+            if not routes and not rules:
+                continue
+            routes_limit, rules_limit = self.quotas(owner)
+            for table in state["tables"]:
+                needed = [p for p in routes if p[3] == table["RouteTableId"]]
+                used = sum(1 for r in table.get("Routes", []) if r.get("GatewayId") != "local")
+                if needed and used + len(needed) > routes_limit:
+                    over_quota.extend(needed)
+            for group_id, missing in rules:
+                group = next(g for g in state["groups"] if g["GroupId"] == group_id)
+                used = sum(len(p.get("IpRanges", [])) for p in group.get(key, []))
+                if used + len(missing) > rules_limit:
+                    over_quota.append(group_id)
+        plan = [p for p in plan if p not in over_quota]
+        ingress = [r for r in ingress if r[0] not in over_quota]
+        egress = [r for r in egress if r[0] not in over_quota]
+        findings = [f"quota: {q}" for q in over_quota] + [
             f"{side}: {name} is off"
             for side, state in (("requester", requester), ("accepter", accepter))
             for name, on in zip(("enableDnsSupport", "enableDnsHostnames"), state["dns"])

@@ -8,7 +8,7 @@ use peerwire::doors::request::handle_request_event;
 use peerwire::doors::wiring::handle_wiring_event;
 
 use crate::world::{accepted_event, requested_event, sweep_event, Budget, Result, World};
-use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
+use peerwire_emulator::scenario::{SeededVpc, ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
 
 /// Page counts: `DescribeRouteTables` pages hold at most 100 tables, `DescribeSubnets`,
 /// `DescribeSecurityGroups` and `DescribeVpcPeeringConnections` 1,000 entries, `PutEvents`
@@ -92,22 +92,32 @@ struct Row {
     note: String,
 }
 
+/// GetServiceQuota calls for one account and region: the two VPC quotas a plan that adds
+/// routes or rules must respect (routes per table, rules per group), once per process.
+const QUOTA_READS: usize = 2;
+
 fn fresh_wiring(p: Paging, t: usize) -> usize {
-    // AssumeRole×2 + DescribeVpcPeeringConnections + both sides' reads
+    // AssumeRole×2 + DescribeVpcPeeringConnections×2 (the event's peering as the accepter
+    // sees it, then the requester's own view for its tags) + both sides' reads
+    // + GetServiceQuota×2 per side (both sides add routes)
     // + CreateRoute per table per side + 1 AuthorizeSecurityGroupIngress (accepter DB group;
     // the task group's default allow-all egress already covers 5432)
     // + ModifyVpcPeeringConnectionOptions×2 + PutEvents.
-    2 + 1 + 2 * side_reads(p, t) + 2 * t + 1 + 2 + 1
+    2 + 2 + 2 * side_reads(p, t) + 2 * QUOTA_READS + 2 * t + 1 + 2 + 1
 }
 
 fn converged_warm(p: Paging, t: usize) -> usize {
-    1 + 2 * side_reads(p, t)
+    // Both views of the peering + both sides' reads; no quota (nothing to add), no write.
+    2 + 2 * side_reads(p, t)
 }
 
 fn accept_only(p: Paging, t: usize) -> usize {
-    // AssumeRole + DescribeVpcPeeringConnections + DescribeVpcs + DescribeRouteTables×⌈T/100⌉
-    // + AcceptVpcPeeringConnection + PutEvents.
-    1 + 1 + 1 + p.route_tables(t) + 1 + 1
+    // AssumeRole×2 (accepter; requester for its view and VPC) + DescribeVpcPeeringConnections×5
+    // (the event's peering, the requester's view for its tags, the accepter VPC's peerings as
+    // requester and as accepter for sibling overlaps, its live peerings again after the
+    // accept) + the accepter VPC (DescribeVpcs + DescribeRouteTables×⌈T/100⌉) + the requester
+    // VPC (the same) + AcceptVpcPeeringConnection + PutEvents.
+    2 + 5 + 2 * (1 + p.route_tables(t)) + 1 + 1
 }
 
 struct Hub {
@@ -119,36 +129,41 @@ struct Hub {
 }
 
 impl Hub {
-    /// One AssumeRole, the filtered pending list, the accepter VPC read once per run (every
-    /// request targets it), one Accept per request, outcomes in batches of 10.
+    /// AssumeRole×2, the filtered pending list, per request the requester's view (tags) and
+    /// its VPC, the accepter VPC and its siblings once per run, one Accept and one re-read of
+    /// the live siblings per request, outcomes in batches of 10.
     fn request_sweep(&self, p: Paging) -> usize {
         let n = self.peers;
-        1 + pages(n, 1000) + (1 + p.route_tables(self.ta)) + n + pages(n, 10)
+        2 + pages(n, 1000)
+            + n
+            + 2
+            + n
+            + (1 + p.route_tables(self.ta))
+            + n * (1 + p.route_tables(self.tr))
+            + n
+            + pages(n, 10)
+    }
+    /// The live siblings re-read once per run after the last accept, not after each: that one
+    /// read sees every colliding accept of another invocation just as well.
+    fn request_sweep_min(&self, p: Paging) -> usize {
+        self.request_sweep(p) - (self.peers - 1)
     }
     fn writes(&self) -> usize {
         self.peers * (self.tr + self.ta + 1 + 2)
     }
+    /// AssumeRole×2, the list, per peering the requester's view (tags) and its side, the
+    /// shared accepter side once per run, the quotas of both accounts, the writes, outcomes.
     fn wiring_sweep(&self, p: Paging) -> usize {
         let n = self.peers;
         2 + pages(n, 1000)
-            + n * (side_reads(p, self.tr) + side_reads(p, self.ta))
-            + self.writes()
-            + pages(n, 10)
-    }
-    /// The shared accepter side read once per sweep instead of once per peering.
-    fn wiring_sweep_min(&self, p: Paging) -> usize {
-        let n = self.peers;
-        2 + pages(n, 1000)
-            + n * side_reads(p, self.tr)
+            + n * (1 + side_reads(p, self.tr))
             + side_reads(p, self.ta)
+            + 2 * QUOTA_READS
             + self.writes()
             + pages(n, 10)
     }
     fn converged_sweep(&self, p: Paging) -> usize {
-        pages(self.peers, 1000) + self.peers * (side_reads(p, self.tr) + side_reads(p, self.ta))
-    }
-    fn converged_sweep_min(&self, p: Paging) -> usize {
-        pages(self.peers, 1000) + self.peers * side_reads(p, self.tr) + side_reads(p, self.ta)
+        pages(self.peers, 1000) + self.peers * (1 + side_reads(p, self.tr)) + side_reads(p, self.ta)
     }
 }
 
@@ -171,7 +186,7 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
         handle_request_event(&app, &event).await?;
         let tally = Tally::of(&app.aws.calls().take());
         rows.push(Row {
-            scenario: "accept only (3 route tables in the accepter VPC)".into(),
+            scenario: "accept only (3 route tables in each VPC)".into(),
             tally,
             formula_emulator: accept_only(Paging::EMULATOR, 3),
             formula_aws: accept_only(Paging::AWS, 3),
@@ -186,7 +201,7 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
             formula_emulator: 2,
             formula_aws: 2,
             minimum_aws: 2,
-            note: "DescribeVpcPeeringConnections + PutEvents (skipped outcome); warm".into(),
+            note: "DescribeVpcPeeringConnections + PutEvents (skipped outcome; not pending, so no tag read); warm".into(),
         });
     }
 
@@ -195,7 +210,7 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
         let world = World::start().await?;
         let (requester, accepter) = world.seed_pair(t).await?;
         let pcx = world.request(&requester, &accepter).await?;
-        world.accept(&pcx).await?;
+        world.accept(&accepter, &pcx).await?;
         let app = world.app(budget, None).await;
         handle_wiring_event(&app, &accepted_event(next(), &pcx)).await?;
         let tally = Tally::of(&app.aws.calls().take());
@@ -231,7 +246,8 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
             formula_emulator: converged_warm(Paging::EMULATOR, t),
             formula_aws: converged_warm(Paging::AWS, t),
             minimum_aws: converged_warm(Paging::AWS, t),
-            note: "warm (a cold process adds AssumeRole×2); 0 writes, no outcome".into(),
+            note: "warm (a cold process adds AssumeRole×2); 0 writes, no quota read, no outcome"
+                .into(),
         });
     }
 
@@ -244,10 +260,7 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
             ta: 3,
         };
         let world = World::start().await?;
-        let accepter = world
-            .seed_vpc(ACCEPTER_ACCOUNT, "10.1.0.0/16", hub.ta, "rds-db")
-            .await?;
-        let requesters = seed_spokes(&world, hub.peers, hub.tr).await?;
+        let (accepter, requesters) = seed_spokes(&world, hub.peers, hub.tr, hub.ta).await?;
         for requester in &requesters {
             world.request(requester, &accepter).await?;
         }
@@ -267,8 +280,8 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
             tally: Tally::of(&request_app.aws.calls().take()),
             formula_emulator: hub.request_sweep(Paging::EMULATOR),
             formula_aws: hub.request_sweep(Paging::AWS),
-            minimum_aws: hub.request_sweep(Paging::AWS),
-            note: "cold; the accepter VPC is read once per run".into(),
+            minimum_aws: hub.request_sweep_min(Paging::AWS),
+            note: "cold; the accepter VPC and its siblings once per run; minimum re-reads the live siblings once, not per accept".into(),
         });
         let wiring_app = world.app(budget, None).await;
         let started = std::time::Instant::now();
@@ -283,9 +296,9 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
             tally: Tally::of(&wiring_app.aws.calls().take()),
             formula_emulator: hub.wiring_sweep(Paging::EMULATOR),
             formula_aws: hub.wiring_sweep(Paging::AWS),
-            minimum_aws: hub.wiring_sweep_min(Paging::AWS),
+            minimum_aws: hub.wiring_sweep(Paging::AWS),
             note: format!(
-                "cold; {:.1} s with the {budget:?} write budget; minimum reads the accepter side once",
+                "cold; {:.1} s with the {budget} write budget; the accepter side read once",
                 wired_in.as_secs_f64()
             ),
         });
@@ -299,7 +312,7 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
             tally,
             formula_emulator: hub.converged_sweep(Paging::EMULATOR),
             formula_aws: hub.converged_sweep(Paging::AWS),
-            minimum_aws: hub.converged_sweep_min(Paging::AWS),
+            minimum_aws: hub.converged_sweep(Paging::AWS),
             note: "warm; 0 writes".into(),
         });
     }
@@ -335,7 +348,7 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
     }
     println!(
         "\nAccounts: requester {REQUESTER_ACCOUNT}, accepter {ACCEPTER_ACCOUNT}. \
-         Write budget of the product's EC2 clients: {budget:?}."
+         Write budget of the product's EC2 clients: {budget}."
     );
     if mismatches > 0 {
         println!(
@@ -345,24 +358,34 @@ pub async fn run(tables: &[usize], hub_peers: usize, budget: Budget) -> Result<(
     Ok(())
 }
 
-/// `count` requester VPCs in account A, 10.2.0.0/16 upwards (10.0.0.0/16 and 10.1.0.0/16 are
-/// the scenario's), each with `tables` route tables and a role=ecs-tasks group.
+/// The accepter VPC of account B (10.1.0.0/16, `accepter_tables` route tables, role=rds-db)
+/// and `count` requester VPCs in account A, 10.2.0.0/16 upwards (10.0.0.0/16 is the
+/// scenario's requester), each with `tables` route tables and a role=ecs-tasks group: one
+/// `scenario::seed_vpcs`, the accepter first.
 pub async fn seed_spokes(
     world: &World,
     count: usize,
     tables: usize,
-) -> Result<Vec<crate::world::Vpc>> {
+    accepter_tables: usize,
+) -> Result<(SeededVpc, Vec<SeededVpc>)> {
     if count > 254 {
         return Err("at most 254 spokes fit 10.2.0.0/16..10.255.0.0/16".into());
     }
-    let mut spokes = Vec::with_capacity(count);
-    for i in 0..count {
-        let cidr = format!("10.{}.0.0/16", i + 2);
-        spokes.push(
-            world
-                .seed_vpc(REQUESTER_ACCOUNT, &cidr, tables, "ecs-tasks")
-                .await?,
-        );
-    }
-    Ok(spokes)
+    let mut vpcs = vec![(
+        ACCEPTER_ACCOUNT,
+        "10.1.0.0/16".to_owned(),
+        accepter_tables,
+        "rds-db",
+    )];
+    vpcs.extend((0..count).map(|i| {
+        (
+            REQUESTER_ACCOUNT,
+            format!("10.{}.0.0/16", i + 2),
+            tables,
+            "ecs-tasks",
+        )
+    }));
+    let mut seeded = world.seed_vpcs(&vpcs).await?.into_iter();
+    let accepter = seeded.next().ok_or("seeding returned no VPC")?;
+    Ok((accepter, seeded.collect()))
 }

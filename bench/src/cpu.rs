@@ -105,7 +105,7 @@ pub async fn run(iterations: usize, tables: usize) -> Result<()> {
             let world = World::start().await?;
             let (requester, accepter) = world.seed_pair(tables).await?;
             let pcx = world.request(&requester, &accepter).await?;
-            world.accept(&pcx).await?;
+            world.accept(&accepter, &pcx).await?;
             if is_rust {
                 let (cpu0, wall0) = (ThreadCpu::now(), Instant::now());
                 let app = world.app(Budget::Ec2, None).await;

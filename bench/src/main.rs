@@ -7,9 +7,13 @@
 //! - `size`: stripped release binary size and init time of `peering-wiring`.
 //! - `rss`: peak RSS of a reconcile at 1,000 route tables per side.
 //! - `write-rate`: the EC2 write rate of a 125-peer hub sweep against EC2's bucket.
+//! - `hub`: a hub of 500 peerings across 50 accounts and 2 regions: calls against the
+//!   minimum, wall time against the write bucket's floor, peak RSS, a deadline, faults.
 
 mod calls;
 mod cpu;
+mod hub;
+mod hub_sweep;
 mod procfs;
 mod rate;
 mod record;
@@ -45,7 +49,7 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         hub: usize,
         /// Write budget of the product's EC2 clients.
-        #[arg(long, value_enum, default_value_t = Budget::Ec2)]
+        #[arg(long, default_value = "ec2")]
         budget: Budget,
     },
     /// Client CPU and wall time per reconcile, peerwire vs the boto3 baseline, side by side.
@@ -82,13 +86,70 @@ enum Command {
         /// Route tables per VPC.
         #[arg(long, default_value_t = 1)]
         tables: usize,
-        #[arg(long, value_enum, default_value_t = Budget::Ec2)]
+        #[arg(long, default_value = "ec2")]
         budget: Budget,
         /// Open 10.0.0.0/8:5432 in the accepter DB group beforehand, so that no per-peer
         /// ingress rule is needed (one group holds at most 60 rules by default, in AWS and in
         /// the emulator).
         #[arg(long)]
         preopen_db_port: bool,
+    },
+    /// A hub of many peerings across accounts and regions: calls per sweep against the
+    /// minimum, wall time against the write bucket's floor, peak RSS, a sweep cut short by
+    /// its deadline, and injected faults. Several minutes; `--peerings 20` is a quick smoke run.
+    Hub {
+        /// Peerings, spread evenly over the accounts and regions.
+        #[arg(long, default_value_t = 500)]
+        peerings: usize,
+        /// Requester accounts (fewer when there are fewer peerings than accounts × regions).
+        #[arg(long, default_value_t = 50)]
+        accounts: usize,
+        #[arg(long, value_delimiter = ',', default_value = "us-east-1,us-west-2")]
+        regions: Vec<String>,
+        /// Route tables (and subnets) per VPC, both sides.
+        #[arg(long, default_value_t = 3)]
+        tables: usize,
+        /// Write budget per account and region: ec2 (50, 5/s), scaled (both ×4), scaled:F,
+        /// unlimited.
+        #[arg(long, default_value = "scaled")]
+        budget: Budget,
+        /// The deadline run's first sweep stops starting peerings after this fraction of the
+        /// fresh sweep's wall time.
+        #[arg(long, default_value_t = 0.4)]
+        cut: f64,
+        /// Skip the deadline run.
+        #[arg(long)]
+        no_deadline: bool,
+        /// Skip the fault run.
+        #[arg(long)]
+        no_faults: bool,
+        /// Seeding calls in flight.
+        #[arg(long, default_value_t = 8)]
+        parallel: usize,
+    },
+    /// Internal: sweeps of the wiring door in a fresh process, for `hub`.
+    #[command(hide = true)]
+    HubSweep {
+        #[arg(long)]
+        endpoint: String,
+        #[arg(long)]
+        policy: PathBuf,
+        #[arg(long)]
+        bus: String,
+        #[arg(long)]
+        ledger_table: Option<String>,
+        #[arg(long, default_value = "ec2")]
+        budget: Budget,
+        #[arg(long, default_value_t = 1)]
+        sweeps: usize,
+        /// The first sweep's deadline, seconds from its start.
+        #[arg(long)]
+        deadline_secs: Option<f64>,
+        /// Pause between sweeps.
+        #[arg(long, default_value_t = 0.0)]
+        pause_secs: f64,
+        #[arg(long, default_value_t = 1)]
+        event_base: usize,
     },
     /// Internal: one reconcile in a fresh process, for `rss`.
     #[command(hide = true)]
@@ -99,7 +160,7 @@ enum Command {
         policy: PathBuf,
         #[arg(long)]
         event: PathBuf,
-        #[arg(long, value_enum, default_value_t = Budget::Ec2)]
+        #[arg(long, default_value = "ec2")]
         budget: Budget,
         #[arg(long, default_value_t = 1)]
         repeat: usize,
@@ -120,7 +181,10 @@ fn reproduce() -> String {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let child = matches!(cli.command, Command::ReconcileChild { .. });
+    let child = matches!(
+        cli.command,
+        Command::ReconcileChild { .. } | Command::HubSweep { .. }
+    );
     let result = match cli.command {
         Command::Calls {
             tables,
@@ -139,6 +203,54 @@ async fn main() -> ExitCode {
             budget,
             preopen_db_port,
         } => rate::run(peers, tables, budget, preopen_db_port).await,
+        Command::Hub {
+            peerings,
+            accounts,
+            regions,
+            tables,
+            budget,
+            cut,
+            no_deadline,
+            no_faults,
+            parallel,
+        } => match hub::Shape::new(peerings, accounts, regions, tables) {
+            Ok(shape) => {
+                hub::run(hub::Args {
+                    shape,
+                    budget,
+                    cut,
+                    deadline: !no_deadline,
+                    faults: !no_faults,
+                    parallel,
+                })
+                .await
+            }
+            Err(err) => Err(err),
+        },
+        Command::HubSweep {
+            endpoint,
+            policy,
+            bus,
+            ledger_table,
+            budget,
+            sweeps,
+            deadline_secs,
+            pause_secs,
+            event_base,
+        } => {
+            hub_sweep::child(hub_sweep::ChildArgs {
+                endpoint,
+                policy,
+                bus,
+                ledger_table,
+                budget,
+                sweeps,
+                deadline_secs,
+                pause_secs,
+                event_base,
+            })
+            .await
+        }
         Command::ReconcileChild {
             endpoint,
             policy,

@@ -10,8 +10,9 @@ use peerwire::outcome::OutcomeKind;
 use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
 
 use crate::calls::seed_spokes;
-use crate::record::{Sent, TimedLog};
-use crate::world::{sweep_event, Budget, Result, World};
+use crate::record::{Clock, Sent};
+use crate::world::{sweep_event, Budget, Result, World, WIRING_POLICY};
+use peerwire_emulator::EmulatorOptions;
 
 /// EC2's default bucket for mutating calls.
 const BURST: f64 = 50.0;
@@ -87,21 +88,23 @@ fn stats(label: String, times: &[f64], one_bucket: bool) -> Stats {
 }
 
 pub async fn run(peers: usize, tables: usize, budget: Budget, preopen: bool) -> Result<()> {
-    let world = World::start().await?;
-    let accepter = world
-        .seed_vpc(ACCEPTER_ACCOUNT, "10.1.0.0/16", tables, "rds-db")
-        .await?;
+    // Each accepter table gets one route per peer: past AWS's default 50 routes per table, the
+    // quota is raised (adjustable to 1,000) so the sweep's writes, not the quota, are measured.
+    // Rules per group stay at AWS's 60.
+    let routes_quota = (peers + 10).div_ceil(50).max(1) * 50;
+    let options = EmulatorOptions::new().setting("routes_per_table", &routes_quota.to_string());
+    let world = World::start_with(&options, WIRING_POLICY).await?;
+    let (accepter, spokes) = seed_spokes(&world, peers, tables, tables).await?;
     if preopen {
         world.open_port(&accepter, 5432, "10.0.0.0/8").await?;
     }
-    let spokes = seed_spokes(&world, peers, tables).await?;
     for spoke in &spokes {
         let pcx = world.request(spoke, &accepter).await?;
-        world.accept(&pcx).await?;
+        world.accept(&accepter, &pcx).await?;
     }
 
-    let timed = TimedLog::default();
-    let app = world.app(budget, Some(&timed)).await;
+    let clock = Clock::default();
+    let app = world.app(budget, Some(&clock)).await;
     let started = Instant::now();
     let report = handle_wiring_event(&app, &sweep_event(1)).await?;
     let took = started.elapsed().as_secs_f64();
@@ -129,7 +132,7 @@ pub async fn run(peers: usize, tables: usize, budget: Budget, preopen: bool) -> 
             .or_default() += 1;
     }
 
-    let sent = timed.take();
+    let sent = clock.pair(app.aws.calls().take())?;
     let writes: Vec<&Sent> = sent
         .iter()
         .filter(|s| s.call.service == "ec2" && s.call.is_write())
@@ -138,20 +141,23 @@ pub async fn run(peers: usize, tables: usize, budget: Budget, preopen: bool) -> 
     // ModifyVpcPeeringConnectionOptions sets names it (only its owner may set it).
     let mut account_of: BTreeMap<&str, &str> = BTreeMap::new();
     for s in &writes {
-        match s.options_side {
-            Some("requester") => account_of.insert(&s.access_key, REQUESTER_ACCOUNT),
-            Some("accepter") => account_of.insert(&s.access_key, ACCEPTER_ACCOUNT),
-            _ => None,
-        };
+        if let Some(requester_side) = s.names.requester_options {
+            let account = if requester_side {
+                REQUESTER_ACCOUNT
+            } else {
+                ACCEPTER_ACCOUNT
+            };
+            account_of.insert(&s.signer.access_key, account);
+        }
     }
     let mut by_account: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut all = Vec::new();
     for s in &writes {
         let t = s.at.duration_since(started).as_secs_f64();
         let account = account_of
-            .get(s.access_key.as_str())
+            .get(s.signer.access_key.as_str())
             .map(|a| a.to_string())
-            .unwrap_or_else(|| format!("key {}", s.access_key));
+            .unwrap_or_else(|| format!("key {}", s.signer.access_key));
         by_account.entry(account).or_default().push(t);
         all.push(t);
     }
@@ -178,7 +184,8 @@ pub async fn run(peers: usize, tables: usize, budget: Budget, preopen: bool) -> 
     println!(
         "## Write rate of a {peers}-peer hub wiring sweep\n\n\
          One `peering-wiring` sweep over {peers} active peerings ({tables} route table(s) per \
-         VPC) took {took:.1} s with the {budget:?} write budget and wired {wired}.{opened} \
+         VPC, routes-per-table quota {routes_quota}) took {took:.1} s with the {budget} write \
+         budget and wired {wired}.{opened} \
          EC2 writes: {} ({}). Each write is stamped as it goes on the wire; EC2 budgets each \
          account and region separately.\n",
         writes.len(),

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::cpu::{run_baseline, rust_reconcile};
 use crate::procfs::status_kb;
-use crate::world::{accepted_event, app_for, Budget, Result, World};
+use crate::world::{accepted_event, app_for, Budget, Result, Sinks, World};
 
 /// The child's side: build the app, reconcile `repeat` times, print one JSON line per stage.
 pub async fn child(
@@ -23,7 +23,7 @@ pub async fn child(
     repeat: usize,
 ) -> Result<()> {
     let event: Value = serde_json::from_str(&std::fs::read_to_string(event)?)?;
-    let app = app_for(endpoint, &policy, budget, None).await;
+    let app = app_for(endpoint, &policy, budget, None, &Sinks::default()).await;
     println!(
         "{}",
         json!({"stage": "init", "hwm_kb": status_kb("self", "VmHWM"), "rss_kb": status_kb("self", "VmRSS")})
@@ -55,7 +55,7 @@ pub async fn run(tables: usize, baseline: bool) -> Result<()> {
     let seeding = std::time::Instant::now();
     let (requester, accepter) = world.seed_pair(tables).await?;
     let pcx = world.request(&requester, &accepter).await?;
-    world.accept(&pcx).await?;
+    world.accept(&accepter, &pcx).await?;
     let seeded_in = seeding.elapsed();
 
     let event_path =
@@ -92,7 +92,7 @@ pub async fn run(tables: usize, baseline: bool) -> Result<()> {
     if baseline {
         let (requester2, accepter2) = world.seed_pair(tables).await?;
         let pcx2 = world.request(&requester2, &accepter2).await?;
-        world.accept(&pcx2).await?;
+        world.accept(&accepter2, &pcx2).await?;
         py = run_baseline(world.endpoint(), &pcx2, 2).await?;
     }
 
