@@ -333,3 +333,35 @@ async fn a_plan_claim_outlives_its_apply_by_a_minute_only() {
         claims[0].saturating_sub(now)
     );
 }
+
+#[tokio::test]
+async fn an_active_peering_whose_requester_role_is_denied_is_told_once_a_day_not_ignored() {
+    let options = EnvOptions {
+        ledger: true,
+        ..EnvOptions::default()
+    };
+    let env = TestEnv::with(WIRING_POLICY, options).await;
+    let pcx = accepted(&env).await;
+    env.emulator
+        .set("deny_assume_role", REQUESTER_ACCOUNT)
+        .await
+        .unwrap();
+
+    let sweep = || samples::schedule_sweep(&env.event_id());
+    let first = handle_wiring_event(&env.app, &sweep()).await.unwrap();
+    let again = handle_wiring_event(&env.app, &sweep()).await.unwrap();
+
+    // The rule needs the requester's own tags, which only its member role can read: not wired,
+    // and a person is told why, once.
+    let outcome = &first.run.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    assert_eq!(outcome.peering_id.as_ref().unwrap().as_str(), pcx);
+    assert!(
+        outcome.reasons[0].contains("cannot be verified")
+            && outcome.reasons[0].contains(REQUESTER_ACCOUNT),
+        "{outcome:?}"
+    );
+    assert!(again.run.outcomes.is_empty(), "{:?}", again.run.outcomes);
+    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
+    assert!(env.calls().ec2_writes().is_empty());
+}

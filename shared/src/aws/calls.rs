@@ -51,6 +51,16 @@ impl CallLog {
             .unwrap_or_default()
     }
 
+    /// How many calls are logged.
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|calls| calls.len()).unwrap_or_default()
+    }
+
+    /// Whether no call is logged.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// How many calls of `operation` were made.
     pub fn count(&self, operation: &str) -> usize {
         self.calls()

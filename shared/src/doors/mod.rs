@@ -89,9 +89,11 @@ pub async fn serve(door: Door) -> std::result::Result<(), lambda_runtime::Error>
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = deadline_of(event.context.deadline);
-        door.handle(app, &event.payload, deadline)
-            .await
-            .map_err(Diagnostic::from)
+        let handled = door.handle(app, &event.payload, deadline).await;
+        // The call log is per invocation here: a warm process serves thousands of them.
+        let calls = app.aws.calls().take();
+        tracing::debug!(calls = calls.len(), "AWS calls of this invocation");
+        handled.map_err(Diagnostic::from)
     }))
     .await
 }

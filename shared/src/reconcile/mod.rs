@@ -241,7 +241,11 @@ impl<'a> Run<'a> {
     /// Transient errors fail the run only after every other peering has been handled and its
     /// outcome published.
     pub async fn handle(&self, target: &Target) -> Result<RunLog> {
-        let log = Reporter::new(self.app, self.mode.dry_run);
+        let log = Reporter::new(
+            self.app,
+            self.mode.dry_run,
+            matches!(target, Target::Peering(_)),
+        );
         match target {
             Target::Sweep => sweep::sweep(self, &log).await,
             target => {
@@ -347,6 +351,14 @@ impl<'a> Run<'a> {
             return Ok(peering);
         }
         let requester = peering.sides.requester.clone();
+        let at = Location {
+            account: requester.account.clone(),
+            region: requester.region.clone(),
+        };
+        if let Some(why) = self.snapshot.unusable_role(&at) {
+            peering.tags.requester = TagView::Unreadable(why);
+            return Ok(peering);
+        }
         let ec2 = self
             .app
             .aws
@@ -363,10 +375,14 @@ impl<'a> Run<'a> {
                 requester.account
             )),
             Err(err) if err.is_transient() => return Err(err),
-            Err(err) => TagView::Unreadable(format!(
-                "no usable member role in requester account {}: {err}",
-                requester.account
-            )),
+            Err(err) => {
+                let why = format!(
+                    "no usable member role in requester account {}: {err}",
+                    requester.account
+                );
+                self.snapshot.role_unusable(&at, why.clone());
+                TagView::Unreadable(why)
+            }
         };
         Ok(peering)
     }

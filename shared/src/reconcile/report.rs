@@ -45,6 +45,10 @@ pub struct RunLog {
 pub struct Reporter<'a> {
     app: &'a App,
     dry_run: bool,
+    /// Keep each peering's observed sides in the log (one peering: the CLI shows them). A
+    /// sweep drops them as it goes: a hub's accepter side, copied per peering, would hold
+    /// hundreds of MiB until the run ends.
+    keep_observations: bool,
     state: Mutex<State>,
 }
 
@@ -57,16 +61,21 @@ struct State {
 }
 
 impl<'a> Reporter<'a> {
-    pub(super) fn new(app: &'a App, dry_run: bool) -> Self {
+    pub(super) fn new(app: &'a App, dry_run: bool, keep_observations: bool) -> Self {
         Self {
             app,
             dry_run,
+            keep_observations,
             state: Mutex::default(),
         }
     }
 
     /// Files one peering's result; publishes when a batch is full.
-    pub(super) async fn reconciled(&self, reconciled: Reconciled) {
+    pub(super) async fn reconciled(&self, mut reconciled: Reconciled) {
+        if !self.keep_observations {
+            reconciled.state = None;
+            reconciled.accepter_network = None;
+        }
         let mut state = self.state.lock().await;
         if let (Some(why), None) = (&reconciled.refusal, &reconciled.outcome) {
             tracing::info!(peering_id = %reconciled.peering_id, why, "left alone");
@@ -138,7 +147,7 @@ impl<'a> Reporter<'a> {
         let app = self.app;
         flush(app, self.dry_run, &mut state, 1).await;
         tracing::info!(
-            calls = app.aws.calls().calls().len(),
+            calls = app.aws.calls().len(),
             outcomes = state.log.outcomes.len(),
             ignored = state.log.ignored.len(),
             not_reached = state.log.not_reached.len(),

@@ -42,6 +42,9 @@ pub(super) struct Snapshot {
     siblings: Cells<VpcKey, Vec<Peering>>,
     sides: Cells<SideKey, SideState>,
     locks: SyncMutex<HashMap<VpcKey, Arc<Mutex<()>>>>,
+    /// Member roles that could not be used this run (missing, denied, wrong ExternalId),
+    /// and why: asked once per run, not once per peering.
+    unusable_roles: SyncMutex<HashMap<Location, String>>,
 }
 
 /// Held while a peering is planned and applied: its sides' locks, in a fixed order.
@@ -160,6 +163,23 @@ impl Snapshot {
             live.status = crate::model::PeeringStatus::Provisioning;
             siblings.push(live);
         }
+    }
+
+    /// Why `at`'s member role could not be used earlier in this run, if it could not.
+    pub(super) fn unusable_role(&self, at: &Location) -> Option<String> {
+        self.unusable_roles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(at)
+            .cloned()
+    }
+
+    /// Records that `at`'s member role cannot be used, for the rest of the run.
+    pub(super) fn role_unusable(&self, at: &Location, why: String) {
+        self.unusable_roles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(at.clone(), why);
     }
 
     /// Locks both sides of `peering` (always in the same order, so two peerings never wait on

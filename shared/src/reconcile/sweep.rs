@@ -62,7 +62,7 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
             Vec::new()
         }
     };
-    peerings.sort_by_key(|p| !first.iter().any(|id| id == p.id.as_str()));
+    let peerings = sweep_order(peerings, &first);
     let not_reached: Vec<Option<String>> = stream::iter(peerings)
         .map(|peering| async move {
             if too_late(run.deadline) {
@@ -75,11 +75,14 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
                 None
             }
         })
-        .buffered(CONCURRENCY)
+        // Unordered: a peering waiting on its VPC's lock must not hold a slot that a peering
+        // of another VPC could use.
+        .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
     let not_reached: Vec<String> = not_reached.into_iter().flatten().collect();
-    if !run.mode.dry_run {
+    // Written only when it changes: a converged hub's sweep writes nothing at all.
+    if !run.mode.dry_run && (!not_reached.is_empty() || !first.is_empty()) {
         if let Err(err) = run
             .app
             .ledger
@@ -98,7 +101,91 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
     );
 }
 
+/// The order a sweep takes `peerings` in: those the last sweep did not reach first, and within
+/// each group round-robin by accepter VPC. A hub's peerings of one VPC queue on that VPC's
+/// lock and its account's write bucket; taking the VPCs in turn keeps every account and region
+/// busy at once instead of one after the other.
+fn sweep_order(peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
+    let (missed, rest): (Vec<Peering>, Vec<Peering>) = peerings
+        .into_iter()
+        .partition(|p| first.iter().any(|id| id == p.id.as_str()));
+    let mut ordered = round_robin(missed);
+    ordered.extend(round_robin(rest));
+    ordered
+}
+
+/// `peerings` interleaved by accepter (account, region, VPC), each VPC's in their order.
+fn round_robin(peerings: Vec<Peering>) -> Vec<Peering> {
+    let mut queues: Vec<std::collections::VecDeque<Peering>> = Vec::new();
+    let mut keys: Vec<(String, String, String)> = Vec::new();
+    for peering in peerings {
+        let side = &peering.sides.accepter;
+        let key = (
+            side.account.to_string(),
+            side.region.to_string(),
+            side.vpc_id.to_string(),
+        );
+        match keys.iter().position(|k| *k == key) {
+            Some(i) => queues[i].push_back(peering),
+            None => {
+                keys.push(key);
+                queues.push(std::collections::VecDeque::from([peering]));
+            }
+        }
+    }
+    let mut ordered = Vec::new();
+    while queues.iter().any(|q| !q.is_empty()) {
+        for queue in &mut queues {
+            if let Some(peering) = queue.pop_front() {
+                ordered.push(peering);
+            }
+        }
+    }
+    ordered
+}
+
 /// Whether a new peering would risk running past the deadline.
 fn too_late(deadline: Option<Instant>) -> bool {
     deadline.is_some_and(|d| d.saturating_duration_since(Instant::now()) < SAFETY_MARGIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{id, peering, REQUESTER};
+
+    fn at(pcx: &str, vpc: &str) -> Peering {
+        let mut p = peering(REQUESTER, &["10.0.0.0/16"]);
+        p.id = id(pcx);
+        p.sides.accepter.vpc_id = id(vpc);
+        p
+    }
+
+    #[test]
+    fn the_missed_go_first_then_the_vpcs_take_turns() {
+        let listed = vec![
+            at("pcx-00000001", "vpc-aaaaaaaa"),
+            at("pcx-00000002", "vpc-aaaaaaaa"),
+            at("pcx-00000003", "vpc-aaaaaaaa"),
+            at("pcx-00000004", "vpc-bbbbbbbb"),
+            at("pcx-00000005", "vpc-bbbbbbbb"),
+            at("pcx-00000006", "vpc-cccccccc"),
+        ];
+        let first = vec!["pcx-00000005".to_owned()];
+        let order: Vec<String> = sweep_order(listed, &first)
+            .iter()
+            .map(|p| p.id.to_string())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "pcx-00000005",
+                "pcx-00000001",
+                "pcx-00000004",
+                "pcx-00000006",
+                "pcx-00000002",
+                "pcx-00000003"
+            ]
+        );
+    }
 }

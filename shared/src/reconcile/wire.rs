@@ -20,14 +20,15 @@ impl Run<'_> {
         let peering = self.with_requester_tags(peering).await?;
         let membership = self.membership(&peering.sides.requester.account).await?;
         let Some((rule, wiring)) = self.policy.wiring_for(&peering, &membership) else {
-            let why = match self.policy.evaluate(&peering, &membership) {
-                RuleMatch::Unverified { reasons, .. } => format!(
-                    "the matching rule cannot be verified ({}); not wired",
-                    reasons.join("; ")
-                ),
-                _ => "no policy rule matches this peering; not wired".to_owned(),
+            return match self.policy.evaluate(&peering, &membership) {
+                RuleMatch::Unverified { rule, reasons } => {
+                    self.unverified(peering, rule, reasons).await
+                }
+                _ => {
+                    let why = "no policy rule matches this peering; not wired".to_owned();
+                    Ok(self.left_alone(peering, why, None))
+                }
             };
-            return Ok(self.left_alone(peering, why, None));
         };
         let (rule, wiring) = (rule.to_owned(), wiring.clone());
         // Both sides stay locked from planning until the writes are in the snapshot: two
@@ -106,5 +107,38 @@ impl Run<'_> {
             state: Some(state),
             ..Reconciled::new(peering.id.clone(), Some(peering))
         })
+    }
+}
+
+/// One "cannot be verified" per peering and day: a sweep every 15 minutes must not repeat it.
+const UNVERIFIED_REMINDER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+impl Run<'_> {
+    /// An active peering whose rule would match but cannot be checked (the requester's member
+    /// role is missing or denied, an OU lookup failed): not wired, and a person is told, once a
+    /// day, as a `Peering Reconcile Failed` naming what could not be read.
+    async fn unverified(
+        &self,
+        peering: Peering,
+        rule: String,
+        reasons: Vec<String>,
+    ) -> Result<Reconciled> {
+        let why = format!(
+            "rule `{rule}` cannot be verified ({}); not wired",
+            reasons.join("; ")
+        );
+        let tell = self.mode.dry_run
+            || self
+                .app
+                .ledger
+                .claim(&format!("unverified#{}", peering.id), UNVERIFIED_REMINDER)
+                .await?;
+        let outcome = tell.then(|| {
+            let mut outcome = self.outcome(OutcomeKind::Failed, &peering);
+            outcome.rule = Some(rule);
+            outcome.reasons = vec![why.clone()];
+            outcome
+        });
+        Ok(self.left_alone(peering, why, outcome))
     }
 }
