@@ -197,12 +197,21 @@ pub fn sibling_overlaps(peering: &Peering, siblings: &[Peering]) -> Vec<Overlap>
 fn holds_first(sibling: &Peering, peering: &Peering) -> bool {
     match sibling.status {
         PeeringStatus::Active | PeeringStatus::Provisioning => true,
-        PeeringStatus::PendingAcceptance => {
-            (sibling.expires_at, &sibling.id) < (peering.expires_at, &peering.id)
-                || (peering.expires_at.is_none() && sibling.expires_at.is_some())
-        }
+        PeeringStatus::PendingAcceptance => claim_order(sibling) < claim_order(peering),
         _ => false,
     }
+}
+
+/// The order in which pending requests of one accepter VPC claim their CIDRs: the one AWS
+/// expires first, then the smaller id; a request whose expiry is not shown comes last. A
+/// total order, so that two runs agree, and a sweep that decides in this order meets each
+/// request after every one that could make it lose.
+pub fn claim_order(peering: &Peering) -> impl Ord + '_ {
+    (
+        peering.expires_at.is_none(),
+        peering.expires_at,
+        &peering.id,
+    )
 }
 
 /// A route no overlap check counts: `local`, this peering's own, a blackhole left by a

@@ -31,6 +31,11 @@ impl Run<'_> {
         };
         let peering = self.with_requester_tags(peering).await?;
         let membership = self.membership(&peering.sides.requester.account).await?;
+        // Read outside the lock, so that other VPCs' requests are observed meanwhile; then
+        // decide from the siblings as the run's earlier decisions left them.
+        self.snapshot.accepter_network(self.app, &peering).await?;
+        self.snapshot.siblings(self.app, &peering).await?;
+        let _decided_alone = self.snapshot.lock_accepter(&peering).await;
         let network = self.snapshot.accepter_network(self.app, &peering).await?;
         let siblings = self.snapshot.siblings(self.app, &peering).await?;
         let requester = match self.policy.wiring_for(&peering, &membership) {
@@ -73,11 +78,16 @@ impl Run<'_> {
             }
             if decision.verdict == Verdict::Accept {
                 if let Some(outcome) = self.roll_back_if_later(&peering, &siblings).await? {
+                    self.snapshot.decided(&peering, false).await;
                     reconciled.outcome = Some(outcome);
                     reconciled.peering = Some(peering);
                     return Ok(reconciled);
                 }
-                self.snapshot.accepted(&peering).await;
+            }
+            if matches!(decision.verdict, Verdict::Accept | Verdict::Reject) {
+                self.snapshot
+                    .decided(&peering, decision.verdict == Verdict::Accept)
+                    .await;
             }
         }
         let kind = match decision.verdict {

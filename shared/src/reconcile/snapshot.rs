@@ -152,17 +152,28 @@ impl Snapshot {
         read_siblings(app, &key, &["active", "provisioning"], true).await
     }
 
-    /// Records that the run accepted `peering`: later decisions of the run see it live.
-    pub(super) async fn accepted(&self, peering: &Peering) {
+    /// Records what the run decided for `peering`: later decisions of the run see it live
+    /// once accepted, and no longer see it at all once rejected (a rejected request holds no
+    /// CIDR, so it must not make a later request lose).
+    pub(super) async fn decided(&self, peering: &Peering, accepted: bool) {
         let key = vpc_key(peering, Side::Accepter);
         let cell = slot(&self.siblings, &key);
         let mut cached = cell.lock().await;
         if let Some(siblings) = cached.as_mut() {
             siblings.retain(|s| s.id != peering.id);
-            let mut live = peering.clone();
-            live.status = crate::model::PeeringStatus::Provisioning;
-            siblings.push(live);
+            if accepted {
+                let mut live = peering.clone();
+                live.status = crate::model::PeeringStatus::Provisioning;
+                siblings.push(live);
+            }
         }
+    }
+
+    /// Locks the accepter VPC of `peering` alone: held while a request is decided, so that
+    /// the requests of one VPC are decided one at a time, each against the others' verdicts.
+    pub(super) async fn lock_accepter(&self, peering: &Peering) -> SideLocks {
+        let key = vpc_key(peering, Side::Accepter);
+        SideLocks(vec![slot(&self.locks, &key).lock_owned().await])
     }
 
     /// Why `at`'s member role could not be used earlier in this run, if it could not.

@@ -17,6 +17,7 @@ use super::report::Reporter;
 use super::{Location, Run};
 use crate::aws::observe::{self, Viewer};
 use crate::model::Peering;
+use crate::plan::request::claim_order;
 
 /// Peerings reconciled at once. The writes of an account and region are paced by its bucket
 /// whatever this is; reads of different sides overlap.
@@ -105,7 +106,10 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
 /// each group round-robin by accepter VPC. A hub's peerings of one VPC queue on that VPC's
 /// lock and its account's write bucket; taking the VPCs in turn keeps every account and region
 /// busy at once instead of one after the other.
-fn sweep_order(peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
+fn sweep_order(mut peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
+    // Pending requests of one VPC are decided one at a time; in the order they claim CIDRs,
+    // an earlier request is decided before any later one it could make lose.
+    peerings.sort_by(|a, b| claim_order(a).cmp(&claim_order(b)));
     let (missed, rest): (Vec<Peering>, Vec<Peering>) = peerings
         .into_iter()
         .partition(|p| first.iter().any(|id| id == p.id.as_str()));
@@ -185,6 +189,30 @@ mod tests {
                 "pcx-00000006",
                 "pcx-00000002",
                 "pcx-00000003"
+            ]
+        );
+    }
+
+    #[test]
+    fn requests_of_one_vpc_come_in_the_order_they_claim_cidrs() {
+        let mut later = at("pcx-00000001", "vpc-aaaaaaaa");
+        later.expires_at = chrono::DateTime::from_timestamp(2_000, 0);
+        let mut tie = at("pcx-00000003", "vpc-aaaaaaaa");
+        tie.expires_at = chrono::DateTime::from_timestamp(1_000, 0);
+        let mut earlier = at("pcx-00000002", "vpc-aaaaaaaa");
+        earlier.expires_at = chrono::DateTime::from_timestamp(1_000, 0);
+        let unknown = at("pcx-00000000", "vpc-aaaaaaaa");
+        let order: Vec<String> = sweep_order(vec![unknown, later, tie, earlier], &[])
+            .iter()
+            .map(|p| p.id.to_string())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "pcx-00000002",
+                "pcx-00000003",
+                "pcx-00000001",
+                "pcx-00000000"
             ]
         );
     }
