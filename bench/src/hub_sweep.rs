@@ -189,8 +189,8 @@ pub async fn child(args: ChildArgs) -> Result<()> {
                         "error": o.error.as_ref().map(|e| format!("{}: {}", e.error_type, e.message)),
                     }))
                     .collect::<Vec<_>>());
-                // What the run's log keeps until the door returns: a copy of both sides as
-                // observed, per peering reconciled.
+                // Observed sides the run's log still holds when the door returns: a sweep drops
+                // each peering's as it goes, so none are expected (a one-peering run keeps them).
                 let (mut states, mut routes, mut rules) = (0usize, 0usize, 0usize);
                 for r in &log.reconciled {
                     let Some(state) = &r.state else { continue };
