@@ -58,6 +58,38 @@ export function queueAlarm(
   );
 }
 
+/**
+ * The policy that lets EventBridge put into `target` the events `rules` could not deliver, and
+ * nothing else: only the rules `sourceArns` names.
+ */
+export function deadLetterPolicy(
+  scope: Construct,
+  id: string,
+  sid: string,
+  target: sqs.IQueue,
+  sourceArns: string[],
+): sqs.CfnQueuePolicy {
+  return samId(
+    new sqs.CfnQueuePolicy(scope, id, {
+      queues: [target.queueUrl],
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: sid,
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: target.queueArn,
+            Condition: { ArnEquals: { 'aws:SourceArn': sourceArns } },
+          },
+        ],
+      },
+    }),
+    id,
+  );
+}
+
 /** The retry policy of every rule target that delivers to a function or a topic. */
 export const RULE_RETRY = { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 };
 /** The retry policy of the schedules. */

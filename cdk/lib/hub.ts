@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { BundlingOptions, RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
-import { queue, queueAlarm, RULE_RETRY, samId, SCHEDULE_RETRY } from './common';
+import { deadLetterPolicy, queue, queueAlarm, RULE_RETRY, samId, SCHEDULE_RETRY } from './common';
 import { dashboardBody } from './dashboard';
 import { notifications } from './notifications';
 
@@ -368,24 +368,12 @@ export class PeerwireHub extends Construct {
       deadLetterQueueArn: notificationDlq.queueArn,
       hubBusArn: busArn,
     });
-    samId(
-      new sqs.CfnQueuePolicy(this, 'NotificationDeadLetterQueuePolicy', {
-        queues: [notificationDlq.queueUrl],
-        policyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'UndeliverableNotifications',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: notificationDlq.queueArn,
-              Condition: { ArnEquals: { 'aws:SourceArn': rules.map((r) => r.attrArn) } },
-            },
-          ],
-        },
-      }),
+    deadLetterPolicy(
+      this,
       'NotificationDeadLetterQueuePolicy',
+      'UndeliverableNotifications',
+      notificationDlq,
+      rules.map((r) => r.attrArn),
     );
     queueAlarm(
       this,
@@ -654,24 +642,12 @@ export class PeerwireHub extends Construct {
       SCHEDULE_RETRY,
     );
 
-    samId(
-      new sqs.CfnQueuePolicy(this, `${prefix}DeadLetterQueuePolicy`, {
-        queues: [deadLetterQueue.queueUrl],
-        policyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'UndeliverableRuleEvents',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: deadLetterQueue.queueArn,
-              Condition: { ArnEquals: { 'aws:SourceArn': ruleArns } },
-            },
-          ],
-        },
-      }),
+    deadLetterPolicy(
+      this,
       `${prefix}DeadLetterQueuePolicy`,
+      'UndeliverableRuleEvents',
+      deadLetterQueue,
+      ruleArns,
     );
 
     // Alarms: both queues, errors, throttles, duration near the timeout.

@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { queue, queueAlarm, RULE_RETRY, samId } from './common';
+import { deadLetterPolicy, queue, queueAlarm, RULE_RETRY, samId } from './common';
 
 /**
  * Properties of a member account: the parameters of templates/member-role.yaml and
@@ -382,24 +382,12 @@ export class PeerwireMember extends Construct {
         },
       ),
     ];
-    samId(
-      new sqs.CfnQueuePolicy(this, 'ForwarderDeadLetterQueuePolicy', {
-        queues: [dlq.queueUrl],
-        policyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'UndeliverableForwardedEvents',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: dlq.queueArn,
-              Condition: { ArnEquals: { 'aws:SourceArn': rules.map((r) => r.attrArn) } },
-            },
-          ],
-        },
-      }),
+    deadLetterPolicy(
+      this,
       'ForwarderDeadLetterQueuePolicy',
+      'UndeliverableForwardedEvents',
+      dlq,
+      rules.map((r) => r.attrArn),
     );
     queueAlarm(
       this,
