@@ -19,8 +19,6 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use peerwire::aws::calls::ApiCall;
 
-use crate::world::Result;
-
 /// The SigV4 credential that signed a request: one member-role session per account (the
 /// product assumes each role once), in one region: one EC2 bucket.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -73,19 +71,18 @@ impl Clock {
 
     /// Empties the clock and pairs its stamps with `calls`, the CallLog's calls taken at the
     /// same time (the CallLog wrapped by this clock).
-    pub fn pair(&self, calls: Vec<ApiCall>) -> Result<Vec<Sent>> {
+    pub fn pair(&self, calls: Vec<ApiCall>) -> Result<Vec<Sent>, String> {
         let stamps = self
             .0
             .lock()
             .map(|mut s| std::mem::take(&mut *s))
-            .map_err(|_| "the clock's lock is poisoned")?;
+            .map_err(|_| "the clock's lock is poisoned".to_owned())?;
         if stamps.stamps.len() != calls.len() {
             return Err(format!(
                 "{} stamps for {} calls: the clock must wrap the app's CallLog",
                 stamps.stamps.len(),
                 calls.len()
-            )
-            .into());
+            ));
         }
         Ok(stamps
             .stamps

@@ -1,21 +1,28 @@
 //! Arbitrary UTF-8 through the policy parser (YAML and JSON). It must never panic, and a
-//! policy it accepts must only name 12-digit accounts.
+//! policy it accepts must name only well-formed accounts, and never an approver wildcard.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use peerwire::events::is_account_id;
+use peerwire::model::AccountId;
 use peerwire::policy::Policy;
+
+fn account(id: &AccountId) {
+    assert!(id.as_str().parse::<AccountId>().is_ok(), "{id:?}");
+}
 
 fuzz_target!(|text: &str| {
     if let Ok(policy) = Policy::parse(text) {
         for rule in &policy.rules {
+            rule.requester_accounts.iter().for_each(account);
             assert!(
-                rule.requester_accounts.iter().all(|a| is_account_id(a)),
+                !rule.requester_accounts.is_empty() || !rule.requester_ous.is_empty(),
                 "{rule:?}"
             );
         }
         for scope in &policy.accepters {
-            assert!(is_account_id(&scope.account), "{scope:?}");
+            account(&scope.account);
         }
+        let approvers = serde_json::to_string(&policy.approvers).unwrap_or_default();
+        assert!(!approvers.contains('*'), "{approvers}");
     }
 });
