@@ -14,7 +14,8 @@ use peerwire::plan::Finding;
 use peerwire_emulator::samples;
 use peerwire_emulator::EmulatorOptions;
 use peerwire_integration::{
-    ingress_descriptions, routes_to, EnvOptions, TestEnv, REQUESTER_ACCOUNT, WIRING_POLICY,
+    ingress_descriptions, routes_to, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION,
+    REQUESTER_ACCOUNT, WIRING_POLICY,
 };
 
 const TAGS: &[(&str, &str)] = &[("team", "payments")];
@@ -364,4 +365,19 @@ async fn an_active_peering_whose_requester_role_is_denied_is_told_once_a_day_not
     assert!(again.run.outcomes.is_empty(), "{:?}", again.run.outcomes);
     assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
     assert!(env.calls().ec2_writes().is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_askers_of_one_accounts_quotas_share_one_read() {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let account: peerwire::model::AccountId = ACCEPTER_ACCOUNT.parse().unwrap();
+    let region: peerwire::model::Region = REGION.parse().unwrap();
+    let ask = || env.app.quotas.quotas(&env.app.aws, &account, &region);
+
+    let (first, second, third) = tokio::join!(ask(), ask(), ask());
+
+    assert_eq!(first.unwrap(), second.unwrap());
+    assert_eq!(third.unwrap().source, "Service Quotas");
+    // Two quotas, read once for the three askers (a sweep's peerings of one account).
+    assert_eq!(env.calls().count("GetServiceQuota"), 2);
 }

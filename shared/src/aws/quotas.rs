@@ -4,6 +4,7 @@
 //! rules: a converged peering costs no quota call.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex as SyncMutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
@@ -19,11 +20,16 @@ const RULES_PER_GROUP: &str = "L-0EA8095F";
 /// How long read quotas are reused.
 const FRESH: Duration = Duration::from_secs(3600);
 
-/// Quotas per account and region, cached for the process.
+/// Quotas per account and region, cached for the process. One cell per account and region:
+/// the first asker reads while concurrent askers (a sweep's peerings of one account) wait for
+/// its answer instead of reading again.
 #[derive(Debug, Default)]
 pub struct QuotaBook {
-    cache: Mutex<HashMap<(AccountId, Region), (Instant, Quotas)>>,
+    cells: SyncMutex<HashMap<(AccountId, Region), Cell>>,
 }
+
+/// The quotas of one account and region as read, and when; empty until the first read.
+type Cell = Arc<Mutex<Option<(Instant, Quotas)>>>;
 
 impl QuotaBook {
     /// The quotas of `account` in `region`: two `GetServiceQuota` calls the first time. When
@@ -35,8 +41,15 @@ impl QuotaBook {
         account: &AccountId,
         region: &Region,
     ) -> Result<Quotas> {
-        let key = (account.clone(), region.clone());
-        if let Some((at, quotas)) = self.cache.lock().await.get(&key) {
+        let cell = self
+            .cells
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((account.clone(), region.clone()))
+            .or_default()
+            .clone();
+        let mut cached = cell.lock().await;
+        if let Some((at, quotas)) = cached.as_ref() {
             if at.elapsed() < FRESH {
                 return Ok(quotas.clone());
             }
@@ -77,10 +90,7 @@ impl QuotaBook {
             }),
             _ => Quotas::defaults("Service Quotas gave no value"),
         };
-        self.cache
-            .lock()
-            .await
-            .insert(key, (Instant::now(), quotas.clone()));
+        *cached = Some((Instant::now(), quotas.clone()));
         Ok(quotas)
     }
 }
