@@ -45,9 +45,7 @@ const READ_NETWORK = [
   'ec2:DescribeRouteTables',
   'ec2:DescribeSubnets',
   'ec2:DescribeSecurityGroups',
-  'ec2:DescribeSecurityGroupRules',
   'ec2:DescribeNetworkAcls',
-  'ec2:DescribeTags',
   'ec2:DescribeManagedPrefixLists',
 ];
 
