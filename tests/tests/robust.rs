@@ -14,7 +14,7 @@ use peerwire::plan::Finding;
 use peerwire_emulator::samples;
 use peerwire_emulator::EmulatorOptions;
 use peerwire_integration::{
-    ingress_descriptions, routes_to, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION,
+    dns_options, ingress_descriptions, routes_to, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION,
     REQUESTER_ACCOUNT, WIRING_POLICY,
 };
 
@@ -24,25 +24,6 @@ async fn accepted(env: &TestEnv) -> String {
     let pcx = env.scenario.request_peering(TAGS).await.unwrap();
     env.scenario.accept_directly(&pcx).await.unwrap();
     pcx
-}
-
-async fn dns_options(env: &TestEnv, pcx: &str) -> (bool, bool) {
-    let response = env
-        .scenario
-        .accepter
-        .ec2
-        .describe_vpc_peering_connections()
-        .vpc_peering_connection_ids(pcx)
-        .send()
-        .await
-        .unwrap();
-    let p = &response.vpc_peering_connections()[0];
-    let on = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
-        info.and_then(|i| i.peering_options())
-            .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
-            .unwrap_or(false)
-    };
-    (on(p.requester_vpc_info()), on(p.accepter_vpc_info()))
 }
 
 #[tokio::test]

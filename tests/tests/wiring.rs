@@ -9,7 +9,7 @@ use peerwire::outcome::OutcomeKind;
 use peerwire::plan::{Finding, PlanStep};
 use peerwire::reconcile::{Mode, Phases, Run, StepResult};
 use peerwire::testing::id;
-use peerwire_integration::{TestEnv, WIRING_POLICY};
+use peerwire_integration::{dns_options, TestEnv, WIRING_POLICY};
 
 const TAGS: &[(&str, &str)] = &[("team", "payments")];
 
@@ -91,28 +91,6 @@ async fn rules(
         }
     }
     out
-}
-
-async fn dns_options(env: &TestEnv, pcx: &str) -> (bool, bool) {
-    let response = env
-        .scenario
-        .accepter
-        .ec2
-        .describe_vpc_peering_connections()
-        .vpc_peering_connection_ids(pcx)
-        .send()
-        .await
-        .unwrap();
-    let p = &response.vpc_peering_connections()[0];
-    let option = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
-        info.and_then(|i| i.peering_options())
-            .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
-            .unwrap_or(false)
-    };
-    (
-        option(p.requester_vpc_info()),
-        option(p.accepter_vpc_info()),
-    )
 }
 
 #[tokio::test]
