@@ -31,11 +31,8 @@ impl Run<'_> {
         };
         let peering = self.with_requester_tags(peering).await?;
         let membership = self.membership(&peering.sides.requester.account).await?;
-        // Read outside the lock, so that other VPCs' requests are observed meanwhile; then
-        // decide from the siblings as the run's earlier decisions left them.
-        self.snapshot.accepter_network(self.app, &peering).await?;
-        self.snapshot.siblings(self.app, &peering).await?;
-        let _decided_alone = self.snapshot.lock_accepter(&peering).await;
+        // The siblings as the run's earlier decisions left them: a sweep decides one VPC's
+        // requests one after the other, in the order they claim CIDRs.
         let network = self.snapshot.accepter_network(self.app, &peering).await?;
         let siblings = self.snapshot.siblings(self.app, &peering).await?;
         let requester = match self.policy.wiring_for(&peering, &membership) {

@@ -169,13 +169,6 @@ impl Snapshot {
         }
     }
 
-    /// Locks the accepter VPC of `peering` alone: held while a request is decided, so that
-    /// the requests of one VPC are decided one at a time, each against the others' verdicts.
-    pub(super) async fn lock_accepter(&self, peering: &Peering) -> SideLocks {
-        let key = vpc_key(peering, Side::Accepter);
-        SideLocks(vec![slot(&self.locks, &key).lock_owned().await])
-    }
-
     /// Why `at`'s member role could not be used earlier in this run, if it could not.
     pub(super) fn unusable_role(&self, at: &Location) -> Option<String> {
         self.unusable_roles

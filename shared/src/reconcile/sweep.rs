@@ -16,7 +16,7 @@ use super::locate::Located;
 use super::report::Reporter;
 use super::{Location, Run};
 use crate::aws::observe::{self, Viewer};
-use crate::model::Peering;
+use crate::model::{Peering, PeeringStatus};
 use crate::plan::request::claim_order;
 
 /// Peerings reconciled at once. The writes of an account and region are paced by its bucket
@@ -63,18 +63,20 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
             Vec::new()
         }
     };
-    let peerings = sweep_order(peerings, &first);
-    let not_reached: Vec<Option<String>> = stream::iter(peerings)
-        .map(|peering| async move {
-            if too_late(run.deadline) {
-                let id = peering.id.to_string();
-                log.not_reached(peering.id).await;
-                Some(id)
-            } else {
-                run.reconcile_and_record(Located::Peering(Box::new(peering)), log, false)
-                    .await;
-                None
+    let batches = batches(sweep_order(peerings, &first));
+    let not_reached: Vec<Vec<String>> = stream::iter(batches)
+        .map(|batch| async move {
+            let mut missed = Vec::new();
+            for peering in batch {
+                if too_late(run.deadline) {
+                    missed.push(peering.id.to_string());
+                    log.not_reached(peering.id).await;
+                } else {
+                    run.reconcile_and_record(Located::Peering(Box::new(peering)), log, false)
+                        .await;
+                }
             }
+            missed
         })
         // Unordered: a peering waiting on its VPC's lock must not hold a slot that a peering
         // of another VPC could use.
@@ -106,10 +108,7 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
 /// each group round-robin by accepter VPC. A hub's peerings of one VPC queue on that VPC's
 /// lock and its account's write bucket; taking the VPCs in turn keeps every account and region
 /// busy at once instead of one after the other.
-fn sweep_order(mut peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
-    // Pending requests of one VPC are decided one at a time; in the order they claim CIDRs,
-    // an earlier request is decided before any later one it could make lose.
-    peerings.sort_by(|a, b| claim_order(a).cmp(&claim_order(b)));
+fn sweep_order(peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
     let (missed, rest): (Vec<Peering>, Vec<Peering>) = peerings
         .into_iter()
         .partition(|p| first.iter().any(|id| id == p.id.as_str()));
@@ -118,17 +117,49 @@ fn sweep_order(mut peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
     ordered
 }
 
+/// What the sweep runs one after the other: the pending requests of one accepter VPC, in the
+/// order they claim CIDRs, so that each is decided after every request that could make it lose
+/// (and sees it accepted or rejected); every other peering alone. A batch stands where its
+/// first peering stood in `ordered`.
+fn batches(ordered: Vec<Peering>) -> Vec<Vec<Peering>> {
+    let mut batches: Vec<Vec<Peering>> = Vec::new();
+    let mut requests: Vec<((String, String, String), usize)> = Vec::new();
+    for peering in ordered {
+        if peering.status != PeeringStatus::PendingAcceptance {
+            batches.push(vec![peering]);
+            continue;
+        }
+        let key = vpc_of(&peering);
+        match requests.iter().find(|(k, _)| *k == key) {
+            Some((_, at)) => batches[*at].push(peering),
+            None => {
+                requests.push((key, batches.len()));
+                batches.push(vec![peering]);
+            }
+        }
+    }
+    for (_, at) in &requests {
+        batches[*at].sort_by(|a, b| claim_order(a).cmp(&claim_order(b)));
+    }
+    batches
+}
+
+/// The accepter VPC of `peering`, where it is owned.
+fn vpc_of(peering: &Peering) -> (String, String, String) {
+    let side = &peering.sides.accepter;
+    (
+        side.account.to_string(),
+        side.region.to_string(),
+        side.vpc_id.to_string(),
+    )
+}
+
 /// `peerings` interleaved by accepter (account, region, VPC), each VPC's in their order.
 fn round_robin(peerings: Vec<Peering>) -> Vec<Peering> {
     let mut queues: Vec<std::collections::VecDeque<Peering>> = Vec::new();
     let mut keys: Vec<(String, String, String)> = Vec::new();
     for peering in peerings {
-        let side = &peering.sides.accepter;
-        let key = (
-            side.account.to_string(),
-            side.region.to_string(),
-            side.vpc_id.to_string(),
-        );
+        let key = vpc_of(&peering);
         match keys.iter().position(|k| *k == key) {
             Some(i) => queues[i].push_back(peering),
             None => {
@@ -194,25 +225,39 @@ mod tests {
     }
 
     #[test]
-    fn requests_of_one_vpc_come_in_the_order_they_claim_cidrs() {
-        let mut later = at("pcx-00000001", "vpc-aaaaaaaa");
-        later.expires_at = chrono::DateTime::from_timestamp(2_000, 0);
-        let mut tie = at("pcx-00000003", "vpc-aaaaaaaa");
-        tie.expires_at = chrono::DateTime::from_timestamp(1_000, 0);
-        let mut earlier = at("pcx-00000002", "vpc-aaaaaaaa");
-        earlier.expires_at = chrono::DateTime::from_timestamp(1_000, 0);
-        let unknown = at("pcx-00000000", "vpc-aaaaaaaa");
-        let order: Vec<String> = sweep_order(vec![unknown, later, tie, earlier], &[])
+    fn requests_of_one_vpc_are_one_batch_in_the_order_they_claim_cidrs() {
+        let request = |pcx: &str, vpc: &str, expires: Option<i64>| {
+            let mut p = at(pcx, vpc);
+            p.status = PeeringStatus::PendingAcceptance;
+            p.expires_at = expires.and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+            p
+        };
+        let mut active = at("pcx-00000009", "vpc-aaaaaaaa");
+        active.status = PeeringStatus::Active;
+        let ordered = vec![
+            request("pcx-00000000", "vpc-aaaaaaaa", None),
+            active,
+            request("pcx-00000001", "vpc-aaaaaaaa", Some(2_000)),
+            request("pcx-00000005", "vpc-bbbbbbbb", Some(500)),
+            request("pcx-00000003", "vpc-aaaaaaaa", Some(1_000)),
+            request("pcx-00000002", "vpc-aaaaaaaa", Some(1_000)),
+        ];
+        let ids: Vec<Vec<String>> = batches(ordered)
             .iter()
-            .map(|p| p.id.to_string())
+            .map(|b| b.iter().map(|p| p.id.to_string()).collect())
             .collect();
         assert_eq!(
-            order,
+            ids,
             [
-                "pcx-00000002",
-                "pcx-00000003",
-                "pcx-00000001",
-                "pcx-00000000"
+                // The earlier expiry first, a tie by id, an unknown expiry last.
+                vec![
+                    "pcx-00000002",
+                    "pcx-00000003",
+                    "pcx-00000001",
+                    "pcx-00000000"
+                ],
+                vec!["pcx-00000009"],
+                vec!["pcx-00000005"],
             ]
         );
     }
