@@ -17,6 +17,7 @@ values changes them at once (all or none); `GET` on the same path answers the cu
 """
 
 import argparse
+import datetime
 import fnmatch
 import ipaddress
 import json
@@ -618,6 +619,8 @@ def _peering_tags_per_owner() -> None:
 
 
 _TERMINAL_PEERING_STATES = ("failed", "rejected", "deleted", "expired")
+# AWS expires an unanswered request after 7 days.
+AWS_REQUEST_LIFETIME = 7 * 24 * 3600
 _LIFECYCLE = {"on": False}
 
 
@@ -690,9 +693,16 @@ def _peering_lifecycle() -> None:
     2 h to the deleter, 2 days to the other party; 2 h within one account) and are then gone:
     a describe by id answers InvalidVpcPeeringConnectionID.NotFound, as it does for any unknown id.
     Each dwell is a setting (0 s and `never` by default, so moto's instant transitions stay the
-    default). moto: jumps straight to the end state, lets anyone delete in any state, never
-    forgets, and answers an empty list for an unknown id."""
-    from moto.ec2.models.vpc_peering_connections import PeeringConnectionStatus, VPCPeeringConnectionBackend
+    default). A `pending-acceptance` request shows its `ExpirationTime` (VpcPeeringConnection:
+    "the time that an unaccepted VPC peering connection will expire"), in whole seconds: 7 days
+    after it became pending, or `expire_after` when set; no other status shows one. moto: jumps straight to the
+    end state, lets anyone delete in any state, never forgets, answers an empty list for an
+    unknown id, and shows no expiration time."""
+    from moto.ec2.models.vpc_peering_connections import (
+        PeeringConnectionStatus,
+        VPCPeeringConnection,
+        VPCPeeringConnectionBackend,
+    )
 
     def set_code(self, code: str) -> None:
         self.__dict__.setdefault("_pw_events", []).append([code, "", _now()])
@@ -732,6 +742,16 @@ def _peering_lifecycle() -> None:
         deleted._pw_deleted_by = self.account_id
         return deleted
 
+    def expiration_time(self):
+        code, _, since = _effective_status(self._status)
+        if code != "pending-acceptance":
+            return None
+        after = SETTINGS["expire_after"]
+        after = AWS_REQUEST_LIFETIME if after is None else after
+        # Whole seconds, as AWS shows it ("2014-04-09T20:38:56.000Z" in the API reference).
+        return datetime.datetime.fromtimestamp(int(since + after), tz=datetime.timezone.utc)
+
+    VPCPeeringConnection.expiration_time = property(expiration_time)
     VPCPeeringConnectionBackend.describe_vpc_peering_connections = describe
     VPCPeeringConnectionBackend.get_vpc_peering_connection = get
     VPCPeeringConnectionBackend.delete_vpc_peering_connection = delete

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
 
-use aws_sdk_ec2::types::Tag;
 use peerwire::doors::request::handle_request_event;
 use peerwire::outcome::OutcomeKind;
 use peerwire_integration::{TestEnv, DEFAULT_POLICY};
@@ -335,20 +334,12 @@ async fn a_held_request_is_accepted_by_the_approval_event() {
 #[tokio::test]
 async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    // Two requests for the same CIDR; the one no rule matches claims it first (the smaller id;
-    // the emulator shows no expiry). Rejected, it must not make the good one lose.
-    let one = env.scenario.request_peering(&[]).await.unwrap();
-    let other = env.scenario.request_peering(&[]).await.unwrap();
-    let (untagged, good) = if one < other {
-        (one, other)
-    } else {
-        (other, one)
-    };
-    let mut tagging = env.scenario.requester.ec2.create_tags().resources(&good);
-    for (key, value) in TAGS {
-        tagging = tagging.tags(Tag::builder().key(*key).value(*value).build());
-    }
-    tagging.send().await.unwrap();
+    // Two requests for the same CIDR; the one no rule matches is made a second earlier, so it
+    // expires first (AWS shows whole seconds) and claims the CIDR first. Rejected, it must not
+    // make the good one lose.
+    let untagged = env.scenario.request_peering(&[]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let good = env.scenario.request_peering(TAGS).await.unwrap();
 
     let sweep = peerwire_emulator::samples::schedule_sweep(&env.event_id());
     let report = handle_request_event(&env.app, &sweep).await.unwrap();

@@ -805,6 +805,23 @@ async fn seen_status(ec2: &Client, pcx: &str) -> String {
     }
 }
 
+/// How many seconds from now `pcx` expires, as `ec2`'s account sees it; `None` when no
+/// expiration time is shown.
+async fn expires_in(ec2: &Client, pcx: &str) -> Option<i64> {
+    let described = ec2
+        .describe_vpc_peering_connections()
+        .vpc_peering_connection_ids(pcx)
+        .send()
+        .await
+        .unwrap();
+    let at = described.vpc_peering_connections()[0].expiration_time()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    Some(at.secs() - now)
+}
+
 async fn accept_code(scenario: &Scenario, pcx: &str) -> String {
     error_code(
         scenario
@@ -883,6 +900,13 @@ async fn peering_lifecycle_expires_requests_and_forgets_finished_peerings() {
     .await;
     let (requester, accepter) = (&scenario.requester.ec2, &scenario.accepter.ec2);
     let unanswered = scenario.request_peering(&[]).await.unwrap();
+    // A pending request shows when it expires, to both parties: a week from now.
+    for ec2 in [requester, accepter] {
+        let left = expires_in(ec2, &unanswered)
+            .await
+            .expect("an expiration time");
+        assert!((604_790..=604_800).contains(&left), "{left}");
+    }
     let (_, rejected) = scenario
         .request_from_new_vpc(REQUESTER_ACCOUNT, "10.6.0.0/16", &[])
         .await
@@ -893,6 +917,9 @@ async fn peering_lifecycle_expires_requests_and_forgets_finished_peerings() {
         .await
         .unwrap();
     scenario.accept_directly(&deleted).await.unwrap();
+    // Accepted, it shows none (nor does a rejected one).
+    assert_eq!(expires_in(accepter, &deleted).await, None);
+    assert_eq!(expires_in(requester, &rejected).await, None);
     delete_peering(requester, &deleted).await.unwrap();
 
     // Two hours on: the accepter no longer sees its rejection, the deleter its deletion; the
@@ -967,6 +994,11 @@ async fn peering_lifecycle_defaults_keep_moto_timing() {
     let accepter = &scenario.accepter.ec2;
     let pcx = scenario.request_peering(&[]).await.unwrap();
     assert_eq!(seen_status(accepter, &pcx).await, "pending-acceptance");
+    // Nothing expires by default, but the request shows AWS's expiration time.
+    let left = expires_in(accepter, &pcx)
+        .await
+        .expect("an expiration time");
+    assert!((604_790..=604_800).contains(&left), "{left}");
     scenario.accept_directly(&pcx).await.unwrap();
     assert_eq!(seen_status(accepter, &pcx).await, "active");
     delete_peering(&scenario.requester.ec2, &pcx).await.unwrap();
@@ -992,6 +1024,7 @@ async fn without_peering_lifecycle_moto_never_dwells_expires_or_forgets() {
     let accepter = &scenario.accepter.ec2;
     let pcx = scenario.request_peering(&[]).await.unwrap();
     assert_eq!(seen_status(accepter, &pcx).await, "pending-acceptance");
+    assert_eq!(expires_in(accepter, &pcx).await, None);
     let (_, rejected) = scenario
         .request_from_new_vpc(REQUESTER_ACCOUNT, "10.6.0.0/16", &[])
         .await
