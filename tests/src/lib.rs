@@ -258,22 +258,26 @@ pub async fn routes_to(ec2: &aws_sdk_ec2::Client, pcx: &str) -> usize {
 /// `AllowDnsResolutionFromRemoteVpc` of `pcx` as the accepter reads it: (requester side,
 /// accepter side).
 pub async fn dns_options(env: &TestEnv, pcx: &str) -> (bool, bool) {
-    let response = env
-        .scenario
-        .accepter
-        .ec2
+    dns_options_seen_by(&env.scenario.accepter.ec2, pcx)
+        .await
+        .expect("the peering")
+}
+
+/// The same as `ec2`'s account reads it; `None` when it describes no such peering.
+pub async fn dns_options_seen_by(ec2: &aws_sdk_ec2::Client, pcx: &str) -> Option<(bool, bool)> {
+    let response = ec2
         .describe_vpc_peering_connections()
         .vpc_peering_connection_ids(pcx)
         .send()
         .await
-        .expect("the peering");
-    let p = &response.vpc_peering_connections()[0];
+        .expect("describe peering");
+    let p = response.vpc_peering_connections().first()?;
     let on = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
         info.and_then(|i| i.peering_options())
             .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
             .unwrap_or(false)
     };
-    (on(p.requester_vpc_info()), on(p.accepter_vpc_info()))
+    Some((on(p.requester_vpc_info()), on(p.accepter_vpc_info())))
 }
 
 /// The descriptions of every ingress rule of `group`.

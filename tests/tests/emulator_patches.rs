@@ -95,15 +95,20 @@ fn dns_resolution() -> PeeringConnectionOptionsRequest {
         .build()
 }
 
-/// (requester, accepter) AllowDnsResolutionFromRemoteVpc as `ec2`'s account describes them.
-async fn dns_options(ec2: &Client, pcx: &str) -> (Option<bool>, Option<bool>) {
+/// `pcx` as `ec2`'s account describes it.
+async fn described(ec2: &Client, pcx: &str) -> aws_sdk_ec2::types::VpcPeeringConnection {
     let described = ec2
         .describe_vpc_peering_connections()
         .vpc_peering_connection_ids(pcx)
         .send()
         .await
         .unwrap();
-    let peering = &described.vpc_peering_connections()[0];
+    described.vpc_peering_connections()[0].clone()
+}
+
+/// (requester, accepter) AllowDnsResolutionFromRemoteVpc as `ec2`'s account describes them.
+async fn dns_options(ec2: &Client, pcx: &str) -> (Option<bool>, Option<bool>) {
+    let peering = described(ec2, pcx).await;
     let side = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
         info.and_then(|i| i.peering_options())
             .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
@@ -808,13 +813,7 @@ async fn seen_status(ec2: &Client, pcx: &str) -> String {
 /// How many seconds from now `pcx` expires, as `ec2`'s account sees it; `None` when no
 /// expiration time is shown.
 async fn expires_in(ec2: &Client, pcx: &str) -> Option<i64> {
-    let described = ec2
-        .describe_vpc_peering_connections()
-        .vpc_peering_connection_ids(pcx)
-        .send()
-        .await
-        .unwrap();
-    let at = described.vpc_peering_connections()[0].expiration_time()?;
+    let at = *described(ec2, pcx).await.expiration_time()?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

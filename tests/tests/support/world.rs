@@ -184,22 +184,10 @@ impl World {
             status: self.scenario.status(pcx).await.expect("status"),
             ..EndState::default()
         };
-        let peering = self
-            .scenario
-            .accepter
-            .ec2
-            .describe_vpc_peering_connections()
-            .vpc_peering_connection_ids(pcx)
-            .send()
-            .await
-            .expect("describe peering");
-        if let Some(p) = peering.vpc_peering_connections().first() {
-            let dns = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
-                info.and_then(|i| i.peering_options())
-                    .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
-                    .unwrap_or(false)
-            };
-            state.dns = (dns(p.requester_vpc_info()), dns(p.accepter_vpc_info()));
+        if let Some(dns) =
+            peerwire_integration::dns_options_seen_by(&self.scenario.accepter.ec2, pcx).await
+        {
+            state.dns = dns;
         }
         let mut names: HashMap<String, String> = HashMap::new();
         names.insert(pcx.to_owned(), "PCX".into());
