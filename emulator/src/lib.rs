@@ -137,7 +137,7 @@ impl Emulator {
     pub async fn start_with(options: &EmulatorOptions) -> Result<Self, EmulatorError> {
         let port = options.port;
         let python = python();
-        let launcher = workspace_root().join("emulator/launcher.py");
+        let launcher = workspace_root().join("emulator/launcher");
         let mut command = Command::new(&python);
         command
             .arg(&launcher)
