@@ -119,7 +119,7 @@ pub async fn child(args: ChildArgs) -> Result<()> {
                 let mut owners: HashMap<String, (String, String)> = HashMap::new();
                 let mut buckets: BTreeMap<String, usize> = BTreeMap::new();
                 for r in &log.reconciled {
-                    let Some(peering) = &r.peering else { continue };
+                    let Some(peering) = r.peering() else { continue };
                     owners.insert(
                         peering.id.to_string(),
                         (
@@ -127,8 +127,8 @@ pub async fn child(args: ChildArgs) -> Result<()> {
                             peering.sides.accepter.account.to_string(),
                         ),
                     );
-                    for applied in &r.applied {
-                        let side = &peering.sides[applied.step.side()];
+                    for applied in r.applied() {
+                        let side = &peering.sides[applied.step.side];
                         // Every step is one EC2 call, whatever came of it: one token.
                         *buckets
                             .entry(format!("{} {}", side.account, side.region))
@@ -193,7 +193,9 @@ pub async fn child(args: ChildArgs) -> Result<()> {
                 // each peering's as it goes, so none are expected (a one-peering run keeps them).
                 let (mut states, mut routes, mut rules) = (0usize, 0usize, 0usize);
                 for r in &log.reconciled {
-                    let Some(state) = &r.state else { continue };
+                    let Some(state) = r.wiring_state() else {
+                        continue;
+                    };
                     states += 1;
                     for side in [&state.sides.requester, &state.sides.accepter]
                         .into_iter()
@@ -217,9 +219,10 @@ pub async fn child(args: ChildArgs) -> Result<()> {
                 line["left_alone"] = json!(log
                     .reconciled
                     .iter()
-                    .filter(|r| r.outcome.is_none()
-                        && r.refusal.as_deref().is_some_and(|w| !w.is_empty()))
-                    .map(|r| json!({"peering_id": r.peering_id.to_string(), "why": r.refusal}))
+                    .filter(|r| r.outcome().is_none())
+                    .filter_map(|r| Some(
+                        json!({"peering_id": r.peering_id().to_string(), "why": r.left_alone()?})
+                    ))
                     .collect::<Vec<_>>());
                 line["not_reached"] = json!(log
                     .not_reached
@@ -229,7 +232,7 @@ pub async fn child(args: ChildArgs) -> Result<()> {
                 line["order"] = json!(log
                     .reconciled
                     .iter()
-                    .map(|r| r.peering_id.to_string())
+                    .map(|r| r.peering_id().to_string())
                     .collect::<Vec<_>>());
             }
             Err(err) => {

@@ -129,7 +129,7 @@ impl Default for Sinks {
 #[derive(Debug)]
 pub struct World {
     /// Seeding's own context and call log, never counted.
-    pub seeder: AwsContext,
+    pub seeder: scenario::Seeder,
     policy: PathBuf,
     // Last: the server outlives the clients.
     pub emulator: Emulator,

@@ -14,7 +14,6 @@ use peerwire::doors::cleanup::handle_cleanup_event;
 use peerwire::doors::drift::handle_drift_event;
 use peerwire::doors::request::handle_request_event;
 use peerwire::doors::wiring::handle_wiring_event;
-use peerwire::error::AwsError;
 use peerwire::App;
 use peerwire_diagnose::LayerId;
 use peerwire_emulator::outcomes::OutcomeCapture;
@@ -374,7 +373,11 @@ async fn log_connections(
             .collect(),
         Some(BreakLayer::Dns | BreakLayer::Routes) => Vec::new(),
     };
-    let config = scenario.seeder.role_config(ACCEPTER_ACCOUNT).await;
+    let config = scenario
+        .seeder
+        .role_config(ACCEPTER_ACCOUNT)
+        .await
+        .map_err(|e| e.to_string())?;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     let group = seed_flow_log(&scenario.accepter, &logs, &records)
         .await
@@ -391,7 +394,7 @@ fn aws_error<E>(operation: &'static str) -> impl Fn(SdkError<E>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    move |e| AwsError::from_sdk(operation, e).to_string()
+    move |e| peerwire::aws::error::from_sdk(operation, e).to_string()
 }
 
 /// Breaks one layer the way people do, with the accepter's own credentials; says what it did.
@@ -555,6 +558,7 @@ async fn keep_true_and_clean_up(
         .seeder
         .rds(ACCEPTER_ACCOUNT, REGION)
         .await
+        .map_err(|e| e.to_string())?
         .reboot_db_instance()
         .db_instance_identifier("payments-db")
         .force_failover(true)

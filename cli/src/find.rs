@@ -1,7 +1,7 @@
 //! Where the CLI looks for a peering it is given only the id of.
 
 use peerwire::aws::observe;
-use peerwire::model::{AccountId, Peering, PeeringId, PeeringRef, Region};
+use peerwire::model::{AccountId, Location, Peering, PeeringId, PeeringRef, Region};
 use peerwire::policy::Policy;
 use peerwire::{App, Result};
 
@@ -57,9 +57,9 @@ pub async fn peering(
     candidates: &[(AccountId, Region)],
 ) -> Result<Option<(Peering, PeeringRef)>> {
     for (account, region) in candidates {
-        let ec2 = app.aws.ec2(account.as_str(), region.as_str()).await;
-        let viewer = observe::Viewer { account, region };
-        if let Some(peering) = observe::describe_peering(&ec2, viewer, peering_id).await? {
+        let at = Location::new(account.clone(), region.clone());
+        let ec2 = app.aws.ec2(&at).await;
+        if let Some(peering) = observe::describe_peering(&ec2, &at, peering_id).await? {
             let found = PeeringRef {
                 peering_id: peering_id.clone(),
                 account: account.clone(),

@@ -69,45 +69,40 @@ pub struct PlanReport<'a> {
 impl<'a> PlanReport<'a> {
     /// What the reconciler planned for one peering; after `apply`, what became of each step.
     pub fn new(reconciled: &'a Reconciled) -> Self {
-        let peering = reconciled.peering.as_ref();
+        let peering = reconciled.peering();
         let account =
             move |side: Side| peering.map_or("", |p: &Peering| p.sides[side].account.as_str());
         let step_report = |step: &'a PlanStep, result: Option<&'a StepResult>| StepReport {
             operation: step.operation(),
-            side: step.side(),
-            account: account(step.side()),
+            side: step.side,
+            account: account(step.side),
             description: step.to_string(),
             detail: step,
             result,
         };
-        let steps = if reconciled.applied.is_empty() {
-            reconciled
-                .plan
-                .steps
-                .iter()
-                .map(|s| step_report(s, None))
-                .collect()
+        let planned: &'a [PlanStep] = reconciled.plan().map_or(&[], |p| p.steps.as_slice());
+        let steps = if reconciled.applied().is_empty() {
+            planned.iter().map(|s| step_report(s, None)).collect()
         } else {
             reconciled
-                .applied
+                .applied()
                 .iter()
                 .map(|a: &'a AppliedStep| step_report(&a.step, Some(&a.result)))
                 .collect()
         };
         Self {
-            peering_id: reconciled.peering_id.as_str(),
+            peering_id: reconciled.peering_id().as_str(),
             status: peering.map_or("not-found", |p| p.status.code()),
-            rule: reconciled.rule.as_deref(),
+            rule: reconciled.rule(),
             decision: reconciled
-                .decision
-                .as_ref()
-                .map(|d| d.reasons.clone())
+                .decision()
+                .map(|d| d.reason_lines())
                 .unwrap_or_default(),
-            refusal: reconciled.refusal.as_deref(),
+            refusal: reconciled.left_alone(),
             steps,
             findings: reconciled
-                .plan
-                .findings
+                .plan()
+                .map_or(&[][..], |p| p.findings.as_slice())
                 .iter()
                 .map(|f| FindingReport {
                     description: f.to_string(),
@@ -268,42 +263,47 @@ pub async fn apply(args: PlanArgs) -> Result<ExitCode, String> {
 #[cfg(test)]
 mod tests {
     use peerwire::model::{PeeringStatus, RouteTarget};
-    use peerwire::plan::Plan;
+    use peerwire::plan::{Ec2Action, Plan};
+    use peerwire::reconcile::{LeftAlone, Wired};
     use peerwire::testing::{id, peering};
 
     use super::*;
 
-    fn reconciled(status: PeeringStatus, refusal: Option<&str>) -> Reconciled {
+    fn the_peering(status: PeeringStatus) -> peerwire::model::Peering {
         let mut p = peering("111111111111", &["10.0.0.0/16"]);
         p.id = id("pcx-12345678");
         p.status = status;
-        Reconciled {
-            peering_id: p.id.clone(),
-            peering: Some(p),
-            refusal: refusal.map(str::to_owned),
-            rule: Some("payments".to_owned()),
-            decision: None,
+        p
+    }
+
+    fn wired(applied: Vec<AppliedStep>) -> Reconciled {
+        Reconciled::Wired(Box::new(Wired {
+            peering: the_peering(PeeringStatus::Active),
+            rule: "payments".to_owned(),
             plan: plan(),
-            applied: Vec::new(),
+            applied,
             outcome: None,
             state: None,
-            accepter_network: None,
-        }
+        }))
     }
 
     fn plan() -> Plan {
         Plan {
             steps: vec![
-                PlanStep::CreateRoute {
-                    side: Side::Accepter,
-                    route_table_id: id("rtb-11111111"),
-                    destination: "10.0.0.0/16".parse().unwrap(),
-                    peering_id: id("pcx-12345678"),
-                },
-                PlanStep::SetDnsResolution {
-                    side: Side::Requester,
-                    peering_id: id("pcx-12345678"),
-                },
+                PlanStep::ec2(
+                    Side::Accepter,
+                    Ec2Action::CreateRoute {
+                        route_table_id: id("rtb-11111111"),
+                        destination: "10.0.0.0/16".parse().unwrap(),
+                        peering_id: id("pcx-12345678"),
+                    },
+                ),
+                PlanStep::ec2(
+                    Side::Requester,
+                    Ec2Action::SetDnsResolution {
+                        peering_id: id("pcx-12345678"),
+                    },
+                ),
             ],
             findings: vec![Finding::RouteConflict {
                 side: Side::Accepter,
@@ -311,13 +311,14 @@ mod tests {
                 destination: "10.0.0.0/16".parse().unwrap(),
                 target: RouteTarget::TransitGateway(id("tgw-1")),
                 blackhole: false,
+                propagated: false,
             }],
         }
     }
 
     #[test]
     fn the_plan_lists_every_step_with_its_call_and_account() {
-        let r = reconciled(PeeringStatus::Active, None);
+        let r = wired(Vec::new());
         let text = render(&PlanReport::new(&r), false);
         assert!(text.contains(
             "   1. accepter rtb-11111111: route 10.0.0.0/16 -> pcx-12345678  [CreateRoute in 222222222222]"
@@ -335,7 +336,7 @@ mod tests {
 
     #[test]
     fn the_json_carries_operation_side_account_and_the_step() {
-        let r = reconciled(PeeringStatus::Active, None);
+        let r = wired(Vec::new());
         let json = serde_json::to_value(PlanReport::new(&r)).unwrap();
         assert_eq!(json["steps"][0]["operation"], "CreateRoute");
         assert_eq!(json["steps"][0]["side"], "accepter");
@@ -347,8 +348,13 @@ mod tests {
 
     #[test]
     fn a_peering_peerwire_leaves_alone_says_why() {
-        let mut r = reconciled(PeeringStatus::Deleting, Some("peering is deleting"));
-        r.plan = Plan::default();
+        let r = Reconciled::LeftAlone(Box::new(LeftAlone {
+            peering_id: id("pcx-12345678"),
+            peering: Some(the_peering(PeeringStatus::Deleting)),
+            why: "peering is deleting".to_owned(),
+            rule: None,
+            outcome: None,
+        }));
         let text = render(&PlanReport::new(&r), false);
         assert!(
             text.contains("leaves this peering alone: peering is deleting"),
@@ -358,11 +364,10 @@ mod tests {
 
     #[test]
     fn apply_shows_what_became_of_each_step() {
-        let mut r = reconciled(PeeringStatus::Active, None);
-        r.applied = vec![AppliedStep {
-            step: r.plan.steps[0].clone(),
+        let r = wired(vec![AppliedStep {
+            step: plan().steps[0].clone(),
             result: StepResult::AlreadyInPlace,
-        }];
+        }]);
         let text = render(&PlanReport::new(&r), true);
         assert!(text.contains("1 step applied"), "{text}");
         assert!(text.contains("-> already in place"), "{text}");

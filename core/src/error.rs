@@ -1,11 +1,10 @@
-//! Errors of the peerwire core. AWS errors keep their code, so that throttling, not-found and
+//! Errors of peerwire. AWS errors keep their code, so that throttling, not-found and
 //! access-denied stay distinguishable all the way to the Lambda's retry decision.
+//!
+//! The types are plain data: turning an SDK error into an [`AwsError`] is the adapters' job
+//! (`peerwire::aws::error`), so nothing here knows the SDK.
 
 use std::fmt;
-
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::events::EventError;
 use crate::policy::PolicyError;
@@ -99,54 +98,6 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    /// Converts any SDK error of `operation`, keeping its code.
-    pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        match &err {
-            SdkError::ServiceError(service) => {
-                let status = Some(service.raw().status().as_u16());
-                let meta = service.err();
-                Self {
-                    operation,
-                    kind: AwsErrorKind::classify(meta.code(), status),
-                    code: meta.code().map(str::to_owned),
-                    message: meta.message().map(str::to_owned),
-                }
-            }
-            SdkError::DispatchFailure(_) if credential_error_code(&err).is_some() => {
-                // The member role could not be assumed: keep STS's code, so that a denied
-                // AssumeRole (wrong trust or ExternalId) is permanent, not retried.
-                let code = credential_error_code(&err);
-                Self {
-                    operation,
-                    kind: AwsErrorKind::classify(code.as_deref(), None),
-                    code,
-                    message: Some(error_chain(&err)),
-                }
-            }
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Self {
-                operation,
-                kind: AwsErrorKind::Unavailable,
-                code: None,
-                message: Some(error_chain(&err)),
-            },
-            SdkError::ResponseError(resp) => Self {
-                operation,
-                kind: AwsErrorKind::classify(None, Some(resp.raw().status().as_u16())),
-                code: None,
-                message: Some(error_chain(&err)),
-            },
-            _ => Self {
-                operation,
-                kind: AwsErrorKind::Other,
-                code: None,
-                message: Some(error_chain(&err)),
-            },
-        }
-    }
-
     /// Worth retrying the whole invocation: throttling or an unavailable service.
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -154,30 +105,6 @@ impl AwsError {
             AwsErrorKind::Throttling | AwsErrorKind::Unavailable
         )
     }
-}
-
-/// The STS error code behind a credentials failure, found in the error's source chain.
-fn credential_error_code(err: &dyn std::error::Error) -> Option<String> {
-    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-    let mut source = err.source();
-    while let Some(cause) = source {
-        if let Some(sts) = cause.downcast_ref::<AssumeRoleError>() {
-            return sts.code().map(str::to_owned);
-        }
-        source = cause.source();
-    }
-    None
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl fmt::Display for AwsError {
@@ -244,15 +171,6 @@ impl Error {
             Self::Config(_) => "peerwire.Config",
             Self::NotSettled { .. } => "peerwire.NotSettled",
             Self::Response { .. } => "peerwire.UnexpectedResponse",
-        }
-    }
-}
-
-impl From<Error> for lambda_runtime::Diagnostic {
-    fn from(err: Error) -> Self {
-        Self {
-            error_type: err.error_type().to_owned(),
-            error_message: err.to_string(),
         }
     }
 }

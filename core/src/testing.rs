@@ -137,6 +137,15 @@ pub fn route(destination: &str, target: crate::model::RouteTarget) -> crate::mod
         destination: net(destination),
         target,
         blackhole: false,
+        propagated: false,
+    }
+}
+
+/// A route a virtual private gateway propagated (`Origin: EnableVgwRoutePropagation`).
+pub fn propagated(destination: &str, vgw: &str) -> crate::model::Route {
+    crate::model::Route {
+        propagated: true,
+        ..route(destination, crate::model::RouteTarget::Gateway(id(vgw)))
     }
 }
 

@@ -12,7 +12,7 @@ use peerwire::model::{
     PeeringSide, PeeringStatus, RouteTableId, RouteTarget, Side, SideState, Subnet, SubnetId,
 };
 use peerwire::plan::wiring::{reachable_peer_cidrs, scoped_subnets};
-use peerwire::plan::{Finding, PlanStep};
+use peerwire::plan::{Finding, RouteChangeKind};
 use peerwire::policy::SideWiring;
 
 use crate::inspection::Inspection;
@@ -39,6 +39,13 @@ pub(crate) enum GapKind {
     Conflict {
         target: RouteTarget,
         blackhole: bool,
+        propagated: bool,
+    },
+    /// A more specific route through another target wins for part of `peer_cidr`; the gap's
+    /// destination is that route's.
+    Shadowed {
+        target: RouteTarget,
+        peer_cidr: IpNet,
     },
 }
 
@@ -46,20 +53,15 @@ impl<'a> Facts<'a> {
     pub(crate) fn new(inspection: &'a Inspection) -> Self {
         let mut route_gaps: BTreeMap<(Side, RouteTableId), Vec<RouteGap>> = BTreeMap::new();
         for step in &inspection.plan.steps {
-            let (side, table, destination, kind) = match step {
-                PlanStep::CreateRoute {
-                    side,
-                    route_table_id,
-                    destination,
-                    ..
-                } => (side, route_table_id, destination, GapKind::Missing),
-                PlanStep::ReplaceBlackholeRoute {
-                    side,
-                    route_table_id,
-                    destination,
-                    ..
-                } => (side, route_table_id, destination, GapKind::Blackhole),
-                _ => continue,
+            let Some(route) = step.route_change() else {
+                continue;
+            };
+            let (side, table, destination) = (&step.side, route.route_table_id, route.destination);
+            let kind = match route.kind {
+                RouteChangeKind::Create => GapKind::Missing,
+                RouteChangeKind::ReplaceBlackhole => GapKind::Blackhole,
+                // A wiring plan never deletes a route.
+                RouteChangeKind::Delete => continue,
             };
             route_gaps
                 .entry((*side, table.clone()))
@@ -70,25 +72,54 @@ impl<'a> Facts<'a> {
                 });
         }
         for finding in &inspection.plan.findings {
-            if let Finding::RouteConflict {
-                side,
-                route_table_id,
-                destination,
-                target,
-                blackhole,
-            } = finding
-            {
-                route_gaps
-                    .entry((*side, route_table_id.clone()))
-                    .or_default()
-                    .push(RouteGap {
-                        destination: *destination,
-                        kind: GapKind::Conflict {
-                            target: target.clone(),
-                            blackhole: *blackhole,
-                        },
-                    });
-            }
+            let (side, table, destination, kind) = match finding {
+                Finding::RouteConflict {
+                    side,
+                    route_table_id,
+                    destination,
+                    target,
+                    blackhole,
+                    propagated,
+                } => (
+                    side,
+                    route_table_id,
+                    destination,
+                    GapKind::Conflict {
+                        target: target.clone(),
+                        blackhole: *blackhole,
+                        propagated: *propagated,
+                    },
+                ),
+                Finding::RouteShadowed {
+                    side,
+                    route_table_id,
+                    destination,
+                    target,
+                    peer_cidr,
+                } => (
+                    side,
+                    route_table_id,
+                    destination,
+                    GapKind::Shadowed {
+                        target: target.clone(),
+                        peer_cidr: *peer_cidr,
+                    },
+                ),
+                // Not about a route table (the other layers read them).
+                Finding::DnsAttributeOff { .. }
+                | Finding::NothingSelected { .. }
+                | Finding::QuotaExceeded { .. }
+                | Finding::StaleGroupReference { .. }
+                | Finding::UnprovenRoute { .. }
+                | Finding::ZoneNotAssociable { .. } => continue,
+            };
+            route_gaps
+                .entry((*side, table.clone()))
+                .or_default()
+                .push(RouteGap {
+                    destination: *destination,
+                    kind,
+                });
         }
         Self {
             inspection,

@@ -14,7 +14,7 @@ use peerwire::outcome::OutcomeKind;
 use peerwire::plan::wiring::{plan_wiring, scoped_subnets};
 use peerwire::plan::zones::zone_states;
 use peerwire::policy::Membership;
-use peerwire::reconcile::{observe_sides, Mode, Phases, Run};
+use peerwire::reconcile::{observe_sides, Mode, Phases, Reconciled, Run};
 use peerwire::{App, Result};
 
 use crate::flow::{readable, LogFormat};
@@ -56,7 +56,7 @@ pub async fn inspect(app: &App, peering: Peering) -> Result<Inspection> {
     let reconciled = run.reconcile(peering.clone()).await?;
     // The reconciler's view of the peering: with the requester's own tags when a rule needed
     // them (AWS shows each owner only its own tag set).
-    let peering = reconciled.peering.clone().unwrap_or(peering);
+    let peering = reconciled.peering().cloned().unwrap_or(peering);
     // The reconciler looked it up already when a rule needed it (the directory caches it).
     let requester = &peering.sides.requester.account;
     let membership = if run.policy.needs_membership(requester) {
@@ -67,24 +67,26 @@ pub async fn inspect(app: &App, peering: Peering) -> Result<Inspection> {
     } else {
         Membership::NotLooked
     };
-    let mut inspection = Inspection::new(
-        peering,
-        &run.policy,
-        &membership,
-        reconciled.state,
-        reconciled.accepter_network,
-    );
+    let (state, accepter_network) = match &reconciled {
+        Reconciled::Wired(wired) => (wired.state.clone(), None),
+        Reconciled::Decided(decided) => (None, decided.accepter_network.clone()),
+        Reconciled::Cleaned(_) | Reconciled::LeftAlone(_) | Reconciled::Duplicate { .. } => {
+            (None, None)
+        }
+    };
+    let mut inspection =
+        Inspection::new(peering, &run.policy, &membership, state, accepter_network);
     if inspection.state.is_none() && inspection.peering.status == PeeringStatus::Active {
         let state = observe_sides(app, &inspection.peering, &inspection.wiring).await?;
         inspection.plan = plan_wiring(&state, &inspection.wiring);
         inspection.accepter_network = state.sides.accepter.as_ref().map(|a| a.network.clone());
         inspection.state = Some(state);
     }
-    if reconciled.refusal.is_none() {
+    if let Some(plan) = reconciled.plan() {
         // The reconciler's own plan (with the rule's wiring) is the one to show.
-        inspection.plan = reconciled.plan;
+        inspection.plan = plan.clone();
     }
-    inspection.refusal = reconciled.refusal;
+    inspection.refusal = reconciled.left_alone().map(str::to_owned);
     inspection.zone_records = observe_zone_records(app, &inspection).await;
     Ok(inspection)
 }
@@ -99,10 +101,7 @@ async fn observe_zone_records(app: &App, inspection: &Inspection) -> Vec<ZoneRec
     let mut found = Vec::new();
     for (owner, _, zone) in zone_states(state, &inspection.wiring) {
         let view = &inspection.peering.sides[owner];
-        let route53 = app
-            .aws
-            .route53(view.account.as_str(), view.region.as_str())
-            .await;
+        let route53 = app.aws.route53(&view.location()).await;
         let records = observe::zone_records(&route53, &zone.id)
             .await
             .map_err(|e| e.to_string());
@@ -125,10 +124,7 @@ pub async fn observe_nacls(app: &App, inspection: &Inspection) -> Result<SideNac
             continue;
         };
         let view = &inspection.peering.sides[side];
-        let ec2 = app
-            .aws
-            .ec2(view.account.as_str(), view.region.as_str())
-            .await;
+        let ec2 = app.aws.ec2(&view.location()).await;
         nacls[side] = Some(observe::describe_network_acls(&ec2, &observed.network.vpc_id).await?);
     }
     Ok(nacls)
@@ -188,10 +184,7 @@ async fn read_side(
 ) -> SideFlowLogs {
     let view = &inspection.peering.sides[side];
     let mut read = SideFlowLogs::default();
-    let ec2 = app
-        .aws
-        .ec2(view.account.as_str(), view.region.as_str())
-        .await;
+    let ec2 = app.aws.ec2(&view.location()).await;
     let mut resources = vec![observed.network.vpc_id.to_string()];
     resources.extend(
         scoped_subnets(observed, inspection.wiring.side(side))
@@ -227,7 +220,7 @@ async fn read_side(
     }
     // Through the side's member role, like every EC2 call of the side.
     let logs = {
-        let config = app.aws.role_config(view.account.as_str()).await;
+        let config = app.aws.role_config(&view.account).await;
         let config = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
             .region(LogsRegion::new(view.region.to_string()))
             .build();
@@ -285,7 +278,7 @@ async fn describe_flow_logs(
         .send();
     let mut logs = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("DescribeFlowLogs", e))?;
+        let page = page.map_err(|e| peerwire::aws::error::from_sdk("DescribeFlowLogs", e))?;
         logs.extend(page.flow_logs().iter().map(flow_log_info));
     }
     logs.sort_by(|a, b| a.flow_log_id.cmp(&b.flow_log_id));
@@ -358,7 +351,7 @@ impl Search<'_> {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("FilterLogEvents", e))?;
+                .map_err(|e| peerwire::aws::error::from_sdk("FilterLogEvents", e))?;
             for event in page.events() {
                 if let (Some(id), Some(message)) = (event.event_id(), event.message()) {
                     events.push((id.to_owned(), message.to_owned()));

@@ -70,7 +70,9 @@ impl Inspection {
         };
         let unmatched = match policy.evaluate(&peering, membership) {
             RuleMatch::Matched { .. } => Vec::new(),
-            RuleMatch::Unmatched { reasons, .. } => reasons,
+            RuleMatch::Unmatched { reasons, .. } => {
+                reasons.iter().map(ToString::to_string).collect()
+            }
             // Not wired either: the rule could not be checked (an OU lookup failed, say).
             RuleMatch::Unverified { rule, reasons } => reasons
                 .into_iter()

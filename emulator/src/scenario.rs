@@ -12,8 +12,6 @@ use std::collections::HashMap;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_smithy_types::error::display::DisplayErrorContext;
-use peerwire::aws::calls::CallLog;
-use peerwire::aws::clients::AwsContext;
 use peerwire::config::RoleConfig;
 
 use crate::{Emulator, EmulatorError, REGION};
@@ -22,7 +20,9 @@ pub use hub::{
     accept_peering_as_owner, fill_egress, open_port, request_peering_between, routes_by_peering,
     Hub, HubPeering, HubSpec,
 };
-pub use vpcs::{seed_vpcs, seeder, subnet_cidrs, unlimited_writes, SeededVpc, VpcSpec};
+pub use vpcs::{
+    location, seed_vpcs, seeder, subnet_cidrs, unlimited_writes, SeededVpc, Seeder, VpcSpec,
+};
 
 pub const REQUESTER_ACCOUNT: &str = "111111111111";
 pub const ACCEPTER_ACCOUNT: &str = "222222222222";
@@ -71,17 +71,16 @@ pub struct Scenario {
     pub requester: Side,
     pub accepter: Side,
     /// Seeding's own AWS context, separate from the product's call log.
-    pub seeder: AwsContext,
+    pub seeder: Seeder,
 }
 
 impl Scenario {
     /// Seeds account A (10.0.0.0/16, ECS-like) and account B (10.1.0.0/16, RDS-like), each with
     /// three private subnets in three AZs, three route tables (main included) and a group.
     pub async fn seed(emulator: &Emulator) -> Result<Self, EmulatorError> {
-        let calls = CallLog::default();
-        let seeder = AwsContext::new(emulator.hub_config(&calls).await, roles(), calls);
-        let requester_ec2 = seeder.ec2(REQUESTER_ACCOUNT, REGION).await;
-        let accepter_ec2 = seeder.ec2(ACCEPTER_ACCOUNT, REGION).await;
+        let seeder = Seeder::new(emulator).await;
+        let requester_ec2 = seeder.ec2(REQUESTER_ACCOUNT, REGION).await?;
+        let accepter_ec2 = seeder.ec2(ACCEPTER_ACCOUNT, REGION).await?;
         let requester = seed_side(
             requester_ec2,
             REQUESTER_ACCOUNT,
@@ -131,7 +130,7 @@ impl Scenario {
         cidr: &str,
         tags: &[(&str, &str)],
     ) -> Result<(String, String), EmulatorError> {
-        let ec2 = self.seeder.ec2(account, REGION).await;
+        let ec2 = self.seeder.ec2(account, REGION).await?;
         let vpc = create_vpc(&ec2, cidr).await?;
         let pcx = self.request_peering_with(&ec2, &vpc, tags).await?;
         Ok((vpc, pcx))
@@ -151,7 +150,7 @@ impl Scenario {
     /// A Multi-AZ PostgreSQL instance `id` in the accepter VPC, its DB subnet group spanning
     /// all three accepter subnets (three AZs, three route tables), in the DB security group.
     pub async fn create_db(&self, id: &str) -> Result<(), EmulatorError> {
-        let rds = self.seeder.rds(ACCEPTER_ACCOUNT, REGION).await;
+        let rds = self.seeder.rds(ACCEPTER_ACCOUNT, REGION).await?;
         let group = format!("{id}-subnets");
         rds.create_db_subnet_group()
             .db_subnet_group_name(&group)

@@ -1,8 +1,6 @@
 //! Policy-gated auto-accept, end to end against the patched emulator: each test reads like a
 //! row of the troubleshooting table.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use peerwire::doors::request::handle_request_event;
 use peerwire::outcome::OutcomeKind;
 use peerwire_integration::{TestEnv, DEFAULT_POLICY};

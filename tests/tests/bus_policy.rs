@@ -16,13 +16,11 @@
 //! role (its identity policy from the template), and a member account's forwarder role (its
 //! identity policy from `templates/member-forwarder.yaml`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
-mod cfn;
-
 use std::collections::BTreeSet;
 
-use cfn::{role_statements, scalar, strings, transformed_hub, yaml_template, Stack, HUB_ACCOUNT};
+use crate::cfn::{
+    role_statements, scalar, strings, transformed_hub, yaml_template, Stack, HUB_ACCOUNT,
+};
 use serde_json::{json, Value};
 
 const ORG: &str = "o-a1b2c3d4e5";

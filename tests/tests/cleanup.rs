@@ -1,8 +1,6 @@
 //! Cleanup of deleted and rejected peerings: exactly what peerwire created goes, and nothing
 //! a person added, on both sides.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use peerwire::doors::cleanup::handle_cleanup_event;
 use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::outcome::OutcomeKind;

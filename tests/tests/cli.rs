@@ -3,8 +3,6 @@
 //! one thing the way people do, and the diagnosis must name that layer, and only that layer,
 //! with the resource and the subnets at fault.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, PeeringConnectionOptionsRequest, PortRange, RuleAction,
 };
@@ -424,26 +422,22 @@ async fn plan_writes_nothing_and_apply_makes_exactly_the_planned_calls() {
 
     let planned_run = plan(&env, &pcx).await;
 
-    assert_eq!(planned_run.refusal, None);
-    assert!(!planned_run.plan.steps.is_empty());
+    assert_eq!(planned_run.left_alone(), None);
+    let planned_steps = &planned_run.plan().expect("a plan").steps;
+    assert!(!planned_steps.is_empty());
     assert!(
         env.calls().calls().iter().all(|c| !c.is_write()),
         "plan wrote: {:?}",
         env.calls().ec2_writes()
     );
-    let planned: Vec<&str> = planned_run
-        .plan
-        .steps
-        .iter()
-        .map(|s| s.operation())
-        .collect();
+    let planned: Vec<&str> = planned_steps.iter().map(|s| s.operation()).collect();
 
     env.calls().take();
     // The wiring function, on the same peering: it must write exactly what plan printed.
     let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
         .await
         .unwrap();
-    let applied = &report.run.reconciled[0].applied;
+    let applied = report.run.reconciled[0].applied();
 
     let written: Vec<String> = env
         .calls()
@@ -463,7 +457,10 @@ async fn plan_writes_nothing_and_apply_makes_exactly_the_planned_calls() {
         1
     );
     // Applied, the plan is empty and the peering diagnoses clean.
-    assert!(plan(&env, &pcx).await.plan.steps.is_empty());
+    assert!(plan(&env, &pcx)
+        .await
+        .plan()
+        .is_some_and(|p| p.steps.is_empty()));
     assert!(diagnose(&env, &pcx).await.healthy);
 }
 
@@ -676,7 +673,8 @@ async fn accepter_flow_log(env: &TestEnv, records: &[String]) -> String {
         .scenario
         .seeder
         .role_config(peerwire_integration::ACCEPTER_ACCOUNT)
-        .await;
+        .await
+        .expect("accepter role");
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     peerwire_emulator::flow_logs::seed_flow_log(&env.scenario.accepter, &logs, records)
         .await

@@ -2,8 +2,6 @@
 //! each owner, peerings pass through transient states, two requests may want one CIDR at once,
 //! approvals are bound to what was approved, and vended accounts are allowed by their OU.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use aws_sdk_ec2::types::Tag;
 use peerwire::doors::request::handle_request_event;
 use peerwire::doors::wiring::handle_wiring_event;

@@ -1,8 +1,6 @@
 //! Keeping wired peerings true: re-checks located by CloudTrail EC2 events, RDS failovers and
 //! the schedule, against the patched emulator.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use peerwire::doors::drift::handle_drift_event;
 use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::outcome::OutcomeKind;
@@ -245,6 +243,7 @@ async fn a_failover_to_a_standby_whose_subnet_table_lacked_the_route_is_repaired
         .seeder
         .rds(ACCEPTER_ACCOUNT, REGION)
         .await
+        .expect("rds")
         .reboot_db_instance()
         .db_instance_identifier("payments-db")
         .force_failover(true)

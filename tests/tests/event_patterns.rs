@@ -21,8 +21,6 @@
 //!   group with retention, on-failure destination, DLQ and retry policy on every rule target,
 //!   an alarm on every queue).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 

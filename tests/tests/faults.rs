@@ -12,21 +12,17 @@
 //! cargo test -p peerwire-integration --test faults -- --ignored --nocapture
 //! ```
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::proxy::{Call, Fault, Plan};
+use crate::support::world::{EndState, World};
+use peerwire::doors::Door;
 use peerwire::outcome::OutcomeKind;
 use peerwire::App;
 use peerwire_integration::WIRING_POLICY;
 use serde_json::Value;
-use support::proxy::{Call, Fault, Plan};
-use support::world::{EndState, World};
-use support::Door;
 
 /// A scenario: the world it starts from and the door that gets the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +182,7 @@ async fn run(
     context: &str,
 ) -> Result<Vec<OutcomeKind>, peerwire::Error> {
     let event = event.clone();
-    let task = tokio::spawn(async move { door.run(&app, &event).await });
+    let task = tokio::spawn(async move { crate::support::outcome_kinds(door, &app, &event).await });
     match tokio::time::timeout(Duration::from_secs(120), task).await {
         Ok(Ok(result)) => result,
         Ok(Err(join)) => panic!("{context}: the door panicked: {join}"),

@@ -4,8 +4,6 @@
 //! assumed is no answer at all (exit 2), naming the trust policy and the ExternalId. The
 //! Route 53 reads aim at a stand-in zone (not proven, or denied), its writes are never proven.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
 use peerwire::aws::permissions::Job;
 use peerwire::doors::wiring::handle_wiring_event;
@@ -180,7 +178,12 @@ async fn the_scenario_s_member_roles_allow_everything_peerwire_does_and_dry_runs
 async fn accepter_flow_log_group(env: &TestEnv) -> String {
     let accepter = &env.scenario.accepter;
     let group = format!("/vpc/{}", accepter.vpc_id);
-    let config = env.scenario.seeder.role_config(ACCEPTER_ACCOUNT).await;
+    let config = env
+        .scenario
+        .seeder
+        .role_config(ACCEPTER_ACCOUNT)
+        .await
+        .expect("accepter role");
     aws_sdk_cloudwatchlogs::Client::new(&config)
         .create_log_group()
         .log_group_name(&group)

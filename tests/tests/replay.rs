@@ -6,19 +6,15 @@
 //! (the peering, both VPCs, their route tables, groups and a subnet). Events no door accepts
 //! (failed CloudTrail calls) must be refused every time, before any AWS call.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::support::world::{EndState, World};
+use peerwire::doors::Door;
 use peerwire::outcome::OutcomeKind;
 use peerwire_emulator::workspace_root;
 use peerwire_integration::WIRING_POLICY;
 use serde_json::Value;
-use support::world::{EndState, World};
-use support::Door;
 
 /// How many times each event is delivered.
 const TIMES: usize = 10;
@@ -129,13 +125,11 @@ async fn accepted_and_wired(world: &mut World) -> (String, EndState, usize) {
     world.reset().await;
     let pcx = world.pending().await;
     let app = world.app().await;
-    let kinds = Door::Request
-        .run(&app, &world.request_event(&pcx))
+    let kinds = crate::support::outcome_kinds(Door::Request, &app, &world.request_event(&pcx))
         .await
         .expect("accept");
     assert_eq!(kinds, [OutcomeKind::Accepted]);
-    let kinds = Door::Wiring
-        .run(&app, &world.accepted_event(&pcx))
+    let kinds = crate::support::outcome_kinds(Door::Wiring, &app, &world.accepted_event(&pcx))
         .await
         .expect("wire");
     assert_eq!(kinds, [OutcomeKind::Wired]);
@@ -190,11 +184,11 @@ async fn every_sample_replayed_ten_times_in_order_writes_once() {
     for (sample, door) in &pairs {
         let pcx = precondition(&mut world, *door).await;
         let event = instantiate(sample, &world, &pcx);
-        let label = format!("{} -> {} door", sample.file, door.name());
+        let label = format!("{} -> {} door", sample.file, door.function_name());
         let mut first: Option<(EndState, usize, Vec<OutcomeKind>)> = None;
         for run in 1..=TIMES {
             let app = world.app().await;
-            let kinds = match door.run(&app, &event).await {
+            let kinds = match crate::support::outcome_kinds(*door, &app, &event).await {
                 Ok(kinds) => kinds,
                 Err(err) => {
                     problems.push(format!("{label}: run {run} failed: {err}"));
@@ -237,12 +231,12 @@ async fn every_sample_replayed_ten_times_in_order_writes_once() {
         for door in Door::ALL {
             for _ in 0..TIMES {
                 let app = world.app().await;
-                match door.run(&app, &event).await {
+                match crate::support::outcome_kinds(door, &app, &event).await {
                     Err(peerwire::Error::Event(_)) => {}
                     other => problems.push(format!(
                         "{} -> {} door: expected an event error, got {other:?}",
                         sample.file,
-                        door.name()
+                        door.function_name()
                     )),
                 }
                 if !app.aws.calls().calls().is_empty() {
@@ -301,7 +295,7 @@ async fn shuffled(seeds: &[u64]) {
             let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
             for (file, door, event) in &queue {
                 let app = world.app().await;
-                match door.run(&app, event).await {
+                match crate::support::outcome_kinds(*door, &app, event).await {
                     Ok(outcomes) => {
                         for kind in outcomes {
                             *kinds.entry(format!("{kind:?}")).or_default() += 1;
@@ -309,7 +303,7 @@ async fn shuffled(seeds: &[u64]) {
                     }
                     Err(err) => problems.push(format!(
                         "seed {seed:#x} pass {pass}: {file} -> {}: {err}",
-                        door.name()
+                        door.function_name()
                     )),
                 }
                 writes += app.aws.calls().ec2_writes().len();
@@ -350,12 +344,12 @@ async fn every_sample_delivered_ten_times_at_once_converges() {
     let (pairs, _) = deliveries();
     let mut problems = Vec::new();
     for (sample, door) in &pairs {
-        let label = format!("{} -> {} door", sample.file, door.name());
+        let label = format!("{} -> {} door", sample.file, door.function_name());
         // The sequential reference.
         let pcx = precondition(&mut world, *door).await;
         let event = instantiate(sample, &world, &pcx);
         let app = world.app().await;
-        if let Err(err) = door.run(&app, &event).await {
+        if let Err(err) = crate::support::outcome_kinds(*door, &app, &event).await {
             problems.push(format!("{label}: sequential run failed: {err}"));
         }
         let sequential_writes = app.aws.calls().ec2_writes().len();
@@ -368,7 +362,7 @@ async fn every_sample_delivered_ten_times_at_once_converges() {
             let app = world.app().await;
             let (door, event) = (*door, event.clone());
             set.spawn(async move {
-                let result = door.run(&app, &event).await;
+                let result = crate::support::outcome_kinds(door, &app, &event).await;
                 (result, app.aws.calls().ec2_writes().len())
             });
         }
@@ -400,7 +394,7 @@ async fn every_sample_delivered_ten_times_at_once_converges() {
         }
         // And then it is converged.
         let app = world.app().await;
-        if let Err(err) = door.run(&app, &event).await {
+        if let Err(err) = crate::support::outcome_kinds(*door, &app, &event).await {
             problems.push(format!("{label}: run after the burst failed: {err}"));
         }
         let after = app.aws.calls().ec2_writes();

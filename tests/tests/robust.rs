@@ -1,8 +1,6 @@
 //! Never stuck: every step that can be finished is finished, orphans AWS forgot are cleaned,
 //! quotas are respected before the write, and a sweep cut short by its deadline loses nothing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{IpPermission, IpRange};
@@ -353,7 +351,8 @@ async fn concurrent_askers_of_one_accounts_quotas_share_one_read() {
     let env = TestEnv::new(WIRING_POLICY).await;
     let account: peerwire::model::AccountId = ACCEPTER_ACCOUNT.parse().unwrap();
     let region: peerwire::model::Region = REGION.parse().unwrap();
-    let ask = || env.app.quotas.quotas(&env.app.aws, &account, &region);
+    let at = peerwire::model::Location::new(account, region);
+    let ask = || env.app.quotas.quotas(&env.app.aws, &at);
 
     let (first, second, third) = tokio::join!(ask(), ask(), ask());
 

@@ -19,14 +19,10 @@
 //!   deployment, the role in one region and the forwarder in each listed one;
 //! - the dashboard charts every metric the functions emit.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
-mod cfn;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-use cfn::{
+use crate::cfn::{
     load_json, role_statements, scalar, strings, transformed_hub, workspace_root, yaml_template,
     Stack, HUB_ACCOUNT, REGION,
 };

@@ -1,12 +1,11 @@
 //! Wiring an active peering on both sides, against the patched emulator. Each test is a row of
 //! the troubleshooting table: which route, which rule, which DNS option, on which side.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use aws_sdk_ec2::types::Filter;
 use peerwire::doors::wiring::handle_wiring_event;
+use peerwire::model::Location;
 use peerwire::outcome::OutcomeKind;
-use peerwire::plan::{Finding, PlanStep};
+use peerwire::plan::{Ec2Action, Finding};
 use peerwire::reconcile::{Mode, Phases, Run, StepResult};
 use peerwire::testing::id;
 use peerwire_integration::{dns_options, TestEnv, WIRING_POLICY};
@@ -456,12 +455,9 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
 {
     let env = TestEnv::new(WIRING_POLICY).await;
     let pcx = active_peering(&env).await;
-    let ec2 = env.app.aws.ec2("222222222222", "us-east-1").await;
-    let viewer = peerwire::aws::observe::Viewer {
-        account: &id("222222222222"),
-        region: &id("us-east-1"),
-    };
-    let peering = peerwire::aws::observe::describe_peering(&ec2, viewer, &id(&pcx))
+    let at = Location::new(id("222222222222"), id("us-east-1"));
+    let ec2 = env.app.aws.ec2(&at).await;
+    let peering = peerwire::aws::observe::describe_peering(&ec2, &at, &id(&pcx))
         .await
         .unwrap()
         .unwrap();
@@ -471,7 +467,8 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
         ..mode
     };
     let planning = Run::start(&env.app, "test", "test", dry_run).await.unwrap();
-    let plan = planning.reconcile(peering.clone()).await.unwrap().plan;
+    let planned = planning.reconcile(peering.clone()).await.unwrap();
+    let plan = planned.plan().cloned().unwrap_or_default();
     // Between observe and apply, someone moves subnet a to the main table and deletes its table.
     let accepter = &env.scenario.accepter;
     let doomed = &accepter.route_tables[0];
@@ -516,7 +513,7 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
         .collect();
     assert_eq!(vanished.len(), 1, "{applied:?}");
     assert!(
-        matches!(&vanished[0].step, PlanStep::CreateRoute { route_table_id, .. } if route_table_id.as_str() == doomed)
+        matches!(vanished[0].step.ec2_action(), Some(Ec2Action::CreateRoute { route_table_id, .. }) if route_table_id.as_str() == doomed)
     );
 
     // The next run re-observes: subnet a now uses the main table, which is routed.

@@ -3,8 +3,6 @@
 //! associated, and disassociated with the last peering that needed it; an association peerwire
 //! did not make is never touched.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: fail loudly
-
 use aws_sdk_route53::types::{HostedZoneConfig, TagResourceType, Vpc, VpcRegion};
 use peerwire::doors::cleanup::handle_cleanup_event;
 use peerwire::doors::drift::handle_drift_event;
@@ -19,7 +17,8 @@ fn policy_with_zone(zone_id: &str) -> String {
 }
 
 async fn route53(env: &TestEnv, account: &str) -> aws_sdk_route53::Client {
-    env.scenario.seeder.route53(account, REGION).await
+    let at = peerwire_emulator::scenario::location(account, REGION).expect("location");
+    env.scenario.seeder.context().route53(&at).await
 }
 
 fn vpc(vpc_id: &str) -> Vpc {

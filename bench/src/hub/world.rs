@@ -58,7 +58,7 @@ pub(super) async fn seed(
     let hub = Hub::seed(&world.seeder, &spec, parallel).await?;
     let seeded = secs(started);
     hub.accept_all(&world.seeder, parallel).await?;
-    let seeder_calls = world.seeder.calls().take().len();
+    let seeder_calls = world.seeder.context().calls().take().len();
     eprintln!(
         "[hub] {label}: {} VPCs and {} requests in {seeded:.0} s, accepted in {:.0} s more ({} seeding calls)",
         hub.requesters.len() + hub.accepters.len(),

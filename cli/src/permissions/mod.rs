@@ -23,7 +23,7 @@ use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use peerwire::aws::permissions::{Action, Job};
 use peerwire::error::{AwsError, AwsErrorKind};
-use peerwire::model::{AccountId, IdError, Region, VpcId};
+use peerwire::model::{AccountId, IdError, Location, Region, VpcId};
 use peerwire::App;
 use serde::Serialize;
 
@@ -61,6 +61,13 @@ pub struct CheckTarget {
     pub account: AccountId,
     pub region: Region,
     pub vpc: Option<VpcId>,
+}
+
+impl CheckTarget {
+    /// The account and region checked.
+    pub fn location(&self) -> Location {
+        Location::new(self.account.clone(), self.region.clone())
+    }
 }
 
 impl CheckPermissionsArgs {
@@ -225,7 +232,7 @@ pub async fn check(app: &App, target: &CheckTarget) -> Report {
     };
     let config = app
         .aws
-        .role_config(account)
+        .role_config(&target.account)
         .await
         .to_builder()
         .region(aws_sdk_sts::config::Region::new(region.to_owned()))
@@ -242,13 +249,13 @@ pub async fn check(app: &App, target: &CheckTarget) -> Report {
             let said = std::iter::successors(Some(&err as &dyn std::error::Error), |e| e.source())
                 .find_map(|e| e.downcast_ref::<AssumeRoleError>())
                 .and_then(|e| e.message().map(str::to_owned));
-            let err = AwsError::from_sdk("AssumeRole", err);
+            let err = peerwire::aws::error::from_sdk("AssumeRole", err);
             report.no_answer = Some(cannot_assume(account, &err, said));
             return report;
         }
     }
     let mut prover = Prover::default();
-    let ec2 = app.aws.ec2(account, region).await;
+    let ec2 = app.aws.ec2(&target.location()).await;
     // Boxed: the SDK futures are large, and callers (the demo) run on a test thread's stack.
     let subjects = match Box::pin(probes::read_network(&mut prover, &ec2, target)).await {
         Ok(subjects) => subjects,

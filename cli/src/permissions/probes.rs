@@ -55,7 +55,7 @@ impl Prover {
                 Some(answer)
             }
             Err(err) => {
-                let err = AwsError::from_sdk(operation(action), err);
+                let err = peerwire::aws::error::from_sdk(operation(action), err);
                 if err.kind == AwsErrorKind::NotFound {
                     self.not_found.push(action);
                 }
@@ -308,11 +308,10 @@ pub(super) async fn read_the_rest(
     target: &CheckTarget,
     subjects: &Subjects,
 ) {
-    let (account, region) = (target.account.as_str(), target.region.as_str());
     progress("reading RDS, the VPC quotas and the flow-log records");
     // RDS's smallest MaxRecords.
     let few = 20;
-    let rds = app.aws.rds(account, region).await;
+    let rds = app.aws.rds(&target.location()).await;
     let page = format!("(MaxRecords {few})");
     read!(prover, "rds:DescribeDBInstances" on page => rds
         .describe_db_instances()
@@ -323,7 +322,7 @@ pub(super) async fn read_the_rest(
     read!(prover, "rds:DescribeDBSubnetGroups" on page => rds
         .describe_db_subnet_groups()
         .max_records(few));
-    let quotas = app.aws.servicequotas(account, region).await;
+    let quotas = app.aws.servicequotas(&target.location()).await;
     for code in QUOTA_CODES {
         let answer = quotas
             .get_service_quota()
@@ -366,10 +365,7 @@ pub(super) async fn read_the_rest(
 /// "denied" (IAM is evaluated before the zone is looked up).
 pub(super) async fn read_zones(prover: &mut Prover, app: &App, target: &CheckTarget) {
     progress("reading Route 53 (a stand-in zone)");
-    let route53 = app
-        .aws
-        .route53(target.account.as_str(), target.region.as_str())
-        .await;
+    let route53 = app.aws.route53(&target.location()).await;
     let zone = format!("{NO_ZONE} (none)");
     read!(prover, "route53:GetHostedZone" on zone => route53
         .get_hosted_zone()

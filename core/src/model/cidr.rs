@@ -82,6 +82,38 @@ pub fn within_any(cidr: &IpNet, ranges: &[IpNet]) -> bool {
     ranges.iter().any(|range| range.trunc().contains(&cidr))
 }
 
+/// How a route's destination stands to a block peerwire routes, under longest-prefix match
+/// (VPC User Guide, "How route priority works": "we direct traffic using the most specific
+/// route that matches the traffic").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cover {
+    /// Shares no address with the block.
+    Disjoint,
+    /// Contains the block and more (`10.0.0.0/8` for `10.1.0.0/16`): the block's own route is
+    /// more specific and wins, so it is no conflict.
+    Broader,
+    /// The same destination: only one route per destination can stand (and a static route takes
+    /// priority over a propagated one), so it conflicts.
+    Identical,
+    /// Inside the block (`10.1.5.0/24` for `10.1.0.0/16`): more specific, it wins for that part
+    /// of the block, which it shadows.
+    Narrower,
+}
+
+/// How `destination` covers `block` (always [`Cover::Disjoint`] across address families).
+pub fn cover(destination: &IpNet, block: &IpNet) -> Cover {
+    let (destination, block) = (destination.trunc(), block.trunc());
+    if !overlaps(&destination, &block) {
+        Cover::Disjoint
+    } else if destination == block {
+        Cover::Identical
+    } else if destination.contains(&block) {
+        Cover::Broader
+    } else {
+        Cover::Narrower
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +218,22 @@ mod tests {
             let (a, b) = (net(a), net(b));
             assert_eq!(overlaps(&a, &b), expected, "{a} vs {b}");
             assert_eq!(overlaps(&b, &a), expected, "{b} vs {a}");
+        }
+    }
+
+    #[test]
+    fn a_route_is_broader_identical_narrower_or_disjoint() {
+        let block = net("10.1.0.0/16");
+        for (destination, expected) in [
+            ("10.0.0.0/8", Cover::Broader),
+            ("0.0.0.0/0", Cover::Broader),
+            ("10.1.0.0/16", Cover::Identical),
+            ("10.1.5.0/24", Cover::Narrower),
+            ("10.1.0.7/32", Cover::Narrower),
+            ("10.2.0.0/16", Cover::Disjoint),
+            ("::/0", Cover::Disjoint),
+        ] {
+            assert_eq!(cover(&net(destination), &block), expected, "{destination}");
         }
     }
 

@@ -7,17 +7,21 @@
 
 pub mod approval;
 pub mod cidr;
+pub mod direction;
 pub mod ids;
+pub mod location;
 pub mod nacl;
 pub mod network;
 pub mod peering;
 pub mod side;
 
 pub use approval::{ApprovalAnswer, ApprovalDecision};
+pub use direction::Direction;
 pub use ids::{
     AccountId, DbIdentifier, HostedZoneId, IdError, NetworkAclId, OrganizationalUnitId, PeeringId,
     PrefixListId, Region, RouteTableId, SecurityGroupId, SubnetId, TargetId, VpcId,
 };
+pub use location::Location;
 pub use network::{
     DbInstance, DnsRecord, HostedZone, Leftovers, Quotas, Route, RouteTable, RouteTarget, RulePeer,
     SecurityGroup, SgRule, SideState, Subnet, VpcNetwork, ZoneVpc, ZONE_TAG_PREFIX,

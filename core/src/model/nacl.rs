@@ -6,6 +6,7 @@ use std::fmt;
 use ipnet::IpNet;
 use serde::Serialize;
 
+use super::direction::Direction;
 use super::ids::{NetworkAclId, SubnetId};
 
 /// What a network ACL entry does with the traffic it matches.
@@ -121,31 +122,6 @@ pub struct NetworkAcl {
     pub entries: Vec<NaclEntry>,
 }
 
-/// Which way traffic crosses a subnet's ACL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Inbound => "inbound",
-            Self::Outbound => "outbound",
-        }
-    }
-
-    /// "from" for inbound traffic, "to" for outbound.
-    pub fn preposition(self) -> &'static str {
-        match self {
-            Self::Inbound => "from",
-            Self::Outbound => "to",
-        }
-    }
-}
-
 /// Whether an ACL lets a whole CIDR × port range of TCP traffic through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "lowercase")]
@@ -170,7 +146,7 @@ pub fn evaluate_nacl(
     peer: IpNet,
     ports: PortRange,
 ) -> NaclVerdict {
-    let egress = direction == Direction::Outbound;
+    let egress = direction.is_egress();
     let mut entries: Vec<&NaclEntry> = acl.entries.iter().filter(|e| e.egress == egress).collect();
     entries.sort_by_key(|e| e.rule_number);
     // The traffic not decided yet, as disjoint blocks of addresses × ports.

@@ -51,6 +51,11 @@ pub struct Route {
     pub target: RouteTarget,
     /// `blackhole` when the target is gone (a deleted peering, say).
     pub blackhole: bool,
+    /// Propagated by a virtual private gateway (`Origin: EnableVgwRoutePropagation`: a VPN's or
+    /// Direct Connect's routes). It has its own quota (not the table's routes quota), and a
+    /// static route to the same destination takes priority over it.
+    #[serde(default)]
+    pub propagated: bool,
 }
 
 /// A route table with the subnets explicitly associated to it.
@@ -109,6 +114,13 @@ pub enum RulePeer {
         account: Option<AccountId>,
         group_id: SecurityGroupId,
     },
+    /// A managed prefix list. Never peerwire's; AWS counts such a rule at the list's maximum
+    /// entries against the rules quota (VPC User Guide, "Security group rules": "A rule that
+    /// references a customer-managed prefix list counts as the maximum size of the prefix
+    /// list").
+    PrefixList {
+        prefix_list_id: PrefixListId,
+    },
 }
 
 impl fmt::Display for RulePeer {
@@ -123,6 +135,7 @@ impl fmt::Display for RulePeer {
                 account: None,
                 group_id,
             } => write!(f, "{group_id}"),
+            Self::PrefixList { prefix_list_id } => write!(f, "{prefix_list_id}"),
         }
     }
 }
@@ -222,6 +235,16 @@ pub struct DnsRecord {
     pub values: Vec<String>,
     /// The DNS name of an alias target.
     pub alias_target: Option<String>,
+}
+
+impl SecurityGroup {
+    /// The group's rules in `direction`.
+    pub fn rules(&self, direction: super::Direction) -> &[SgRule] {
+        match direction {
+            super::Direction::Ingress => &self.ingress,
+            super::Direction::Egress => &self.egress,
+        }
+    }
 }
 
 impl HostedZone {

@@ -122,6 +122,13 @@ pub struct PeeringSide {
     pub allow_dns_resolution_from_remote_vpc: bool,
 }
 
+impl PeeringSide {
+    /// Where this side is owned: its account and region.
+    pub fn location(&self) -> super::Location {
+        super::Location::new(self.account.clone(), self.region.clone())
+    }
+}
+
 /// The tags one owner sees on its view of a peering.
 ///
 /// AWS keeps one tag set per owner view of a cross-account or cross-region peering: the

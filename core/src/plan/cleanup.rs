@@ -11,10 +11,10 @@
 
 use ipnet::IpNet;
 
-use super::{rule_marker, Finding, Permission, Plan, PlanStep};
+use super::{rule_marker, Ec2Action, Finding, Permission, Plan, PlanStep};
 use crate::model::cidr::within_any;
 use crate::model::{
-    AccountId, Leftovers, PeeringId, RouteTable, RouteTarget, RulePeer, SgRule, Side,
+    AccountId, Direction, Leftovers, PeeringId, RouteTable, RouteTarget, RulePeer, SgRule, Side,
 };
 
 /// The CIDRs the leftovers prove to be either end of `peering_id`: the `local` destinations
@@ -88,12 +88,14 @@ pub fn plan_cleanup(
             }
             // Exactly a peer CIDR: peerwire never routes a narrower or broader block.
             if peer.contains(&route.destination) {
-                plan.steps.push(PlanStep::DeleteRoute {
+                plan.steps.push(PlanStep::ec2(
                     side,
-                    route_table_id: table.id.clone(),
-                    destination: route.destination,
-                    peering_id: peering_id.clone(),
-                });
+                    Ec2Action::DeleteRoute {
+                        route_table_id: table.id.clone(),
+                        destination: route.destination,
+                        peering_id: peering_id.clone(),
+                    },
+                ));
             } else {
                 plan.findings.push(Finding::UnprovenRoute {
                     side,
@@ -119,24 +121,20 @@ pub fn plan_cleanup(
             })
             .collect()
     };
-    for group in &leftovers.security_groups {
-        let ingress = ours(&group.ingress);
-        if !ingress.is_empty() {
-            plan.steps.push(PlanStep::RevokeIngress {
-                side,
-                group_id: group.id.clone(),
-                permissions: ingress,
-            });
-        }
-    }
-    for group in &leftovers.security_groups {
-        let egress = ours(&group.egress);
-        if !egress.is_empty() {
-            plan.steps.push(PlanStep::RevokeEgress {
-                side,
-                group_id: group.id.clone(),
-                permissions: egress,
-            });
+    // Ingress revokes first, then egress, each group once per direction.
+    for direction in Direction::BOTH {
+        for group in &leftovers.security_groups {
+            let permissions = ours(group.rules(direction));
+            if !permissions.is_empty() {
+                plan.steps.push(PlanStep::ec2(
+                    side,
+                    Ec2Action::Revoke {
+                        direction,
+                        group_id: group.id.clone(),
+                        permissions,
+                    },
+                ));
+            }
         }
     }
     plan
@@ -153,15 +151,15 @@ pub fn stale_references(
     let marker = rule_marker(peering_id);
     let mut findings = Vec::new();
     for group in &leftovers.security_groups {
-        for (egress, rules) in [(false, &group.ingress), (true, &group.egress)] {
-            for rule in rules {
+        for direction in Direction::BOTH {
+            for rule in group.rules(direction) {
                 let foreign = matches!(&rule.peer, RulePeer::Group { account: Some(a), .. } if a == peer_account);
                 if foreign && rule.description.as_deref() != Some(marker.as_str()) {
                     findings.push(Finding::StaleGroupReference {
                         side,
                         group_id: group.id.clone(),
                         referenced: rule.peer.clone(),
-                        egress,
+                        direction,
                     });
                 }
             }

@@ -8,9 +8,9 @@ use std::fmt;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::{Finding, Permission, PlanStep};
+use super::{Finding, Permission, PlanStep, RouteChangeKind};
 use crate::model::{
-    Quotas, RouteTable, RouteTableId, RulePeer, SecurityGroupId, SgRule, Side, SideState,
+    Direction, Quotas, RouteTable, RouteTableId, RulePeer, SecurityGroupId, SgRule, Side, SideState,
 };
 
 /// IPv4 or IPv6: AWS counts the two apart.
@@ -37,12 +37,26 @@ fn family(net: &IpNet) -> Family {
     }
 }
 
-/// The families a rule counts in: its CIDR's, or both for a group reference.
+/// The families a rule counts in: its CIDR's, or both for a group reference (and for a
+/// prefix list, whose family is not at hand: never too few).
 fn rule_families(peer: &RulePeer) -> &'static [Family] {
     match peer {
         RulePeer::Cidr { cidr } if family(cidr) == Family::Ipv4 => &[Family::Ipv4],
         RulePeer::Cidr { .. } => &[Family::Ipv6],
-        RulePeer::Group { .. } => &[Family::Ipv4, Family::Ipv6],
+        RulePeer::Group { .. } | RulePeer::PrefixList { .. } => &[Family::Ipv4, Family::Ipv6],
+    }
+}
+
+/// How many rules one rule to `peer` counts as: one, or a prefix list's maximum entries
+/// (unknown size: 1).
+fn rule_weight(peer: &RulePeer, quotas: &Quotas) -> u32 {
+    match peer {
+        RulePeer::PrefixList { prefix_list_id } => quotas
+            .prefix_list_entries
+            .get(prefix_list_id)
+            .copied()
+            .unwrap_or(1),
+        RulePeer::Cidr { .. } | RulePeer::Group { .. } => 1,
     }
 }
 
@@ -55,7 +69,8 @@ pub enum QuotaUse {
     /// Inbound or outbound rules per security group (`vpc/L-0EA8095F`).
     RulesPerGroup {
         group_id: SecurityGroupId,
-        egress: bool,
+        #[serde(rename = "egress", serialize_with = "Direction::serialize_as_egress")]
+        direction: Direction,
     },
 }
 
@@ -65,24 +80,28 @@ impl fmt::Display for QuotaUse {
             Self::RoutesPerTable { route_table_id } => {
                 write!(f, "route table {route_table_id} (routes per route table)")
             }
-            Self::RulesPerGroup { group_id, egress } => {
-                let direction = if *egress { "outbound" } else { "inbound" };
-                write!(
-                    f,
-                    "security group {group_id} ({direction} rules per security group)"
-                )
-            }
+            Self::RulesPerGroup {
+                group_id,
+                direction,
+            } => write!(
+                f,
+                "security group {group_id} ({} rules per security group)",
+                direction.traffic()
+            ),
         }
     }
 }
 
-/// Routes of `table` counted against the quota, per family: every route but the `local` ones,
-/// and each managed-prefix-list route at its list's maximum entries (unknown size: 1).
+/// Routes of `table` counted against the routes-per-table quota, per family: every route but
+/// the `local` ones and the propagated ones (the quota is "Routes per route table
+/// (non-propagated routes)", L-93826ACB; propagated routes have a quota of their own), and each
+/// managed-prefix-list route at its list's maximum entries (unknown size: 1).
 pub fn routes_used(table: &RouteTable, quotas: &Quotas, of: Family) -> u32 {
     let cidr_routes = table
         .routes
         .iter()
-        .filter(|r| r.target != crate::model::RouteTarget::Local && family(&r.destination) == of)
+        .filter(|r| r.target != crate::model::RouteTarget::Local && !r.propagated)
+        .filter(|r| family(&r.destination) == of)
         .count();
     // Prefix lists carry one family each; their entries count where AWS counts them, and
     // without the list's family at hand they are counted against both (never too few).
@@ -96,13 +115,14 @@ pub fn routes_used(table: &RouteTable, quotas: &Quotas, of: Family) -> u32 {
         .saturating_add(lists)
 }
 
-/// Rules counted against the quota, per family.
-pub fn rules_used(rules: &[SgRule], of: Family) -> u32 {
-    let used = rules
+/// Rules counted against the quota, per family: one each, a prefix-list reference at its
+/// list's maximum entries.
+pub fn rules_used(rules: &[SgRule], quotas: &Quotas, of: Family) -> u32 {
+    rules
         .iter()
         .filter(|r| rule_families(&r.peer).contains(&of))
-        .count();
-    u32::try_from(used).unwrap_or(u32::MAX)
+        .map(|r| rule_weight(&r.peer, quotas))
+        .fold(0u32, u32::saturating_add)
 }
 
 /// `steps` without the additions that would not fit their side's quotas, and a finding for
@@ -123,8 +143,10 @@ pub fn within_quotas(
             for of in [Family::Ipv4, Family::Ipv6] {
                 let needed = steps
                     .iter()
-                    .filter(|s| matches!(s, PlanStep::CreateRoute { side: s_side, route_table_id, destination, .. }
-                        if *s_side == side && route_table_id == &table.id && family(destination) == of))
+                    .filter(|s| s.side == side)
+                    .filter_map(PlanStep::route_change)
+                    .filter(|r| r.kind == RouteChangeKind::Create)
+                    .filter(|r| r.route_table_id == &table.id && family(r.destination) == of)
                     .count();
                 if needed == 0 {
                     continue;
@@ -150,31 +172,34 @@ pub fn within_quotas(
     }
     for step in steps {
         let quota_side = |side: Side| sides.iter().find(|(s, _)| *s == side).and_then(|(_, l)| *l);
-        match &step {
-            PlanStep::CreateRoute {
-                side,
-                route_table_id,
-                destination,
-                ..
-            } if blocked_tables.contains(&(*side, route_table_id.clone(), family(destination))) => {
+        let side = step.side;
+        let route = step
+            .route_change()
+            .filter(|r| r.kind == RouteChangeKind::Create);
+        let rules = step.rule_change().filter(|r| r.adds);
+        let fits = match (route, rules) {
+            (Some(r), _) => {
+                !blocked_tables.contains(&(side, r.route_table_id.clone(), family(r.destination)))
             }
-            PlanStep::AuthorizeIngress {
-                side,
-                group_id,
-                permissions,
-            }
-            | PlanStep::AuthorizeEgress {
-                side,
-                group_id,
-                permissions,
-            } => {
-                let egress = matches!(step, PlanStep::AuthorizeEgress { .. });
-                match rule_room(quota_side(*side), *side, group_id, permissions, egress) {
-                    Some(exceeded) => findings.extend(exceeded),
-                    None => kept.push(step),
+            (None, Some(r)) => {
+                match rule_room(
+                    quota_side(side),
+                    side,
+                    r.group_id,
+                    r.permissions,
+                    r.direction,
+                ) {
+                    Some(exceeded) => {
+                        findings.extend(exceeded);
+                        false
+                    }
+                    None => true,
                 }
             }
-            _ => kept.push(step),
+            (None, None) => true,
+        };
+        if fits {
+            kept.push(step);
         }
     }
     (kept, findings)
@@ -186,16 +211,12 @@ fn rule_room(
     side: Side,
     group_id: &SecurityGroupId,
     permissions: &[Permission],
-    egress: bool,
+    direction: Direction,
 ) -> Option<Vec<Finding>> {
     let local = local?;
     let quotas = local.quotas.as_ref()?;
     let group = local.security_groups.iter().find(|g| &g.id == group_id)?;
-    let rules = if egress {
-        &group.egress
-    } else {
-        &group.ingress
-    };
+    let rules = group.rules(direction);
     let mut findings = Vec::new();
     for of in [Family::Ipv4, Family::Ipv6] {
         let needed = permissions
@@ -203,13 +224,13 @@ fn rule_room(
             .filter(|p| rule_families(&p.peer).contains(&of))
             .count();
         let needed = u32::try_from(needed).unwrap_or(u32::MAX);
-        let used = rules_used(rules, of);
+        let used = rules_used(rules, quotas, of);
         if needed > 0 && used.saturating_add(needed) > quotas.rules_per_group {
             findings.push(Finding::QuotaExceeded {
                 side,
                 what: QuotaUse::RulesPerGroup {
                     group_id: group_id.clone(),
-                    egress,
+                    direction,
                 },
                 family: of,
                 used,

@@ -11,12 +11,11 @@ use std::fmt;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::{Plan, PlanStep};
+use super::reason::{ApprovalRefusal, Reason};
+pub use super::reason::{Overlap, OverlapSource};
+use super::{routes, Ec2Action, Plan, PlanStep};
 use crate::model::cidr;
-use crate::model::{
-    ApprovalAnswer, ApprovalDecision, Peering, PeeringId, PeeringStatus, Route, RouteTableId,
-    RouteTarget, VpcId, VpcNetwork,
-};
+use crate::model::{ApprovalAnswer, ApprovalDecision, Peering, PeeringStatus, Side, VpcNetwork};
 use crate::policy::{Approval, Membership, Policy, RuleMatch, UnmatchedAction};
 
 /// How long a request waits for acceptance before AWS expires it.
@@ -52,73 +51,33 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// A verdict with the rule behind it and the human-readable reasons (for logs and events).
+/// A verdict with the rule behind it and the reasons (typed; their sentences go to logs and
+/// events).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
     pub verdict: Verdict,
     /// The matched rule; `None` when no rule matched or the request was skipped.
     pub rule: Option<String>,
     /// Never empty.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
 }
 
-/// Where a conflicting accepter-side block comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum OverlapSource {
-    /// A CIDR associated with the accepter VPC (primary or secondary).
-    VpcCidr { vpc_id: VpcId },
-    /// A route in one of the accepter's route tables that already sends this range elsewhere.
-    Route {
-        route_table_id: RouteTableId,
-        target: RouteTarget,
-    },
-    /// Another peering of the accepter VPC (active, provisioning, or an earlier request)
-    /// already joins this range.
-    Peering { peering_id: PeeringId },
-}
-
-/// A requester CIDR that shares addresses with something on the accepter side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Overlap {
-    pub requester_cidr: IpNet,
-    pub conflicting: IpNet,
-    pub source: OverlapSource,
-}
-
-impl fmt::Display for Overlap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.source {
-            OverlapSource::VpcCidr { vpc_id } => write!(
-                f,
-                "requester CIDR {} overlaps accepter VPC {vpc_id} CIDR {}",
-                self.requester_cidr, self.conflicting
-            ),
-            OverlapSource::Route {
-                route_table_id,
-                target,
-            } => write!(
-                f,
-                "requester CIDR {} overlaps route {} via {target} in route table {route_table_id}",
-                self.requester_cidr, self.conflicting
-            ),
-            OverlapSource::Peering { peering_id } => write!(
-                f,
-                "requester CIDR {} collides with {} of peering {peering_id}, which holds it first",
-                self.requester_cidr, self.conflicting
-            ),
-        }
+impl Decision {
+    /// The reasons as the sentences outcome events carry.
+    pub fn reason_lines(&self) -> Vec<String> {
+        self.reasons.iter().map(ToString::to_string).collect()
     }
 }
 
 /// Every requester CIDR that conflicts with the accepter VPC's CIDRs or routes, deduplicated,
 /// in a stable order (requester CIDR, then VPC CIDRs, then route tables as given).
 ///
-/// Not conflicts: `local` routes (the VPC's own CIDRs, already checked), routes through this
-/// very peering (a re-run), default routes `0.0.0.0/0` and `::/0` (longest-prefix match lets
-/// the peering route win over a NAT or internet gateway default), and blackholed routes to a
-/// peering (leftovers of a deleted peering; they route nothing). Any other overlapping route,
-/// blackholed or not, would be shadowed by or collide with the peering route, so it counts.
+/// A route conflicts only when it goes to exactly a requester CIDR through another target
+/// ([`super::routes`]): a broader one (a corporate supernet to a transit gateway, a default
+/// route) loses to the peering route by longest prefix match, and a narrower one only shadows
+/// part of the range ([`route_shadows`]). Never counted: `local` routes (the VPC's own CIDRs,
+/// checked as such), routes through this very peering (a re-run), and blackholed routes to a
+/// peering (leftovers of a deleted peering; they route nothing).
 pub fn find_overlaps(peering: &Peering, accepter: &VpcNetwork) -> Vec<Overlap> {
     let mut found: Vec<Overlap> = Vec::new();
     let mut push = |overlap: Overlap| {
@@ -139,10 +98,9 @@ pub fn find_overlaps(peering: &Peering, accepter: &VpcNetwork) -> Vec<Overlap> {
             }
         }
         for table in &accepter.route_tables {
-            for route in &table.routes {
-                if !ignored_route(route, &peering.id)
-                    && cidr::overlaps(requester_cidr, &route.destination)
-                {
+            let meets = routes::standing(table, requester_cidr, &peering.id);
+            for route in meets.conflicts {
+                if !routes::ignored_by_decisions(route) {
                     push(Overlap {
                         requester_cidr: *requester_cidr,
                         conflicting: route.destination,
@@ -151,6 +109,33 @@ pub fn find_overlaps(peering: &Peering, accepter: &VpcNetwork) -> Vec<Overlap> {
                             target: route.target.clone(),
                         },
                     });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The routes of `network` (one side's VPC) more specific than a CIDR of the other side,
+/// through another target: they win for that part of the range, which the peering then does
+/// not carry. Reported with a decision; they do not refuse it.
+pub fn route_shadows(peering: &Peering, side: Side, network: &VpcNetwork) -> Vec<Reason> {
+    let mut found = Vec::new();
+    for peer_cidr in &peering.sides[side.other()].cidrs {
+        for table in &network.route_tables {
+            for route in routes::standing(table, peer_cidr, &peering.id).shadows {
+                if routes::ignored_by_decisions(route) {
+                    continue;
+                }
+                let shadow = Reason::Shadowed {
+                    side,
+                    route_table_id: table.id.clone(),
+                    destination: route.destination,
+                    target: route.target.clone(),
+                    peer_cidr: *peer_cidr,
+                };
+                if !found.contains(&shadow) {
+                    found.push(shadow);
                 }
             }
         }
@@ -214,34 +199,26 @@ pub fn claim_order(peering: &Peering) -> impl Ord + '_ {
     )
 }
 
-/// A route no overlap check counts: `local`, this peering's own, a blackhole left by a
-/// deleted peering, or a default route (the more specific peering route wins over it).
-fn ignored_route(route: &Route, peering_id: &PeeringId) -> bool {
-    let by_target = match &route.target {
-        RouteTarget::Local => true,
-        RouteTarget::Peering(id) => id == peering_id || route.blackhole,
-        _ => false,
-    };
-    by_target || route.destination.prefix_len() == 0
-}
-
-/// Routes of the requester VPC that would shadow or collide with a route to an accepter CIDR:
-/// wiring could never finish on the requester side. Same exclusions as [`find_overlaps`].
-pub fn requester_route_conflicts(peering: &Peering, requester: &VpcNetwork) -> Vec<String> {
+/// Routes of the requester VPC that go to exactly an accepter CIDR through another target:
+/// a route through the peering could never be added there, so wiring could never finish on
+/// the requester side. The same rule as [`find_overlaps`] (broader routes lose; narrower ones
+/// only shadow, see [`route_shadows`]).
+pub fn requester_route_conflicts(peering: &Peering, requester: &VpcNetwork) -> Vec<Reason> {
     let mut found = Vec::new();
     for accepter_cidr in &peering.sides.accepter.cidrs {
         for table in &requester.route_tables {
-            for route in &table.routes {
-                if !ignored_route(route, &peering.id)
-                    && cidr::overlaps(accepter_cidr, &route.destination)
-                {
-                    let line = format!(
-                        "the requester's route table {} sends {} to {}: a route to accepter CIDR {accepter_cidr} through the peering could never be added there",
-                        table.id, route.destination, route.target
-                    );
-                    if !found.contains(&line) {
-                        found.push(line);
-                    }
+            for route in routes::standing(table, accepter_cidr, &peering.id).conflicts {
+                if routes::ignored_by_decisions(route) {
+                    continue;
+                }
+                let conflict = Reason::RequesterRouteConflict {
+                    route_table_id: table.id.clone(),
+                    destination: route.destination,
+                    target: route.target.clone(),
+                    accepter_cidr: *accepter_cidr,
+                };
+                if !found.contains(&conflict) {
+                    found.push(conflict);
                 }
             }
         }
@@ -270,23 +247,20 @@ fn approval_refusal(
     approval: &ApprovalDecision,
     peering: &Peering,
     policy: &Policy,
-) -> Option<String> {
+) -> Option<ApprovalRefusal> {
     let by = &approval.by;
     if !policy.is_approver(approval.sent_from.as_ref(), by) {
-        let from = approval.sent_from.as_ref().map_or_else(
-            || "an unknown account".to_owned(),
-            |a| format!("account {a}"),
-        );
-        return Some(format!(
-            "{by} (from {from}) is not an approver of the policy"
-        ));
+        return Some(ApprovalRefusal::NotAnApprover {
+            by: by.clone(),
+            from: approval.sent_from.clone(),
+        });
     }
     let requester = &peering.sides.requester;
     if approval.requester_account != requester.account {
-        return Some(format!(
-            "it names requester account {}, but the peering's requester is {}",
-            approval.requester_account, requester.account
-        ));
+        return Some(ApprovalRefusal::OtherRequester {
+            named: approval.requester_account.clone(),
+            actual: requester.account.clone(),
+        });
     }
     let mut seen: Vec<IpNet> = approval.requester_cidrs.iter().map(IpNet::trunc).collect();
     let mut now: Vec<IpNet> = requester.cidrs.iter().map(IpNet::trunc).collect();
@@ -295,34 +269,18 @@ fn approval_refusal(
     now.sort();
     now.dedup();
     if seen != now {
-        return Some(format!(
-            "it approved requester CIDRs {}, but the peering now reports {}",
-            join(&seen),
-            join(&now)
-        ));
+        return Some(ApprovalRefusal::CidrsChanged { seen, now });
     }
     if let (Some(at), Some(expires)) = (approval.at, peering.expires_at) {
         let made = expires - chrono::Duration::days(REQUEST_LIFETIME_DAYS);
         if at < made {
-            return Some(format!(
-                "it was sent at {at}, before this request was made ({made}): it is about an earlier request"
-            ));
+            return Some(ApprovalRefusal::BeforeRequest { at, made });
         }
         if at > expires {
-            return Some(format!(
-                "it was sent at {at}, after the request expired ({expires})"
-            ));
+            return Some(ApprovalRefusal::AfterExpiry { at, expires });
         }
     }
     None
-}
-
-fn join(items: &[IpNet]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Decides what to do with a peering request seen from the accepter side.
@@ -333,26 +291,30 @@ fn join(items: &[IpNet]) -> String {
 /// matches the request; a valid denial rejects. An approval never accepts a request that no
 /// rule matches.
 pub fn decide_request(peering: &Peering, facts: &RequestFacts<'_>, policy: &Policy) -> Decision {
-    let skip = |reason: String| Decision {
+    let skip = |reason: Reason| Decision {
         verdict: Verdict::Skip,
         rule: None,
         reasons: vec![reason],
     };
     if peering.status != PeeringStatus::PendingAcceptance {
-        return skip(peering.status_reason());
+        return skip(Reason::NotPending {
+            status: peering.status.clone(),
+            message: peering.status_message.clone(),
+        });
     }
     let side = &peering.sides.accepter;
     if !policy.covers_accepter(&side.account, &side.region, Some(&side.vpc_id)) {
-        return skip(format!(
-            "accepter account {} region {} VPC {} is not in the policy's accepters",
-            side.account, side.region, side.vpc_id
-        ));
+        return skip(Reason::NotInAccepters {
+            account: side.account.clone(),
+            region: side.region.clone(),
+            vpc_id: side.vpc_id.clone(),
+        });
     }
     if facts.accepter.vpc_id != side.vpc_id {
-        return skip(format!(
-            "the accepter network given is {}, not the peering's accepter VPC {}; no decision",
-            facts.accepter.vpc_id, side.vpc_id
-        ));
+        return skip(Reason::WrongAccepterNetwork {
+            given: facts.accepter.vpc_id.clone(),
+            accepter: side.vpc_id.clone(),
+        });
     }
     let matched = policy.evaluate(peering, facts.membership);
     let rule = match &matched {
@@ -367,7 +329,10 @@ pub fn decide_request(peering: &Peering, facts: &RequestFacts<'_>, policy: &Poli
             return Decision {
                 verdict: Verdict::Reject,
                 rule,
-                reasons: vec![format!("denied by {}: {reason}", approval.by)],
+                reasons: vec![Reason::DeniedBy {
+                    by: approval.by.clone(),
+                    reason: reason.clone(),
+                }],
             };
         }
     }
@@ -375,12 +340,12 @@ pub fn decide_request(peering: &Peering, facts: &RequestFacts<'_>, policy: &Poli
     let mut overlaps = find_overlaps(peering, facts.accepter);
     overlaps.extend(sibling_overlaps(peering, facts.siblings));
     if !overlaps.is_empty() {
-        let mut reasons: Vec<String> = overlaps.iter().map(ToString::to_string).collect();
+        let mut reasons: Vec<Reason> = overlaps.into_iter().map(Reason::Overlap).collect();
         if let RuleMatch::Unmatched {
             reasons: unmatched, ..
         } = matched
         {
-            reasons.extend(unmatched);
+            reasons.extend(unmatched.into_iter().map(Reason::Rule));
         }
         return Decision {
             verdict: Verdict::Reject,
@@ -392,12 +357,12 @@ pub fn decide_request(peering: &Peering, facts: &RequestFacts<'_>, policy: &Poli
         .requester
         .map(|requester| requester_route_conflicts(peering, requester))
         .unwrap_or_default();
-    let hold = |mut reasons: Vec<String>| {
+    let hold = |mut reasons: Vec<Reason>| {
         if let Some((approval, Some(refusal))) = &approval {
-            reasons.push(format!(
-                "the approval from {} was refused: {refusal}",
-                approval.by
-            ));
+            reasons.push(Reason::ApprovalRefused {
+                by: approval.by.clone(),
+                refusal: refusal.clone(),
+            });
         }
         Decision {
             verdict: Verdict::Hold,
@@ -405,14 +370,14 @@ pub fn decide_request(peering: &Peering, facts: &RequestFacts<'_>, policy: &Poli
             reasons,
         }
     };
-    match matched {
+    let mut decision = match matched {
         RuleMatch::Matched { .. } if !unwireable.is_empty() => hold(unwireable),
         RuleMatch::Matched {
             rule,
             approval: Approval::Auto,
         } => Decision {
             verdict: Verdict::Accept,
-            reasons: vec![format!("matched rule {rule}")],
+            reasons: vec![Reason::Matched { rule: rule.clone() }],
             rule: Some(rule),
         },
         RuleMatch::Matched {
@@ -421,15 +386,17 @@ pub fn decide_request(peering: &Peering, facts: &RequestFacts<'_>, policy: &Poli
         } => match approval {
             Some((approval, None)) => Decision {
                 verdict: Verdict::Accept,
-                reasons: vec![format!(
-                    "matched rule {name}, which requires approval; approved by {}",
-                    approval.by
-                )],
+                reasons: vec![Reason::Approved {
+                    rule: name.clone(),
+                    by: approval.by.clone(),
+                }],
                 rule: Some(name),
             },
-            _ => hold(vec![format!("rule {name} requires approval")]),
+            _ => hold(vec![Reason::ApprovalRequired { rule: name }]),
         },
-        RuleMatch::Unverified { reasons, .. } => hold(reasons),
+        RuleMatch::Unverified { reasons, .. } => {
+            hold(reasons.into_iter().map(Reason::Rule).collect())
+        }
         // An approval is deliberately ignored: it cannot stand in for a rule.
         RuleMatch::Unmatched { reasons, .. } => Decision {
             verdict: match policy.unmatched {
@@ -437,22 +404,40 @@ pub fn decide_request(peering: &Peering, facts: &RequestFacts<'_>, policy: &Poli
                 UnmatchedAction::Hold => Verdict::Hold,
             },
             rule: None,
-            reasons,
+            reasons: reasons.into_iter().map(Reason::Rule).collect(),
         },
+    };
+    if matches!(decision.verdict, Verdict::Accept | Verdict::Hold) {
+        // Not a refusal: the peering carries the rest of the range; the person should know.
+        decision
+            .reasons
+            .extend(route_shadows(peering, Side::Accepter, facts.accepter));
+        if let Some(requester) = facts.requester {
+            decision
+                .reasons
+                .extend(route_shadows(peering, Side::Requester, requester));
+        }
     }
+    decision
 }
 
 /// The steps that carry out an accept decision: at most one write. Hold and skip write nothing.
 pub fn plan_request(peering: &Peering, decision: &Decision) -> Plan {
     let steps = match decision.verdict {
-        Verdict::Accept => vec![PlanStep::AcceptPeering {
-            peering_id: peering.id.clone(),
-            rule: decision.rule.clone().unwrap_or_default(),
-        }],
-        Verdict::Reject => vec![PlanStep::RejectPeering {
-            peering_id: peering.id.clone(),
-            reasons: decision.reasons.clone(),
-        }],
+        Verdict::Accept => vec![PlanStep::ec2(
+            Side::Accepter,
+            Ec2Action::AcceptPeering {
+                peering_id: peering.id.clone(),
+                rule: decision.rule.clone().unwrap_or_default(),
+            },
+        )],
+        Verdict::Reject => vec![PlanStep::ec2(
+            Side::Accepter,
+            Ec2Action::RejectPeering {
+                peering_id: peering.id.clone(),
+                reasons: decision.reasons.clone(),
+            },
+        )],
         Verdict::Hold | Verdict::Skip => Vec::new(),
     };
     Plan {

@@ -18,11 +18,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
-use super::{quota, rule_marker, zones, DnsAttribute, Finding, Permission, Plan, PlanStep};
+use super::{
+    quota, routes, rule_marker, zones, DnsAttribute, Ec2Action, Finding, Permission, Plan, PlanStep,
+};
 use crate::model::cidr;
 use crate::model::{
-    PeeringId, PeeringStatus, RouteTableId, RouteTarget, RulePeer, SecurityGroup, SgRule, Side,
-    SideState, SubnetId, WiringState,
+    Direction, PeeringId, PeeringStatus, RouteTableId, RouteTarget, RulePeer, SecurityGroup,
+    SgRule, Side, SideState, SubnetId, WiringState,
 };
 use crate::policy::{IngressSource, SideWiring, Wiring};
 
@@ -75,11 +77,14 @@ pub fn plan_wiring(state: &WiringState, wiring: &Wiring) -> Plan {
             for group in unique_groups(accepter) {
                 let missing = missing_permissions(&group.ingress, &ports, &sources, &marker);
                 if !missing.is_empty() {
-                    ingress_steps.push(PlanStep::AuthorizeIngress {
-                        side: Side::Accepter,
-                        group_id: group.id.clone(),
-                        permissions: missing,
-                    });
+                    ingress_steps.push(PlanStep::ec2(
+                        Side::Accepter,
+                        Ec2Action::Authorize {
+                            direction: Direction::Ingress,
+                            group_id: group.id.clone(),
+                            permissions: missing,
+                        },
+                    ));
                 }
             }
         }
@@ -91,11 +96,14 @@ pub fn plan_wiring(state: &WiringState, wiring: &Wiring) -> Plan {
             for group in unique_groups(requester) {
                 let missing = missing_permissions(&group.egress, &ports, &destinations, &marker);
                 if !missing.is_empty() {
-                    egress_steps.push(PlanStep::AuthorizeEgress {
-                        side: Side::Requester,
-                        group_id: group.id.clone(),
-                        permissions: missing,
-                    });
+                    egress_steps.push(PlanStep::ec2(
+                        Side::Requester,
+                        Ec2Action::Authorize {
+                            direction: Direction::Egress,
+                            group_id: group.id.clone(),
+                            permissions: missing,
+                        },
+                    ));
                 }
             }
         }
@@ -117,11 +125,10 @@ pub fn plan_wiring(state: &WiringState, wiring: &Wiring) -> Plan {
             }
             let vpc_id = local.network.vpc_id.clone();
             if wiring.fix_vpc_dns_attributes {
-                attribute_steps.push(PlanStep::EnableVpcDnsAttribute {
+                attribute_steps.push(PlanStep::ec2(
                     side,
-                    vpc_id,
-                    attribute,
-                });
+                    Ec2Action::EnableVpcDnsAttribute { vpc_id, attribute },
+                ));
             } else {
                 attribute_findings.push(Finding::DnsAttributeOff {
                     side,
@@ -131,10 +138,12 @@ pub fn plan_wiring(state: &WiringState, wiring: &Wiring) -> Plan {
             }
         }
         if !state.peering.sides[side].allow_dns_resolution_from_remote_vpc {
-            option_steps.push(PlanStep::SetDnsResolution {
+            option_steps.push(PlanStep::ec2(
                 side,
-                peering_id: state.peering.id.clone(),
-            });
+                Ec2Action::SetDnsResolution {
+                    peering_id: state.peering.id.clone(),
+                },
+            ));
         }
     }
 
@@ -161,15 +170,8 @@ impl Plan {
         let mut sides: Vec<Side> = self
             .steps
             .iter()
-            .filter(|s| {
-                matches!(
-                    s,
-                    PlanStep::CreateRoute { .. }
-                        | PlanStep::AuthorizeIngress { .. }
-                        | PlanStep::AuthorizeEgress { .. }
-                )
-            })
-            .map(PlanStep::side)
+            .filter(|s| s.adds_to_quota())
+            .map(|s| s.side)
             .collect();
         sides.sort();
         sides.dedup();
@@ -294,7 +296,9 @@ fn route_scope(local: &SideState, scope: &SideWiring) -> RouteScope {
 }
 
 /// Routes to every peer CIDR in every table in scope: create the missing ones, replace a
-/// blackhole route of this same peering, and report (never touch) a route to another target.
+/// blackhole route of this same peering, report (never touch) a route to the same destination
+/// through another target, and report the more specific routes through other targets that
+/// shadow part of a peer CIDR ([`super::routes`]: a broader route loses to the peering route).
 fn plan_routes(
     peering_id: &PeeringId,
     side: Side,
@@ -314,36 +318,49 @@ fn plan_routes(
             continue;
         };
         for destination in peers {
-            let existing = table
-                .routes
-                .iter()
-                .find(|r| r.destination.trunc() == *destination);
-            match existing {
-                None => steps.push(PlanStep::CreateRoute {
-                    side,
-                    route_table_id: table.id.clone(),
-                    destination: *destination,
-                    peering_id: peering_id.clone(),
-                }),
-                Some(route) => match &route.target {
-                    RouteTarget::Peering(id) if id == peering_id => {
-                        if route.blackhole {
-                            steps.push(PlanStep::ReplaceBlackholeRoute {
-                                side,
+            let ours = table.routes.iter().find(|r| {
+                r.destination.trunc() == *destination
+                    && matches!(&r.target, RouteTarget::Peering(id) if id == peering_id)
+            });
+            let standing = routes::standing(table, destination, peering_id);
+            match (ours, standing.conflicts.first()) {
+                (Some(route), _) => {
+                    if route.blackhole {
+                        steps.push(PlanStep::ec2(
+                            side,
+                            Ec2Action::ReplaceBlackholeRoute {
                                 route_table_id: table.id.clone(),
                                 destination: *destination,
                                 peering_id: peering_id.clone(),
-                            });
-                        }
+                            },
+                        ));
                     }
-                    other => findings.push(Finding::RouteConflict {
-                        side,
+                }
+                (None, Some(route)) => findings.push(Finding::RouteConflict {
+                    side,
+                    route_table_id: table.id.clone(),
+                    destination: *destination,
+                    target: route.target.clone(),
+                    blackhole: route.blackhole,
+                    propagated: route.propagated,
+                }),
+                (None, None) => steps.push(PlanStep::ec2(
+                    side,
+                    Ec2Action::CreateRoute {
                         route_table_id: table.id.clone(),
                         destination: *destination,
-                        target: other.clone(),
-                        blackhole: route.blackhole,
-                    }),
-                },
+                        peering_id: peering_id.clone(),
+                    },
+                )),
+            }
+            for route in standing.shadows {
+                findings.push(Finding::RouteShadowed {
+                    side,
+                    route_table_id: table.id.clone(),
+                    destination: route.destination,
+                    target: route.target.clone(),
+                    peer_cidr: *destination,
+                });
             }
         }
     }
@@ -429,7 +446,11 @@ fn covers(rule: &SgRule, port: u16, peer: &RulePeer) -> bool {
             (RulePeer::Group { group_id: have, .. }, RulePeer::Group { group_id: want, .. }) => {
                 have == want
             }
-            _ => false,
+            // A prefix list's entries are not read: it covers nothing peerwire can prove.
+            (
+                RulePeer::Cidr { .. } | RulePeer::Group { .. } | RulePeer::PrefixList { .. },
+                RulePeer::Cidr { .. } | RulePeer::Group { .. } | RulePeer::PrefixList { .. },
+            ) => false,
         }
 }
 

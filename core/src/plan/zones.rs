@@ -9,7 +9,7 @@
 //! zone owner records the association in a zone tag: cleanup removes only associations
 //! recorded so, and only when no live peering of that VPC still names the zone.
 
-use super::{Finding, Plan, PlanStep};
+use super::{Finding, Plan, PlanStep, ZoneAction};
 use crate::model::{HostedZone, Peering, Side, SideState, WiringState, ZONE_TAG_PREFIX};
 use crate::policy::Wiring;
 
@@ -51,31 +51,41 @@ pub fn plan_zones(state: &WiringState, wiring: &Wiring) -> Plan {
                 continue;
             }
             if !zone.associated_by_peerwire.contains(&vpc.vpc_id) {
-                plan.steps.push(PlanStep::RecordZoneAssociation {
-                    side: owner,
-                    zone_id: zone_id.clone(),
-                    vpc_id: vpc.vpc_id.clone(),
-                    peering_id: state.peering.id.clone(),
-                });
+                plan.steps.push(PlanStep::zone(
+                    owner,
+                    ZoneAction::Record {
+                        zone_id: zone_id.clone(),
+                        vpc_id: vpc.vpc_id.clone(),
+                        peering_id: state.peering.id.clone(),
+                    },
+                ));
             }
-            plan.steps.push(PlanStep::AuthorizeZoneAssociation {
-                side: owner,
-                zone_id: zone_id.clone(),
-                vpc_id: vpc.vpc_id.clone(),
-                region: vpc.region.clone(),
-            });
-            plan.steps.push(PlanStep::AssociateZone {
-                side: peer,
-                zone_id: zone_id.clone(),
-                vpc_id: vpc.vpc_id.clone(),
-                region: vpc.region.clone(),
-            });
-            plan.steps.push(PlanStep::DeleteZoneAuthorization {
-                side: owner,
-                zone_id: zone_id.clone(),
-                vpc_id: vpc.vpc_id.clone(),
-                region: vpc.region.clone(),
-            });
+            let (zone_id, vpc_id, region) =
+                (zone_id.clone(), vpc.vpc_id.clone(), vpc.region.clone());
+            plan.steps.push(PlanStep::zone(
+                owner,
+                ZoneAction::Authorize {
+                    zone_id: zone_id.clone(),
+                    vpc_id: vpc_id.clone(),
+                    region: region.clone(),
+                },
+            ));
+            plan.steps.push(PlanStep::zone(
+                peer,
+                ZoneAction::Associate {
+                    zone_id: zone_id.clone(),
+                    vpc_id: vpc_id.clone(),
+                    region: region.clone(),
+                },
+            ));
+            plan.steps.push(PlanStep::zone(
+                owner,
+                ZoneAction::DeleteAuthorization {
+                    zone_id,
+                    vpc_id,
+                    region,
+                },
+            ));
         }
     }
     plan
@@ -98,18 +108,22 @@ pub fn plan_zone_cleanup(
     }
     let mut steps = Vec::new();
     if zone.is_associated(&vpc.vpc_id) {
-        steps.push(PlanStep::DisassociateZone {
-            side: peer,
+        steps.push(PlanStep::zone(
+            peer,
+            ZoneAction::Disassociate {
+                zone_id: zone.id.clone(),
+                vpc_id: vpc.vpc_id.clone(),
+                region: vpc.region.clone(),
+            },
+        ));
+    }
+    steps.push(PlanStep::zone(
+        owner,
+        ZoneAction::Forget {
             zone_id: zone.id.clone(),
             vpc_id: vpc.vpc_id.clone(),
-            region: vpc.region.clone(),
-        });
-    }
-    steps.push(PlanStep::ForgetZoneAssociation {
-        side: owner,
-        zone_id: zone.id.clone(),
-        vpc_id: vpc.vpc_id.clone(),
-    });
+        },
+    ));
     steps
 }
 

@@ -12,18 +12,19 @@ use serde::Serialize;
 
 use super::{Approval, Approver, Policy, Rule, Wiring};
 use crate::model::cidr;
-use crate::model::{AccountId, OrganizationalUnitId, Peering, TagView};
+use crate::model::{AccountId, OrganizationalUnitId, Peering, Region, Side, TagView, VpcId};
 
 /// What AWS Organizations says about the requester account, for rules that name OUs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Membership {
     /// Not looked up: no rule names an OU, or every rule that could apply names the account.
     NotLooked,
-    /// The OUs the account sits in, from its parent up to the root, and whether it is
-    /// suspended (a suspended account never matches).
+    /// The OUs the account sits in, from its parent up to the root, and, when it is not
+    /// active, its state (`SUSPENDED`, `PENDING_CLOSURE`, `CLOSED`): such an account never
+    /// matches by OU.
     Known {
         ous: Vec<OrganizationalUnitId>,
-        suspended: bool,
+        inactive: Option<String>,
     },
     /// The lookup was needed but failed or is not configured: why.
     Unknown(String),
@@ -36,20 +37,227 @@ pub enum RuleMatch {
     /// The first rule whose every condition holds.
     Matched { rule: String, approval: Approval },
     /// The first rule that would match, but a condition of it could not be checked.
-    Unverified { rule: String, reasons: Vec<String> },
+    Unverified {
+        rule: String,
+        reasons: Vec<Condition>,
+    },
     /// No rule matched. `closest_rule` is the first rule naming the requester account, and
     /// `reasons` lists each condition of it that failed (or why no rule applies at all).
     Unmatched {
         closest_rule: Option<String>,
-        reasons: Vec<String>,
+        reasons: Vec<Condition>,
     },
+}
+
+/// A condition of a rule that a peering fails, or that could not be checked. `Display` is the
+/// sentence outcome events carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// No rule names the requester account (or any OU).
+    NoRuleNamesAccount {
+        account: AccountId,
+        no_rules: bool,
+    },
+    AccountNotNamed {
+        account: AccountId,
+        rule: String,
+    },
+    /// The account is suspended, closing or closed (its Organizations state).
+    AccountNotActive {
+        account: AccountId,
+        rule: String,
+        state: String,
+    },
+    AccountOutsideOus {
+        account: AccountId,
+        rule: String,
+        ous: Vec<OrganizationalUnitId>,
+    },
+    /// Unverified: the OU lookup failed or is not configured.
+    OusUnreadable {
+        account: AccountId,
+        rule: String,
+        ous: Vec<OrganizationalUnitId>,
+        why: String,
+    },
+    /// Unverified: the OUs were not looked up.
+    OusNotLooked {
+        account: AccountId,
+        rule: String,
+    },
+    RequesterVpcNotAllowed {
+        vpc_id: VpcId,
+        allowed: Vec<VpcId>,
+        rule: String,
+    },
+    NoRequesterCidr,
+    CidrOutsideAllowed {
+        cidr: IpNet,
+        allowed: Vec<IpNet>,
+        rule: String,
+    },
+    CidrTooBroad {
+        cidr: IpNet,
+        min_prefix_length: u8,
+        rule: String,
+    },
+    AccepterVpcNotAllowed {
+        vpc_id: VpcId,
+        allowed: Vec<VpcId>,
+        rule: String,
+    },
+    RegionNotAllowed {
+        side: Side,
+        region: Region,
+        allowed: Vec<Region>,
+        rule: String,
+    },
+    TagMismatch {
+        key: String,
+        wanted: String,
+        found: Option<String>,
+        rule: String,
+    },
+    /// Unverified: the requester's own view could not be described.
+    TagsUnreadable {
+        key: String,
+        wanted: String,
+        rule: String,
+        why: String,
+    },
+    /// Unverified: the requester's own view was not described.
+    TagsNotRead {
+        key: String,
+        wanted: String,
+        rule: String,
+    },
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoRuleNamesAccount { account, no_rules } => {
+                write!(f, "requester account {account} is not named by any rule")?;
+                if *no_rules {
+                    f.write_str(" (the policy has no rules)")?;
+                }
+                Ok(())
+            }
+            Self::AccountNotNamed { account, rule } => {
+                write!(f, "requester account {account} is not named by rule {rule}")
+            }
+            Self::AccountNotActive {
+                account,
+                rule,
+                state,
+            } => write!(
+                f,
+                "requester account {account} is {state} in the organization (rule {rule})"
+            ),
+            Self::AccountOutsideOus { account, rule, ous } => write!(
+                f,
+                "requester account {account} is neither named by rule {rule} nor in its OUs {}",
+                join(ous)
+            ),
+            Self::OusUnreadable {
+                account,
+                rule,
+                ous,
+                why,
+            } => write!(
+                f,
+                "whether requester account {account} is in the OUs {} of rule {rule} could not be read: {why}",
+                join(ous)
+            ),
+            Self::OusNotLooked { account, rule } => write!(
+                f,
+                "the OUs of requester account {account} were not looked up (rule {rule})"
+            ),
+            Self::RequesterVpcNotAllowed {
+                vpc_id,
+                allowed,
+                rule,
+            } => write!(
+                f,
+                "requester VPC {vpc_id} is not among {} of rule {rule}",
+                join(allowed)
+            ),
+            Self::NoRequesterCidr => f.write_str("the peering reports no requester CIDR"),
+            Self::CidrOutsideAllowed {
+                cidr,
+                allowed,
+                rule,
+            } => write!(
+                f,
+                "requester CIDR {cidr} is outside the allowed ranges {} of rule {rule}",
+                join(allowed)
+            ),
+            Self::CidrTooBroad {
+                cidr,
+                min_prefix_length,
+                rule,
+            } => write!(
+                f,
+                "requester CIDR {cidr} is broader than /{min_prefix_length} (rule {rule})"
+            ),
+            Self::AccepterVpcNotAllowed {
+                vpc_id,
+                allowed,
+                rule,
+            } => write!(
+                f,
+                "accepter VPC {vpc_id} is not among {} of rule {rule}",
+                join(allowed)
+            ),
+            Self::RegionNotAllowed {
+                side,
+                region,
+                allowed,
+                rule,
+            } => write!(
+                f,
+                "{side} region {region} is not among {} of rule {rule}",
+                join(allowed)
+            ),
+            Self::TagMismatch {
+                key,
+                wanted,
+                found,
+                rule,
+            } => write!(
+                f,
+                "tag {key}={wanted} is required by rule {rule}; the requester's view has {key}={}",
+                found.as_deref().unwrap_or("(missing)")
+            ),
+            Self::TagsUnreadable {
+                key,
+                wanted,
+                rule,
+                why,
+            } => write!(
+                f,
+                "tag {key}={wanted} is required by rule {rule}, but the requester's tags could not be read: {why}"
+            ),
+            Self::TagsNotRead { key, wanted, rule } => write!(
+                f,
+                "tag {key}={wanted} is required by rule {rule}, but the requester's tags were not read"
+            ),
+        }
+    }
+}
+
+/// As its sentence: outcome events and `plan --json` carry reasons as text.
+impl Serialize for Condition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// One rule against one peering: what failed, and what could not be checked.
 #[derive(Debug, Default)]
 struct Check {
-    failed: Vec<String>,
-    unverified: Vec<String>,
+    failed: Vec<Condition>,
+    unverified: Vec<Condition>,
 }
 
 impl Policy {
@@ -91,16 +299,13 @@ impl Policy {
                 closest_rule: Some(rule.name.clone()),
                 reasons: rule.check(peering, membership).failed,
             },
-            None => {
-                let mut reason = format!("requester account {account} is not named by any rule");
-                if self.rules.is_empty() {
-                    reason.push_str(" (the policy has no rules)");
-                }
-                RuleMatch::Unmatched {
-                    closest_rule: None,
-                    reasons: vec![reason],
-                }
-            }
+            None => RuleMatch::Unmatched {
+                closest_rule: None,
+                reasons: vec![Condition::NoRuleNamesAccount {
+                    account: account.clone(),
+                    no_rules: self.rules.is_empty(),
+                }],
+            },
         }
     }
 
@@ -197,8 +402,8 @@ fn same_principal(listed: &str, signed: &str) -> bool {
 
 fn in_ous(rule: &Rule, membership: &Membership) -> bool {
     match membership {
-        Membership::Known { ous, suspended } => {
-            !suspended && rule.requester_ous.iter().any(|ou| ous.contains(ou))
+        Membership::Known { ous, inactive } => {
+            inactive.is_none() && rule.requester_ous.iter().any(|ou| ous.contains(ou))
         }
         Membership::NotLooked | Membership::Unknown(_) => false,
     }
@@ -206,102 +411,133 @@ fn in_ous(rule: &Rule, membership: &Membership) -> bool {
 
 impl Rule {
     /// Every condition of this rule that `peering` fails, and every one that could not be
-    /// checked, as readable sentences.
+    /// checked.
     fn check(&self, peering: &Peering, membership: &Membership) -> Check {
-        let name = &self.name;
+        let rule = || self.name.clone();
         let requester = &peering.sides.requester;
         let accepter = &peering.sides.accepter;
         let mut check = Check::default();
-        let out = &mut check.failed;
         if !self.requester_accounts.contains(&requester.account) {
-            let account = &requester.account;
+            let account = requester.account.clone();
             match (self.requester_ous.is_empty(), membership) {
-                (true, _) => out.push(format!("requester account {account} is not named by rule {name}")),
-                (false, Membership::Known { suspended: true, .. }) => {
-                    out.push(format!("requester account {account} is suspended (rule {name})"));
+                (true, _) => check.failed.push(Condition::AccountNotNamed {
+                    account,
+                    rule: rule(),
+                }),
+                (
+                    false,
+                    Membership::Known {
+                        inactive: Some(state),
+                        ..
+                    },
+                ) => {
+                    check.failed.push(Condition::AccountNotActive {
+                        account,
+                        rule: rule(),
+                        state: state.clone(),
+                    });
                 }
                 (false, Membership::Known { .. }) if in_ous(self, membership) => {}
-                (false, Membership::Known { .. }) => out.push(format!(
-                    "requester account {account} is neither named by rule {name} nor in its OUs {}",
-                    join(&self.requester_ous)
-                )),
-                (false, Membership::Unknown(why)) => check.unverified.push(format!(
-                    "whether requester account {account} is in the OUs {} of rule {name} could not be read: {why}",
-                    join(&self.requester_ous)
-                )),
-                (false, Membership::NotLooked) => check.unverified.push(format!(
-                    "the OUs of requester account {account} were not looked up (rule {name})"
-                )),
+                (false, Membership::Known { .. }) => {
+                    check.failed.push(Condition::AccountOutsideOus {
+                        account,
+                        rule: rule(),
+                        ous: self.requester_ous.clone(),
+                    })
+                }
+                (false, Membership::Unknown(why)) => {
+                    check.unverified.push(Condition::OusUnreadable {
+                        account,
+                        rule: rule(),
+                        ous: self.requester_ous.clone(),
+                        why: why.clone(),
+                    })
+                }
+                (false, Membership::NotLooked) => check.unverified.push(Condition::OusNotLooked {
+                    account,
+                    rule: rule(),
+                }),
             }
         }
         let out = &mut check.failed;
         if !self.requester_vpcs.is_empty() && !self.requester_vpcs.contains(&requester.vpc_id) {
-            out.push(format!(
-                "requester VPC {} is not among {} of rule {name}",
-                requester.vpc_id,
-                join(&self.requester_vpcs)
-            ));
+            out.push(Condition::RequesterVpcNotAllowed {
+                vpc_id: requester.vpc_id.clone(),
+                allowed: self.requester_vpcs.clone(),
+                rule: rule(),
+            });
         }
         if requester.cidrs.is_empty() {
             // Nothing to check the ranges against; never let that pass as "all inside".
-            out.push("the peering reports no requester CIDR".to_owned());
+            out.push(Condition::NoRequesterCidr);
         }
         for cidr in &requester.cidrs {
             if !cidr::within_any(cidr, &self.allowed_cidrs) {
-                out.push(format!(
-                    "requester CIDR {cidr} is outside the allowed ranges {} of rule {name}",
-                    join(&self.allowed_cidrs)
-                ));
+                out.push(Condition::CidrOutsideAllowed {
+                    cidr: *cidr,
+                    allowed: self.allowed_cidrs.clone(),
+                    rule: rule(),
+                });
             }
             let min = match cidr {
                 IpNet::V4(_) => self.min_prefix_length,
                 IpNet::V6(_) => self.min_ipv6_prefix_length,
             };
             if cidr.prefix_len() < min {
-                out.push(format!(
-                    "requester CIDR {cidr} is broader than /{min} (rule {name})"
-                ));
+                out.push(Condition::CidrTooBroad {
+                    cidr: *cidr,
+                    min_prefix_length: min,
+                    rule: rule(),
+                });
             }
         }
         if !self.accepter_vpcs.is_empty() && !self.accepter_vpcs.contains(&accepter.vpc_id) {
-            out.push(format!(
-                "accepter VPC {} is not among {} of rule {name}",
-                accepter.vpc_id,
-                join(&self.accepter_vpcs)
-            ));
+            out.push(Condition::AccepterVpcNotAllowed {
+                vpc_id: accepter.vpc_id.clone(),
+                allowed: self.accepter_vpcs.clone(),
+                rule: rule(),
+            });
         }
         if !self.regions.is_empty() {
-            for (side, region) in [
-                ("requester", &requester.region),
-                ("accepter", &accepter.region),
-            ] {
+            for side in Side::BOTH {
+                let region = &peering.sides[side].region;
                 if !self.regions.contains(region) {
-                    out.push(format!(
-                        "{side} region {region} is not among {} of rule {name}",
-                        join(&self.regions)
-                    ));
+                    out.push(Condition::RegionNotAllowed {
+                        side,
+                        region: region.clone(),
+                        allowed: self.regions.clone(),
+                        rule: rule(),
+                    });
                 }
             }
         }
         // Tags are the requester's own: AWS shows the accepter only its own view's tags, and a
         // tag the accepter put on its view says nothing about the request.
         for (key, wanted) in &self.required_tags {
+            let (key, wanted) = (key.clone(), wanted.clone());
             match &peering.tags.requester {
                 TagView::Read(tags) => {
-                    let found = tags.get(key);
-                    if found != Some(wanted) {
-                        check.failed.push(format!(
-                            "tag {key}={wanted} is required by rule {name}; the requester's view has {key}={}",
-                            found.map_or("(missing)", String::as_str)
-                        ));
+                    let found = tags.get(&key);
+                    if found != Some(&wanted) {
+                        check.failed.push(Condition::TagMismatch {
+                            found: found.cloned(),
+                            key,
+                            wanted,
+                            rule: rule(),
+                        });
                     }
                 }
-                TagView::Unreadable(why) => check.unverified.push(format!(
-                    "tag {key}={wanted} is required by rule {name}, but the requester's tags could not be read: {why}"
-                )),
-                TagView::NotRead => check.unverified.push(format!(
-                    "tag {key}={wanted} is required by rule {name}, but the requester's tags were not read"
-                )),
+                TagView::Unreadable(why) => check.unverified.push(Condition::TagsUnreadable {
+                    key,
+                    wanted,
+                    rule: rule(),
+                    why: why.clone(),
+                }),
+                TagView::NotRead => check.unverified.push(Condition::TagsNotRead {
+                    key,
+                    wanted,
+                    rule: rule(),
+                }),
             }
         }
         check

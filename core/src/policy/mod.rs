@@ -20,7 +20,7 @@ mod document;
 mod evaluate;
 
 pub use document::PolicyError;
-pub use evaluate::{Membership, RuleMatch};
+pub use evaluate::{Condition, Membership, RuleMatch};
 
 /// The only document version this code reads.
 pub const POLICY_VERSION: u32 = 1;

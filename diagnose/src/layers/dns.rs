@@ -5,7 +5,7 @@
 //! checked by [`super::zones`].
 
 use peerwire::model::{Side, VpcId};
-use peerwire::plan::{DnsAttribute, Finding, PlanStep};
+use peerwire::plan::{Action, DnsAttribute, Ec2Action, Finding, PlanStep};
 
 use crate::facts::Facts;
 use crate::{Layer, LayerId, Problem, Status};
@@ -85,10 +85,9 @@ pub(crate) fn layer(facts: &Facts<'_>) -> Layer {
     let mut problems = Vec::new();
     // VPC attributes first: the peering option has no effect while either is off.
     for step in &plan.steps {
-        if let PlanStep::EnableVpcDnsAttribute {
+        if let PlanStep {
             side,
-            vpc_id,
-            attribute,
+            action: Action::Ec2(Ec2Action::EnableVpcDnsAttribute { vpc_id, attribute }),
         } = step
         {
             problems.push(attribute_problem(facts, *side, vpc_id, *attribute, true));
@@ -108,7 +107,7 @@ pub(crate) fn layer(facts: &Facts<'_>) -> Layer {
         let planned = plan
             .steps
             .iter()
-            .any(|step| matches!(step, PlanStep::SetDnsResolution { side: s, .. } if *s == side));
+            .any(|step| matches!(step, PlanStep { side: s, action: Action::Ec2(Ec2Action::SetDnsResolution { .. }) } if *s == side));
         if planned {
             problems.push(option_problem(facts, side, Status::Broken));
         } else if !facts.view(side).allow_dns_resolution_from_remote_vpc {

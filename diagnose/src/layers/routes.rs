@@ -1,6 +1,9 @@
 //! Layer 3: routes. Every route table serving a subnet in scope must send every peer CIDR
-//! through the peering; AWS picks the longest prefix, so a route to the same CIDR through
-//! another target (IGW, NAT, TGW, another peering) wins and the peering carries nothing.
+//! through the peering. AWS picks the longest prefix (`peerwire::plan::routes`): a route to the
+//! same CIDR through another target (IGW, NAT, TGW, a VPN's propagated route, another peering)
+//! is a conflict and the peering carries nothing; a broader one (a corporate supernet) loses
+//! to the peering route and is fine; a narrower one wins for its part of the range, a
+//! warning.
 
 use peerwire::model::{RouteTableId, Side, SideState, SubnetId};
 use peerwire::plan::wiring::tables_in_scope;
@@ -60,8 +63,16 @@ fn gap_problem(
         .fix(format!(
             "replace the route in {table} in account {account} (`peerwire apply {pcx}` does it)"
         )),
-        GapKind::Conflict { target, blackhole } => {
-            let dead = if *blackhole { " (a blackhole)" } else { "" };
+        GapKind::Conflict {
+            target,
+            blackhole,
+            propagated,
+        } => {
+            let dead = match (*blackhole, *propagated) {
+                (true, _) => " (a blackhole)",
+                (false, true) => " (propagated by the gateway; a static peering route would take priority over it)",
+                (false, false) => "",
+            };
             Problem::broken(
                 Some(side),
                 Some(table),
@@ -76,6 +87,19 @@ fn gap_problem(
                  replaces a route it does not own"
             ))
         }
+        GapKind::Shadowed { target, peer_cidr } => Problem::warning(
+            Some(side),
+            Some(table),
+            format!(
+                "{side} route table {table} ({served}) sends {destination} to {target}: more \
+                 specific than {peer_cidr}, it wins for that part of the range, which does not \
+                 use {pcx}"
+            ),
+        )
+        .fix(format!(
+            "if {destination} is the peer's, remove or re-point that route in {table} (account \
+             {account}); if it is another network's, nothing to do"
+        )),
     };
     problem.subnets(subnets.to_vec())
 }

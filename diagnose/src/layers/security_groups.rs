@@ -2,8 +2,8 @@
 //! task groups must allow them out: groups are stateful, so replies need no rule. In `awsvpc`
 //! mode an ECS task's own group decides, not the host's.
 
-use peerwire::model::Side;
-use peerwire::plan::{describe_permissions, Finding, PlanStep};
+use peerwire::model::{Direction, Side};
+use peerwire::plan::{describe_permissions, Finding};
 
 use crate::facts::{ports_text, Facts};
 use crate::{Layer, LayerId, Problem};
@@ -22,37 +22,20 @@ pub(crate) fn layer(facts: &Facts<'_>) -> Layer {
     let mut problems = Vec::new();
     for step in &facts.inspection.plan.steps {
         // (what the group is, what it lacks, the direction and its preposition, a note)
-        let (side, group_id, permissions, group, verb, direction, preposition, note) = match step {
-            PlanStep::AuthorizeIngress {
-                side,
-                group_id,
-                permissions,
-            } => (
-                side,
-                group_id,
-                permissions,
-                "DB group",
-                "admit",
-                "inbound",
-                "from",
-                "",
-            ),
-            PlanStep::AuthorizeEgress {
-                side,
-                group_id,
-                permissions,
-            } => (
-                side,
-                group_id,
-                permissions,
+        // A wiring plan only adds rules; a revoke is cleanup's.
+        let Some(change) = step.rule_change().filter(|c| c.adds) else {
+            continue;
+        };
+        let (side, group_id, permissions) = (&step.side, change.group_id, change.permissions);
+        let (group, verb, note) = match change.direction {
+            Direction::Ingress => ("DB group", "admit", ""),
+            Direction::Egress => (
                 "task group",
                 "allow",
-                "outbound",
-                "to",
                 "; in awsvpc mode the task's group decides, not the host's",
             ),
-            _ => continue,
         };
+        let (direction, preposition) = (change.direction.traffic(), change.direction.preposition());
         let wanted = describe_permissions(permissions, preposition);
         problems.push(
             Problem::broken(

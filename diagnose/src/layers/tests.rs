@@ -90,14 +90,29 @@ fn a_route_to_the_peer_through_a_transit_gateway_is_named_as_the_conflict() {
 
 #[test]
 fn a_narrower_route_elsewhere_takes_part_of_the_tasks_away() {
+    // Longest prefix match: it wins for its part of the range; no overlap of the VPCs, a
+    // warning on the routes.
     let mut s = wired();
     accepter(&mut s).network.route_tables[0]
         .routes
         .push(route("10.0.5.0/24", RouteTarget::TransitGateway(id(TGW))));
     let d = run(s);
     let overlap = layer(&d, LayerId::CidrOverlap);
-    assert_eq!(overlap.status, Status::Broken, "{overlap:?}");
-    assert!(overlap.finding.contains("10.0.5.0/24"));
+    assert_ne!(overlap.status, Status::Broken, "{overlap:?}");
+    let routes = layer(&d, LayerId::Routes);
+    assert_eq!(routes.status, Status::Warning, "{routes:?}");
+    assert!(routes.finding.contains("10.0.5.0/24"), "{routes:?}");
+}
+
+#[test]
+fn a_corporate_supernet_to_a_transit_gateway_is_fine() {
+    let mut s = wired();
+    accepter(&mut s).network.route_tables[0]
+        .routes
+        .push(route("10.0.0.0/8", RouteTarget::TransitGateway(id(TGW))));
+    let d = run(s);
+    assert!(d.broken().is_empty(), "{:#?}", d.layers);
+    assert_eq!(layer(&d, LayerId::Routes).status, Status::Ok);
 }
 
 #[test]

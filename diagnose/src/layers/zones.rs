@@ -7,7 +7,7 @@ use ipnet::IpNet;
 
 use peerwire::model::{DnsRecord, HostedZone, Side};
 use peerwire::plan::zones::zone_states;
-use peerwire::plan::{Finding, PlanStep};
+use peerwire::plan::Finding;
 
 use crate::facts::Facts;
 use crate::Problem;
@@ -19,14 +19,14 @@ const RDS_DOMAIN: &str = ".rds.amazonaws.com";
 pub(crate) fn check(facts: &Facts<'_>) -> (Vec<Problem>, Vec<String>) {
     let inspection = facts.inspection;
     let mut problems = Vec::new();
-    let unassociated = inspection.plan.steps.iter().filter_map(|step| match step {
-        PlanStep::AssociateZone {
-            side,
-            zone_id,
-            vpc_id,
-            region,
-        } => Some((side, zone_id, vpc_id, region)),
-        _ => None,
+    let unassociated = inspection.plan.steps.iter().filter_map(|step| {
+        let association = step.zone_association().filter(|a| a.adds)?;
+        Some((
+            &step.side,
+            association.zone_id,
+            association.vpc_id,
+            association.region,
+        ))
     });
     for (side, zone_id, vpc_id, region) in unassociated {
         let owner = side.other();

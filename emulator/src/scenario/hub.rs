@@ -6,44 +6,43 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_ec2::types::Filter;
-use peerwire::aws::clients::AwsContext;
 
 use super::vpcs::in_parallel;
-use super::{accept_peering, create_peering, seed_err, seed_vpcs, SeededVpc, VpcSpec};
+use super::{accept_peering, create_peering, seed_err, seed_vpcs, SeededVpc, Seeder, VpcSpec};
 use crate::EmulatorError;
 
 /// `from`'s account asks to peer `from` with `to` (same region or not), tagging its own view of
 /// the request with `tags`. Returns the peering id.
 pub async fn request_peering_between(
-    seeder: &AwsContext,
+    seeder: &Seeder,
     from: &SeededVpc,
     to: &SeededVpc,
     tags: &[(&str, &str)],
 ) -> Result<String, EmulatorError> {
-    let ec2 = seeder.ec2(&from.account, &from.region).await;
+    let ec2 = seeder.ec2(&from.account, &from.region).await?;
     create_peering(&ec2, &from.vpc_id, to.target(), tags).await
 }
 
 /// The owner of `accepter` accepts `peering_id` directly, as a person would.
 pub async fn accept_peering_as_owner(
-    seeder: &AwsContext,
+    seeder: &Seeder,
     accepter: &SeededVpc,
     peering_id: &str,
 ) -> Result<(), EmulatorError> {
-    let ec2 = seeder.ec2(&accepter.account, &accepter.region).await;
+    let ec2 = seeder.ec2(&accepter.account, &accepter.region).await?;
     accept_peering(&ec2, peering_id).await
 }
 
 /// Opens TCP `port` from `cidr` in `vpc`'s tagged group, as a person would.
 pub async fn open_port(
-    seeder: &AwsContext,
+    seeder: &Seeder,
     vpc: &SeededVpc,
     port: i32,
     cidr: &str,
 ) -> Result<(), EmulatorError> {
     seeder
         .ec2(&vpc.account, &vpc.region)
-        .await
+        .await?
         .authorize_security_group_ingress()
         .group_id(&vpc.security_group_id)
         .ip_permissions(
@@ -70,7 +69,7 @@ pub async fn open_port(
 /// `AuthorizeSecurityGroupEgress` (at most 65,536). The group is then full when `rules` is the
 /// rules-per-group quota.
 pub async fn fill_egress(
-    seeder: &AwsContext,
+    seeder: &Seeder,
     vpc: &SeededVpc,
     rules: usize,
 ) -> Result<(), EmulatorError> {
@@ -80,7 +79,7 @@ pub async fn fill_egress(
             "{rules} rules do not fit 192.168.0.0/16"
         )));
     }
-    let ec2 = seeder.ec2(&vpc.account, &vpc.region).await;
+    let ec2 = seeder.ec2(&vpc.account, &vpc.region).await?;
     ec2.revoke_security_group_egress()
         .group_id(&vpc.security_group_id)
         .ip_permissions(
@@ -118,7 +117,7 @@ pub async fn fill_egress(
 /// Routes in `vpc`'s tables, as its owner sees them, counted by the peering they go through:
 /// one filtered `DescribeRouteTables` per 200 VPCs of one account and region.
 pub async fn routes_by_peering(
-    seeder: &AwsContext,
+    seeder: &Seeder,
     vpcs: &[&SeededVpc],
 ) -> Result<HashMap<String, usize>, EmulatorError> {
     let mut groups: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
@@ -130,7 +129,7 @@ pub async fn routes_by_peering(
     }
     let mut counts = HashMap::new();
     for ((account, region), ids) in groups {
-        let ec2 = seeder.ec2(account, region).await;
+        let ec2 = seeder.ec2(account, region).await?;
         for chunk in ids.chunks(200) {
             let tables = ec2
                 .describe_route_tables()
@@ -238,7 +237,7 @@ impl Hub {
     /// Seeds every VPC of `spec` and has every requester ask to peer (not yet accepted),
     /// `parallel` calls at once.
     pub async fn seed(
-        seeder: &AwsContext,
+        seeder: &Seeder,
         spec: &HubSpec,
         parallel: usize,
     ) -> Result<Self, EmulatorError> {
@@ -255,7 +254,7 @@ impl Hub {
                 .get(accepter)
                 .cloned()
                 .ok_or_else(|| EmulatorError::Seed("no accepter in that region".into()))?;
-            let ec2 = seeder.ec2(&requester.account, &requester.region).await;
+            let ec2 = seeder.ec2(&requester.account, &requester.region).await?;
             jobs.push((ec2, requester.vpc_id.clone(), to, index, accepter));
         }
         let tags = spec.peering_tags.clone();
@@ -279,18 +278,14 @@ impl Hub {
 
     /// The accepter account accepts every request directly, as a person would, `parallel`
     /// at once.
-    pub async fn accept_all(
-        &self,
-        seeder: &AwsContext,
-        parallel: usize,
-    ) -> Result<(), EmulatorError> {
+    pub async fn accept_all(&self, seeder: &Seeder, parallel: usize) -> Result<(), EmulatorError> {
         let mut jobs = Vec::with_capacity(self.peerings.len());
         for peering in &self.peerings {
             let accepter = self
                 .accepters
                 .get(peering.accepter)
                 .ok_or_else(|| EmulatorError::Seed("no such accepter".into()))?;
-            let ec2 = seeder.ec2(&accepter.account, &accepter.region).await;
+            let ec2 = seeder.ec2(&accepter.account, &accepter.region).await?;
             jobs.push((ec2, peering.peering_id.clone()));
         }
         in_parallel(jobs, parallel, |(ec2, id)| async move {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use peerwire::aws::calls::CallLog;
 use peerwire::aws::clients::AwsContext;
 use peerwire::aws::throttle::WriteBudget;
+use peerwire::model::Location;
 
 use super::{
     create_subnet, create_tagged_group, create_vpc, enable_dns_hostnames, main_route_tables,
@@ -21,12 +22,66 @@ pub fn unlimited_writes() -> WriteBudget {
     }
 }
 
-/// A seeding context reaching every member account through its role, as [`super::Scenario::seed`]
-/// does, but with no write limit and its own call log (never counted with the product's).
-pub async fn seeder(emulator: &Emulator) -> AwsContext {
-    let calls = CallLog::default();
-    AwsContext::new(emulator.hub_config(&calls).await, roles(), calls)
-        .with_write_budget(unlimited_writes())
+/// Seeding's clients: the product's own [`AwsContext`] (member roles through STS with the
+/// ExternalId, as production reaches accounts), with no write limit and its own call log (never
+/// counted with the product's), addressed by the scenario's account and region strings.
+#[derive(Debug)]
+pub struct Seeder(AwsContext);
+
+impl Seeder {
+    /// A seeder on `emulator`.
+    pub async fn new(emulator: &Emulator) -> Self {
+        let calls = CallLog::default();
+        Self(
+            AwsContext::new(emulator.hub_config(&calls).await, roles(), calls)
+                .with_write_budget(unlimited_writes()),
+        )
+    }
+
+    /// An EC2 client acting as `account` in `region`.
+    pub async fn ec2(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Result<aws_sdk_ec2::Client, EmulatorError> {
+        Ok(self.0.ec2(&location(account, region)?).await)
+    }
+
+    /// An RDS client acting as `account` in `region`.
+    pub async fn rds(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Result<aws_sdk_rds::Client, EmulatorError> {
+        Ok(self.0.rds(&location(account, region)?).await)
+    }
+
+    /// The SDK configuration acting as `account`, for clients of other services.
+    pub async fn role_config(&self, account: &str) -> Result<aws_config::SdkConfig, EmulatorError> {
+        let account = account
+            .parse()
+            .map_err(|e: peerwire::model::IdError| EmulatorError::Seed(e.to_string()))?;
+        Ok(self.0.role_config(&account).await)
+    }
+
+    /// The context itself, for clients of other services.
+    pub fn context(&self) -> &AwsContext {
+        &self.0
+    }
+}
+
+/// `account` in `region`, typed.
+pub fn location(account: &str, region: &str) -> Result<Location, EmulatorError> {
+    let bad = |e: peerwire::model::IdError| EmulatorError::Seed(e.to_string());
+    Ok(Location::new(
+        account.parse().map_err(bad)?,
+        region.parse().map_err(bad)?,
+    ))
+}
+
+/// A seeder on `emulator` (see [`Seeder`]).
+pub async fn seeder(emulator: &Emulator) -> Seeder {
+    Seeder::new(emulator).await
 }
 
 /// One VPC to seed: `route_tables` route tables (the main one plus `route_tables - 1` explicit
@@ -168,7 +223,7 @@ where
 /// `DescribeRouteTables` per account, region and 200 VPCs for the main tables. The EC2 API
 /// has no batch form of any of these.
 pub async fn seed_vpcs(
-    seeder: &AwsContext,
+    seeder: &Seeder,
     specs: &[VpcSpec],
     parallel: usize,
 ) -> Result<Vec<SeededVpc>, EmulatorError> {
@@ -177,7 +232,7 @@ pub async fn seed_vpcs(
         if let std::collections::btree_map::Entry::Vacant(slot) =
             clients.entry((spec.account.clone(), spec.region.clone()))
         {
-            slot.insert(seeder.ec2(&spec.account, &spec.region).await);
+            slot.insert(seeder.ec2(&spec.account, &spec.region).await?);
         }
     }
     let client = |spec: &VpcSpec| {

@@ -4,14 +4,15 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, IpPermission, IpRange, Ipv6Range, PeeringConnectionOptionsRequest,
-    UserIdGroupPair,
+    PrefixListId, UserIdGroupPair,
 };
 use ipnet::IpNet;
 
+use crate::aws::error::from_sdk;
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::model::{PeeringId, RulePeer, SecurityGroupId, Side};
+use crate::model::{Direction, PeeringId, RulePeer, SecurityGroupId, Side};
 use crate::plan::zones::zone_tag_key;
-use crate::plan::{DnsAttribute, Permission, PlanStep};
+use crate::plan::{DnsAttribute, Ec2Action, Permission, ZoneAction};
 
 /// Sets an IPv4 or IPv6 destination on a route request (CreateRoute, ReplaceRoute and
 /// DeleteRoute builders are distinct types with the same setters) and sends it.
@@ -25,7 +26,7 @@ macro_rules! route_call {
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk($operation, e))
+            .map_err(|e| from_sdk($operation, e))
     }};
 }
 
@@ -44,29 +45,28 @@ pub enum Applied {
     },
 }
 
-/// Executes `step` through `ec2`, which must act as the account that owns the resource
-/// ([`PlanStep::side`]). Transient and permanent errors are returned with their AWS code.
-pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Applied> {
-    let result = match step {
-        PlanStep::AcceptPeering { peering_id, .. } => ec2
+/// Executes `action` of a step of `side` through `ec2`, which must act as the account that
+/// owns the resource. Transient and permanent errors are returned with their AWS code.
+pub async fn execute(ec2: &aws_sdk_ec2::Client, side: Side, action: &Ec2Action) -> Result<Applied> {
+    let result = match action {
+        Ec2Action::AcceptPeering { peering_id, .. } => ec2
             .accept_vpc_peering_connection()
             .vpc_peering_connection_id(peering_id.as_str())
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("AcceptVpcPeeringConnection", e)),
-        PlanStep::RejectPeering { peering_id, .. } => ec2
+            .map_err(|e| from_sdk("AcceptVpcPeeringConnection", e)),
+        Ec2Action::RejectPeering { peering_id, .. } => ec2
             .reject_vpc_peering_connection()
             .vpc_peering_connection_id(peering_id.as_str())
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("RejectVpcPeeringConnection", e)),
-        PlanStep::CreateRoute {
+            .map_err(|e| from_sdk("RejectVpcPeeringConnection", e)),
+        Ec2Action::CreateRoute {
             route_table_id,
             destination,
             peering_id,
-            ..
         } => {
             let request = ec2
                 .create_route()
@@ -74,11 +74,10 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
                 .vpc_peering_connection_id(peering_id.as_str());
             route_call!(request, destination, "CreateRoute")
         }
-        PlanStep::ReplaceBlackholeRoute {
+        Ec2Action::ReplaceBlackholeRoute {
             route_table_id,
             destination,
             peering_id,
-            ..
         } => {
             let request = ec2
                 .replace_route()
@@ -86,17 +85,12 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
                 .vpc_peering_connection_id(peering_id.as_str());
             route_call!(request, destination, "ReplaceRoute")
         }
-        PlanStep::AuthorizeIngress {
+        Ec2Action::Authorize {
+            direction,
             group_id,
             permissions,
-            ..
-        } => return authorize(ec2, group_id, permissions, Direction::Ingress).await,
-        PlanStep::AuthorizeEgress {
-            group_id,
-            permissions,
-            ..
-        } => return authorize(ec2, group_id, permissions, Direction::Egress).await,
-        PlanStep::SetDnsResolution { side, peering_id } => {
+        } => return authorize(ec2, group_id, permissions, *direction).await,
+        Ec2Action::SetDnsResolution { peering_id } => {
             let on = PeeringConnectionOptionsRequest::builder()
                 .allow_dns_resolution_from_remote_vpc(true)
                 .build();
@@ -112,11 +106,9 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
                 .send()
                 .await
                 .map(drop)
-                .map_err(|e| AwsError::from_sdk("ModifyVpcPeeringConnectionOptions", e))
+                .map_err(|e| from_sdk("ModifyVpcPeeringConnectionOptions", e))
         }
-        PlanStep::EnableVpcDnsAttribute {
-            vpc_id, attribute, ..
-        } => {
+        Ec2Action::EnableVpcDnsAttribute { vpc_id, attribute } => {
             // ModifyVpcAttribute takes exactly one attribute per call.
             let on = AttributeBooleanValue::builder().value(true).build();
             let request = ec2.modify_vpc_attribute().vpc_id(vpc_id.as_str());
@@ -128,9 +120,9 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
                 .send()
                 .await
                 .map(drop)
-                .map_err(|e| AwsError::from_sdk("ModifyVpcAttribute", e))
+                .map_err(|e| from_sdk("ModifyVpcAttribute", e))
         }
-        PlanStep::DeleteRoute {
+        Ec2Action::DeleteRoute {
             route_table_id,
             destination,
             ..
@@ -138,43 +130,21 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, step: &PlanStep) -> Result<Appli
             let request = ec2.delete_route().route_table_id(route_table_id.as_str());
             route_call!(request, destination, "DeleteRoute")
         }
-        PlanStep::RevokeIngress {
+        Ec2Action::Revoke {
+            direction,
             group_id,
             permissions,
-            ..
-        } => ec2
-            .revoke_security_group_ingress()
-            .group_id(group_id.as_str())
-            .set_ip_permissions(Some(ip_permissions(permissions)))
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| AwsError::from_sdk("RevokeSecurityGroupIngress", e)),
-        PlanStep::RevokeEgress {
-            group_id,
-            permissions,
-            ..
-        } => ec2
-            .revoke_security_group_egress()
-            .group_id(group_id.as_str())
-            .set_ip_permissions(Some(ip_permissions(permissions)))
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| AwsError::from_sdk("RevokeSecurityGroupEgress", e)),
-        zone => {
-            return Err(Error::Config(format!(
-                "a Route 53 step goes through execute_zone: {zone}"
-            )))
-        }
+        } => revoke(ec2, group_id, permissions, *direction).await,
     };
     settle(result)
 }
 
-/// Executes a Route 53 step ([`PlanStep::is_route53`]) through `route53`, acting as the
-/// account of the step's side: the zone owner for records and authorizations, the VPC owner
-/// for (dis)associations.
-pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) -> Result<Applied> {
+/// Executes a Route 53 action through `route53`, acting as the account of the step's side:
+/// the zone owner for records and authorizations, the VPC owner for (dis)associations.
+pub async fn execute_zone(
+    route53: &aws_sdk_route53::Client,
+    action: &ZoneAction,
+) -> Result<Applied> {
     use aws_sdk_route53::types::{Tag, TagResourceType, Vpc, VpcRegion};
     let vpc = |vpc_id: &crate::model::VpcId, region: &crate::model::Region| {
         Vpc::builder()
@@ -182,12 +152,11 @@ pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) ->
             .vpc_region(VpcRegion::from(region.as_str()))
             .build()
     };
-    let result = match step {
-        PlanStep::RecordZoneAssociation {
+    let result = match action {
+        ZoneAction::Record {
             zone_id,
             vpc_id,
             peering_id,
-            ..
         } => route53
             .change_tags_for_resource()
             .resource_type(TagResourceType::Hostedzone)
@@ -201,10 +170,8 @@ pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) ->
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("ChangeTagsForResource", e)),
-        PlanStep::ForgetZoneAssociation {
-            zone_id, vpc_id, ..
-        } => route53
+            .map_err(|e| from_sdk("ChangeTagsForResource", e)),
+        ZoneAction::Forget { zone_id, vpc_id } => route53
             .change_tags_for_resource()
             .resource_type(TagResourceType::Hostedzone)
             .resource_id(zone_id.as_str())
@@ -212,12 +179,11 @@ pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) ->
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("ChangeTagsForResource", e)),
-        PlanStep::AuthorizeZoneAssociation {
+            .map_err(|e| from_sdk("ChangeTagsForResource", e)),
+        ZoneAction::Authorize {
             zone_id,
             vpc_id,
             region,
-            ..
         } => route53
             .create_vpc_association_authorization()
             .hosted_zone_id(zone_id.as_str())
@@ -225,12 +191,11 @@ pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) ->
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("CreateVPCAssociationAuthorization", e)),
-        PlanStep::AssociateZone {
+            .map_err(|e| from_sdk("CreateVPCAssociationAuthorization", e)),
+        ZoneAction::Associate {
             zone_id,
             vpc_id,
             region,
-            ..
         } => route53
             .associate_vpc_with_hosted_zone()
             .hosted_zone_id(zone_id.as_str())
@@ -239,12 +204,11 @@ pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) ->
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("AssociateVPCWithHostedZone", e)),
-        PlanStep::DeleteZoneAuthorization {
+            .map_err(|e| from_sdk("AssociateVPCWithHostedZone", e)),
+        ZoneAction::DeleteAuthorization {
             zone_id,
             vpc_id,
             region,
-            ..
         } => route53
             .delete_vpc_association_authorization()
             .hosted_zone_id(zone_id.as_str())
@@ -252,12 +216,11 @@ pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) ->
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("DeleteVPCAssociationAuthorization", e)),
-        PlanStep::DisassociateZone {
+            .map_err(|e| from_sdk("DeleteVPCAssociationAuthorization", e)),
+        ZoneAction::Disassociate {
             zone_id,
             vpc_id,
             region,
-            ..
         } => route53
             .disassociate_vpc_from_hosted_zone()
             .hosted_zone_id(zone_id.as_str())
@@ -266,8 +229,7 @@ pub async fn execute_zone(route53: &aws_sdk_route53::Client, step: &PlanStep) ->
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("DisassociateVPCFromHostedZone", e)),
-        other => return Err(Error::Config(format!("not a Route 53 step: {other}"))),
+            .map_err(|e| from_sdk("DisassociateVPCFromHostedZone", e)),
     };
     settle(result)
 }
@@ -281,7 +243,7 @@ pub async fn delete_peering(ec2: &aws_sdk_ec2::Client, peering_id: &PeeringId) -
         .send()
         .await
         .map(drop)
-        .map_err(|e| AwsError::from_sdk("DeleteVpcPeeringConnection", e));
+        .map_err(|e| from_sdk("DeleteVpcPeeringConnection", e));
     settle(result)
 }
 
@@ -297,10 +259,32 @@ fn settle(result: std::result::Result<(), AwsError>) -> Result<Applied> {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Direction {
-    Ingress,
-    Egress,
+/// One Revoke call for every permission of a group in `direction`.
+async fn revoke(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &SecurityGroupId,
+    permissions: &[Permission],
+    direction: Direction,
+) -> std::result::Result<(), AwsError> {
+    let ip_permissions = Some(ip_permissions(permissions));
+    match direction {
+        Direction::Ingress => ec2
+            .revoke_security_group_ingress()
+            .group_id(group_id.as_str())
+            .set_ip_permissions(ip_permissions)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| from_sdk("RevokeSecurityGroupIngress", e)),
+        Direction::Egress => ec2
+            .revoke_security_group_egress()
+            .group_id(group_id.as_str())
+            .set_ip_permissions(ip_permissions)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| from_sdk("RevokeSecurityGroupEgress", e)),
+    }
 }
 
 /// One Authorize call for every permission of a group. AWS refuses the whole batch when any
@@ -346,7 +330,7 @@ async fn authorize_call(
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("AuthorizeSecurityGroupIngress", e)),
+            .map_err(|e| from_sdk("AuthorizeSecurityGroupIngress", e)),
         Direction::Egress => ec2
             .authorize_security_group_egress()
             .group_id(group_id.as_str())
@@ -354,7 +338,7 @@ async fn authorize_call(
             .send()
             .await
             .map(drop)
-            .map_err(|e| AwsError::from_sdk("AuthorizeSecurityGroupEgress", e)),
+            .map_err(|e| from_sdk("AuthorizeSecurityGroupEgress", e)),
     }
 }
 
@@ -385,6 +369,12 @@ pub fn ip_permissions(permissions: &[Permission]) -> Vec<IpPermission> {
                             .description(&entry.description)
                             .build(),
                     ),
+                    RulePeer::PrefixList { prefix_list_id } => ip.prefix_list_ids(
+                        PrefixListId::builder()
+                            .prefix_list_id(prefix_list_id.as_str())
+                            .description(&entry.description)
+                            .build(),
+                    ),
                     RulePeer::Group { account, group_id } => ip.user_id_group_pairs(
                         UserIdGroupPair::builder()
                             .set_user_id(account.as_ref().map(ToString::to_string))
@@ -403,5 +393,6 @@ fn peer_cidr(peer: &RulePeer) -> String {
     match peer {
         RulePeer::Cidr { cidr } => cidr.to_string(),
         RulePeer::Group { group_id, .. } => group_id.to_string(),
+        RulePeer::PrefixList { prefix_list_id } => prefix_list_id.to_string(),
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 use super::calls::CallLog;
 use super::throttle::{WriteBudget, WriteLimiter};
 use crate::config::RoleConfig;
+use crate::model::{AccountId, Location};
 
 /// The hub's clients plus a cache of member-account clients.
 #[derive(Debug)]
@@ -26,8 +27,8 @@ pub struct AwsContext {
     /// One SDK config per member role: its credential provider and identity cache are shared
     /// by every region's client, so a role is assumed once, not once per region.
     role_configs: Mutex<HashMap<String, SdkConfig>>,
-    ec2: Mutex<HashMap<(String, String), aws_sdk_ec2::Client>>,
-    rds: Mutex<HashMap<(String, String), aws_sdk_rds::Client>>,
+    ec2: Mutex<HashMap<Location, aws_sdk_ec2::Client>>,
+    rds: Mutex<HashMap<Location, aws_sdk_rds::Client>>,
     write_budget: WriteBudget,
     /// Narrows every member role to one function's job (see `aws::permissions`).
     session_policy: Option<String>,
@@ -101,16 +102,14 @@ impl AwsContext {
         &self.events
     }
 
-    /// An EC2 client acting as `account` in `region`, through the member role with the
-    /// configured ExternalId.
-    pub async fn ec2(&self, account: &str, region: &str) -> aws_sdk_ec2::Client {
-        let key = (account.to_owned(), region.to_owned());
-        if let Some(client) = self.ec2.lock().await.get(&key) {
+    /// An EC2 client acting as the account of `at` in its region, through the member role
+    /// with the configured ExternalId.
+    pub async fn ec2(&self, at: &Location) -> aws_sdk_ec2::Client {
+        if let Some(client) = self.ec2.lock().await.get(at) {
             return client.clone();
         }
-        let config = self.role_config(account).await;
-        let mut ec2_config =
-            aws_sdk_ec2::config::Builder::from(&config).region(Region::new(region.to_owned()));
+        let config = self.role_config(&at.account).await;
+        let mut ec2_config = aws_sdk_ec2::config::Builder::from(&config).region(region_of(at));
         // EC2 budgets mutating calls per account and region: one bucket per client.
         if let Some(http) = config.http_client() {
             let limiter = WriteLimiter::new(self.write_budget).with_reads(WriteBudget::EC2_READS);
@@ -118,68 +117,65 @@ impl AwsContext {
         }
         let ec2_config = ec2_config.build();
         let client = aws_sdk_ec2::Client::from_conf(ec2_config);
-        self.ec2.lock().await.insert(key, client.clone());
+        self.ec2.lock().await.insert(at.clone(), client.clone());
         client
     }
 
-    /// An RDS client acting as `account` in `region`, sharing the EC2 client's credentials.
-    pub async fn rds(&self, account: &str, region: &str) -> aws_sdk_rds::Client {
-        let key = (account.to_owned(), region.to_owned());
-        if let Some(client) = self.rds.lock().await.get(&key) {
+    /// An RDS client acting as the account of `at` in its region, sharing the EC2 client's
+    /// credentials.
+    pub async fn rds(&self, at: &Location) -> aws_sdk_rds::Client {
+        if let Some(client) = self.rds.lock().await.get(at) {
             return client.clone();
         }
-        let config = self.role_config(account).await;
+        let config = self.role_config(&at.account).await;
         let rds_config = aws_sdk_rds::config::Builder::from(&config)
-            .region(Region::new(region.to_owned()))
+            .region(region_of(at))
             .build();
         let client = aws_sdk_rds::Client::from_conf(rds_config);
-        self.rds.lock().await.insert(key, client.clone());
+        self.rds.lock().await.insert(at.clone(), client.clone());
         client
     }
 
     /// The SDK configuration acting as `account` through its member role (assumed once, shared
     /// by every client of that account): for clients of services this crate does not build,
     /// such as diagnose's CloudWatch Logs reads.
-    pub async fn role_config(&self, account: &str) -> SdkConfig {
+    pub async fn role_config(&self, account: &AccountId) -> SdkConfig {
         self.assumed(
-            &self.roles.role_arn(account),
+            &self.roles.role_arn(account.as_str()),
             self.session_policy.as_deref(),
         )
         .await
     }
 
-    /// A Service Quotas client acting as `account` in `region` (the member role may read the
-    /// VPC quotas peerwire checks before it writes).
-    pub async fn servicequotas(
-        &self,
-        account: &str,
-        region: &str,
-    ) -> aws_sdk_servicequotas::Client {
-        let config = self.role_config(account).await;
+    /// A Service Quotas client acting as the account of `at` in its region (the member role
+    /// may read the VPC quotas peerwire checks before it writes).
+    pub async fn servicequotas(&self, at: &Location) -> aws_sdk_servicequotas::Client {
+        let config = self.role_config(&at.account).await;
         let config = aws_sdk_servicequotas::config::Builder::from(&config)
-            .region(Region::new(region.to_owned()))
+            .region(region_of(at))
             .build();
         aws_sdk_servicequotas::Client::from_conf(config)
     }
 
-    /// A Route 53 client acting as `account`. Route 53 is global: `region` only picks the
-    /// partition (the SDK's endpoint rules send every region of a partition to its one global
-    /// endpoint), so passing the VPC's region is right in every partition.
-    pub async fn route53(&self, account: &str, region: &str) -> aws_sdk_route53::Client {
-        let config = self.role_config(account).await;
+    /// A Route 53 client acting as the account of `at`. Route 53 is global: the region only
+    /// picks the partition (the SDK's endpoint rules send every region of a partition to its
+    /// one global endpoint), so passing the VPC's region is right in every partition.
+    pub async fn route53(&self, at: &Location) -> aws_sdk_route53::Client {
+        let config = self.role_config(&at.account).await;
         let config = aws_sdk_route53::config::Builder::from(&config)
-            .region(Region::new(region.to_owned()))
+            .region(region_of(at))
             .build();
         aws_sdk_route53::Client::from_conf(config)
     }
 
     /// An AWS Organizations client through `role_arn` (a role in the management or
-    /// delegated-administrator account), with the configured ExternalId. Organizations is a
-    /// global service served from us-east-1.
+    /// delegated-administrator account), with the configured ExternalId, at the endpoint of
+    /// the hub's partition ([`organizations_region`]).
     pub async fn organizations(&self, role_arn: &str) -> aws_sdk_organizations::Client {
         let config = self.assumed(role_arn, None).await;
+        let hub = self.base.region().map_or("us-east-1", |r| r.as_ref());
         let config = aws_sdk_organizations::config::Builder::from(&config)
-            .region(Region::new("us-east-1"))
+            .region(Region::new(organizations_region(hub)))
             .build();
         aws_sdk_organizations::Client::from_conf(config)
     }
@@ -210,9 +206,41 @@ impl AwsContext {
     }
 }
 
+/// The region of the one endpoint that serves AWS Organizations in the partition of
+/// `hub_region`. Organizations User Guide, "Region support for AWS Organizations": "The service
+/// endpoints for Organizations are located: In US East (N. Virginia) for commercial
+/// organizations; In AWS GovCloud (US-West) for AWS GovCloud (US) organizations; In China
+/// (Ningxia) for China organizations".
+pub fn organizations_region(hub_region: &str) -> &'static str {
+    if hub_region.starts_with("cn-") {
+        "cn-northwest-1"
+    } else if hub_region.starts_with("us-gov-") {
+        "us-gov-west-1"
+    } else {
+        "us-east-1"
+    }
+}
+
+fn region_of(at: &Location) -> Region {
+    Region::new(at.region.as_str().to_owned())
+}
+
 /// The SDK's default HTTPS client (rustls with aws-lc), built explicitly so it can be wrapped.
 pub fn default_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .build_https()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::organizations_region;
+
+    #[test]
+    fn organizations_is_reached_in_the_hubs_partition() {
+        assert_eq!(organizations_region("eu-west-1"), "us-east-1");
+        assert_eq!(organizations_region("us-east-1"), "us-east-1");
+        assert_eq!(organizations_region("cn-north-1"), "cn-northwest-1");
+        assert_eq!(organizations_region("us-gov-east-1"), "us-gov-west-1");
+    }
 }

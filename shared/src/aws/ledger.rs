@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::error::{AwsError, Result};
+use crate::aws::error::from_sdk;
+use crate::error::Result;
 
 const KEY: &str = "pk";
 const EXPIRES: &str = "expires_at";
@@ -70,7 +71,7 @@ impl Ledger {
         match result {
             Ok(_) => Ok(true),
             Err(err) => {
-                let err = AwsError::from_sdk("PutItem", err);
+                let err = from_sdk("PutItem", err);
                 if err.code.as_deref() == Some("ConditionalCheckFailedException") {
                     Ok(false)
                 } else {
@@ -99,7 +100,7 @@ impl Ledger {
             .key(KEY, AttributeValue::S(key.to_owned()))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("DeleteItem", e))?;
+            .map_err(|e| from_sdk("DeleteItem", e))?;
         Ok(())
     }
 
@@ -115,7 +116,7 @@ impl Ledger {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+            .map_err(|e| from_sdk("GetItem", e))?;
         let Some(item) = item.item() else {
             return Ok(Vec::new());
         };
@@ -161,9 +162,6 @@ async fn put(
     if let Some(ids) = ids {
         request = request.item(IDS, AttributeValue::Ss(ids.to_vec()));
     }
-    request
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("PutItem", e))?;
+    request.send().await.map_err(|e| from_sdk("PutItem", e))?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod calls;
 pub mod clients;
+pub mod error;
 pub mod ledger;
 pub mod observe;
 pub mod organizations;

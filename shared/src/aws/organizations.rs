@@ -13,6 +13,7 @@ use aws_sdk_organizations::types::{AccountState, AccountStatus, ParentType};
 use tokio::sync::Mutex;
 
 use super::clients::AwsContext;
+use crate::aws::error::from_sdk;
 use crate::error::{AwsError, Result};
 use crate::model::{AccountId, OrganizationalUnitId};
 use crate::policy::Membership;
@@ -75,14 +76,8 @@ async fn lookup(
         .account_id(account.as_str())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("DescribeAccount", e))?;
-    let suspended = described.account().is_some_and(|a| {
-        a.status() == Some(&AccountStatus::Suspended)
-            || matches!(
-                a.state(),
-                Some(AccountState::Suspended | AccountState::Closed)
-            )
-    });
+        .map_err(|e| from_sdk("DescribeAccount", e))?;
+    let inactive = described.account().and_then(inactive_state);
     let mut ous = Vec::new();
     let mut child = account.to_string();
     for _ in 0..MAX_DEPTH {
@@ -91,7 +86,7 @@ async fn lookup(
             .child_id(&child)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ListParents", e))?;
+            .map_err(|e| from_sdk("ListParents", e))?;
         // Every account and OU has exactly one parent.
         let Some(parent) = parents.parents().first() else {
             break;
@@ -107,5 +102,26 @@ async fn lookup(
         }
         child = id.to_owned();
     }
-    Ok(Membership::Known { ous, suspended })
+    Ok(Membership::Known { ous, inactive })
+}
+
+/// The state of an account that must match no rule by OU: `SUSPENDED`, `PENDING_CLOSURE` or
+/// `CLOSED`, from `State` (Organizations API reference, Account: `PENDING_ACTIVATION | ACTIVE |
+/// SUSPENDED | PENDING_CLOSURE | CLOSED`) or else from `Status` (`ACTIVE | SUSPENDED |
+/// PENDING_CLOSURE`, which AWS retires on 2026-09-09 in favour of `State`). `None` for an
+/// active account, and for one still being activated (a vended account's first minutes).
+fn inactive_state(account: &aws_sdk_organizations::types::Account) -> Option<String> {
+    let from_state = account.state().and_then(|state| match state {
+        AccountState::Suspended | AccountState::PendingClosure | AccountState::Closed => {
+            Some(state.as_str().to_owned())
+        }
+        _ => None,
+    });
+    let from_status = account.status().and_then(|status| match status {
+        AccountStatus::Suspended | AccountStatus::PendingClosure => {
+            Some(status.as_str().to_owned())
+        }
+        _ => None,
+    });
+    from_state.or(from_status)
 }

@@ -2,6 +2,7 @@
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
+use crate::aws::error::from_sdk;
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
 use crate::events::OUTCOME_SOURCE;
 use crate::outcome::Outcome;
@@ -49,10 +50,7 @@ impl OutcomeBus {
                         .build(),
                 );
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e))?;
+            let response = request.send().await.map_err(|e| from_sdk(OP, e))?;
             if response.failed_entry_count() > 0 {
                 let first = response
                     .entries()

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
+use crate::aws::error::from_sdk;
 use crate::config::PolicySource;
-use crate::error::{AwsError, Error, Result};
+use crate::error::{Error, Result};
 use crate::policy::Policy;
 
 /// The current policy, cached for `ttl`.
@@ -49,7 +50,7 @@ impl PolicyStore {
                 .with_decryption(true)
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("GetParameter", e))?
+                .map_err(|e| from_sdk("GetParameter", e))?
                 .parameter()
                 .and_then(|p| p.value())
                 .map(str::to_owned)

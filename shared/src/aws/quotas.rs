@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::clients::AwsContext;
+use crate::aws::error::from_sdk;
 use crate::error::{AwsError, AwsErrorKind, Result};
-use crate::model::{AccountId, Quotas, Region};
+use crate::model::{Location, Quotas};
 
 /// Service Quotas codes of the quotas a wiring plan must respect.
 const ROUTES_PER_TABLE: &str = "L-93826ACB";
@@ -25,27 +26,22 @@ const FRESH: Duration = Duration::from_secs(3600);
 /// its answer instead of reading again.
 #[derive(Debug, Default)]
 pub struct QuotaBook {
-    cells: SyncMutex<HashMap<(AccountId, Region), Cell>>,
+    cells: SyncMutex<HashMap<Location, Cell>>,
 }
 
 /// The quotas of one account and region as read, and when; empty until the first read.
 type Cell = Arc<Mutex<Option<(Instant, Quotas)>>>;
 
 impl QuotaBook {
-    /// The quotas of `account` in `region`: two `GetServiceQuota` calls the first time. When
-    /// the member role may not read them (or Service Quotas does not know them), the AWS
-    /// defaults, saying so.
-    pub async fn quotas(
-        &self,
-        aws: &AwsContext,
-        account: &AccountId,
-        region: &Region,
-    ) -> Result<Quotas> {
+    /// The quotas of the account of `at` in its region: two `GetServiceQuota` calls the first
+    /// time. When the member role may not read them (or Service Quotas does not know them),
+    /// the AWS defaults, saying so.
+    pub async fn quotas(&self, aws: &AwsContext, at: &Location) -> Result<Quotas> {
         let cell = self
             .cells
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .entry((account.clone(), region.clone()))
+            .entry(at.clone())
             .or_default()
             .clone();
         let mut cached = cell.lock().await;
@@ -54,7 +50,7 @@ impl QuotaBook {
                 return Ok(quotas.clone());
             }
         }
-        let client = aws.servicequotas(account.as_str(), region.as_str()).await;
+        let client = aws.servicequotas(at).await;
         let read = |code: &'static str| {
             let client = client.clone();
             async move {
@@ -64,7 +60,7 @@ impl QuotaBook {
                     .quota_code(code)
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk("GetServiceQuota", e))?;
+                    .map_err(|e| from_sdk("GetServiceQuota", e))?;
                 Ok::<Option<u32>, AwsError>(
                     answer
                         .quota()

@@ -26,7 +26,7 @@ use crate::aws::permissions::Job;
 use crate::error::{Error, Result};
 use crate::events::{CleanupTrigger, DriftTrigger, Event, RequestTrigger, WiringTrigger};
 use crate::model::ApprovalDecision;
-use crate::reconcile::{Mode, Report, Run, Target};
+use crate::reconcile::{Mode, Report, Run, RunLog, Target};
 
 /// The four functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,9 @@ pub enum Door {
 }
 
 impl Door {
+    /// Every door, in the order a peering meets them.
+    pub const ALL: [Door; 4] = [Door::Request, Door::Wiring, Door::Drift, Door::Cleanup];
+
     /// The function's name, as deployed.
     pub fn function_name(self) -> &'static str {
         match self {
@@ -55,6 +58,44 @@ impl Door {
             Self::Wiring | Self::Drift => Job::Wire,
             Self::Cleanup => Job::Clean,
         }
+    }
+
+    /// Whether this door's parser takes `event` (no AWS call is made).
+    pub fn accepts(self, event: &Value) -> bool {
+        match self {
+            Self::Request => RequestTrigger::parse(event).is_ok(),
+            Self::Wiring => WiringTrigger::parse(event).is_ok(),
+            Self::Drift => DriftTrigger::parse(event).is_ok(),
+            Self::Cleanup => CleanupTrigger::parse(event).is_ok(),
+        }
+    }
+
+    /// Handles one event; what the run did (its outcomes, what it left alone, each peering's
+    /// result), without the trigger.
+    pub async fn run(self, app: &App, event: &Value, deadline: Option<Instant>) -> Result<RunLog> {
+        // Boxed as in `handle`.
+        Ok(match self {
+            Self::Request => {
+                Box::pin(handle::<RequestTrigger>(app, event, deadline))
+                    .await?
+                    .run
+            }
+            Self::Wiring => {
+                Box::pin(handle::<WiringTrigger>(app, event, deadline))
+                    .await?
+                    .run
+            }
+            Self::Drift => {
+                Box::pin(handle::<DriftTrigger>(app, event, deadline))
+                    .await?
+                    .run
+            }
+            Self::Cleanup => {
+                Box::pin(handle::<CleanupTrigger>(app, event, deadline))
+                    .await?
+                    .run
+            }
+        })
     }
 
     /// Handles one event; the report as the function's JSON response.
@@ -93,9 +134,17 @@ pub async fn serve(door: Door) -> std::result::Result<(), lambda_runtime::Error>
         // The call log is per invocation here: a warm process serves thousands of them.
         let calls = app.aws.calls().take();
         tracing::debug!(calls = calls.len(), "AWS calls of this invocation");
-        handled.map_err(Diagnostic::from)
+        handled.map_err(diagnostic)
     }))
     .await
+}
+
+/// The error as Lambda reports it: a stable type name and the message.
+fn diagnostic(err: Error) -> Diagnostic {
+    Diagnostic {
+        error_type: err.error_type().to_owned(),
+        error_message: err.to_string(),
+    }
 }
 
 /// Lambda's deadline (milliseconds since the epoch) as an instant of this process.

@@ -7,12 +7,12 @@
 
 use serde::Serialize;
 
-use super::{Location, Run};
+use super::Run;
 use crate::aws::apply::{execute, execute_zone, Applied};
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::model::Sides;
+use crate::model::{Location, Sides};
 use crate::outcome::Outcome;
-use crate::plan::{Plan, PlanStep};
+use crate::plan::{Action, Plan, PlanStep};
 
 /// How one step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,23 +36,25 @@ pub enum StepResult {
 
 impl StepResult {
     pub fn is_failure(&self) -> bool {
-        matches!(self, Self::Failed { .. })
+        self.error().is_some()
+    }
+
+    /// The error, when the step failed.
+    pub fn error(&self) -> Option<&AwsError> {
+        match self {
+            Self::Failed { error } => Some(error),
+            Self::Done | Self::AlreadyInPlace | Self::Vanished { .. } => None,
+        }
     }
 
     /// A refusal that a retry will not change (access denied, a quota, a bad value).
     pub fn permanent_error(&self) -> Option<&AwsError> {
-        match self {
-            Self::Failed { error } if !error.is_transient() => Some(error),
-            _ => None,
-        }
+        self.error().filter(|error| !error.is_transient())
     }
 
     /// Throttling or an unavailable service: worth retrying the run.
     pub fn transient_error(&self) -> Option<&AwsError> {
-        match self {
-            Self::Failed { error } if error.is_transient() => Some(error),
-            _ => None,
-        }
+        self.error().filter(|error| error.is_transient())
     }
 }
 
@@ -71,12 +73,12 @@ pub(super) async fn apply(
 ) -> Vec<AppliedStep> {
     let mut applied = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
-        let owner = &owners[step.side()];
-        let (account, region) = (owner.account.as_str(), owner.region.as_str());
-        let executed = if step.is_route53() {
-            execute_zone(&run.app.aws.route53(account, region).await, step).await
-        } else {
-            execute(&run.app.aws.ec2(account, region).await, step).await
+        let owner = &owners[step.side];
+        let executed = match &step.action {
+            Action::Ec2(action) => execute(&run.app.aws.ec2(owner).await, step.side, action).await,
+            Action::Route53(action) => {
+                execute_zone(&run.app.aws.route53(owner).await, action).await
+            }
         };
         let result = match executed {
             Ok(Applied::Done) => StepResult::Done,
@@ -122,7 +124,7 @@ pub(super) fn moved_on(applied: &[AppliedStep]) -> Result<Option<String>> {
                 return Ok(Some(error.to_string()))
             }
             StepResult::Failed { error } => return Err(Error::Aws(error.clone())),
-            _ => {}
+            StepResult::Done | StepResult::AlreadyInPlace => {}
         }
     }
     Ok(None)

@@ -4,11 +4,11 @@
 //! their exact description marker. Everything else stays and is reported, including a rule a
 //! person added for the same CIDR and a person's narrower route.
 
-use super::{apply, side_of, Location, Phases, Reconciled, Run, StepResult};
-use crate::aws::observe::{self, Viewer};
+use super::{apply, side_of, Cleaned, LeftAlone, Phases, Reconciled, Run, StepResult};
+use crate::aws::observe;
 use crate::error::{Error, Result};
 use crate::model::{
-    HostedZone, Leftovers, Peering, PeeringId, PeeringRef, PeeringStatus, Side, Sides,
+    HostedZone, Leftovers, Location, Peering, PeeringId, PeeringRef, PeeringStatus, Side, Sides,
 };
 use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
 use crate::plan::{cleanup, zones, Plan, PlanStep};
@@ -30,16 +30,13 @@ impl Run<'_> {
         let mut plan = Plan::default();
         let mut unread = Vec::new();
         let mut read = Vec::new();
+        let owners = Location::owners(&peering);
         for (side, view) in peering.sides.iter() {
             let managed = wiring.as_ref().is_none_or(|w| w.side(side).manage);
             if !managed || !self.manages(&view.account).await? {
                 continue;
             }
-            let ec2 = self
-                .app
-                .aws
-                .ec2(view.account.as_str(), view.region.as_str())
-                .await;
+            let ec2 = self.app.aws.ec2(&owners[side]).await;
             let leftovers = match observe::leftovers(&ec2, &peering.id, Some(&view.vpc_id)).await {
                 Ok(leftovers) => leftovers,
                 Err(err) if err.is_transient() => return Err(err),
@@ -71,22 +68,24 @@ impl Run<'_> {
             plan.steps
                 .extend(self.zone_cleanup(&peering, wiring).await?);
         }
-        let owners = Location::owners(&peering);
         let mut reconciled = self
             .finish_clean(peering.id.clone(), Some(peering), owners, plan)
             .await?;
-        if !unread.is_empty() {
-            let outcome = reconciled.outcome.get_or_insert_with(|| {
-                let peering = reconciled.peering.as_ref();
-                match peering {
-                    Some(p) => self.outcome(OutcomeKind::Failed, p),
-                    None => Outcome::about_id(
-                        OutcomeKind::Failed,
-                        Some(&reconciled.peering_id),
-                        self.trigger,
-                        &self.correlation_id,
-                    ),
-                }
+        if let (Reconciled::Cleaned(cleaned), false) = (&mut reconciled, unread.is_empty()) {
+            let Cleaned {
+                peering_id,
+                peering,
+                outcome,
+                ..
+            } = cleaned.as_mut();
+            let outcome = outcome.get_or_insert_with(|| match peering {
+                Some(p) => self.outcome(OutcomeKind::Failed, p),
+                None => Outcome::about_id(
+                    OutcomeKind::Failed,
+                    Some(peering_id),
+                    self.trigger,
+                    &self.correlation_id,
+                ),
             });
             outcome.kind = OutcomeKind::Failed;
             outcome.reasons.extend(unread);
@@ -114,18 +113,16 @@ impl Run<'_> {
                 outcome.reasons.push(why.clone());
                 outcome
             });
-            return Ok(Reconciled {
-                refusal: Some(why),
+            return Ok(Reconciled::LeftAlone(Box::new(LeftAlone {
+                peering_id: id,
+                peering: None,
+                why,
+                rule: None,
                 outcome,
-                ..Reconciled::new(id, None)
-            });
+            })));
         }
         let side = side_of(&self.policy, &reference.account);
-        let ec2 = self
-            .app
-            .aws
-            .ec2(reference.account.as_str(), reference.region.as_str())
-            .await;
+        let ec2 = self.app.aws.ec2(&Location::of_ref(reference)).await;
         let leftovers = observe::leftovers(&ec2, &id, None).await?;
         let ends = cleanup::peering_ends(&id, &[&leftovers]);
         let plan = cleanup::plan_side_cleanup(&id, side, None, &leftovers, &ends);
@@ -148,7 +145,7 @@ impl Run<'_> {
             let route53 = self
                 .app
                 .aws
-                .route53(view.account.as_str(), view.region.as_str())
+                .route53(&Location::owners(peering)[owner])
                 .await;
             let peer_vpc = &peering.sides[owner.other()].vpc_id;
             for zone in observe::describe_zones(&route53, zones).await? {
@@ -175,18 +172,11 @@ impl Run<'_> {
         zone: &HostedZone,
     ) -> Result<bool> {
         let peer = &peering.sides[owner.other()];
-        let ec2 = self
-            .app
-            .aws
-            .ec2(peer.account.as_str(), peer.region.as_str())
-            .await;
-        let viewer = Viewer {
-            account: &peer.account,
-            region: &peer.region,
-        };
+        let at = Location::owners(peering)[owner.other()].clone();
+        let ec2 = self.app.aws.ec2(&at).await;
         let live = observe::peerings_of_vpc(
             &ec2,
-            viewer,
+            &at,
             &peer.vpc_id,
             &["active", "provisioning", "pending-acceptance"],
         )
@@ -213,10 +203,7 @@ impl Run<'_> {
             tracing::warn!(peering_id = %peering_id, %finding, "left for its owner");
         }
         if !self.claim(&peering_id, &plan).await? {
-            return Ok(Reconciled {
-                plan,
-                ..Reconciled::new(peering_id.clone(), peering)
-            });
+            return Ok(self.skipped_duplicate(peering_id, plan));
         }
         let applied = if self.mode.dry_run {
             Vec::new()
@@ -255,11 +242,12 @@ impl Run<'_> {
             tracing::info!(peering_id = %peering_id, "nothing left to clean up");
             None
         };
-        Ok(Reconciled {
+        Ok(Reconciled::Cleaned(Box::new(Cleaned {
+            peering_id,
+            peering,
             plan,
             applied,
             outcome,
-            ..Reconciled::new(peering_id, peering)
-        })
+        })))
     }
 }

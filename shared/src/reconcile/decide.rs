@@ -10,10 +10,10 @@
 
 use std::time::Duration;
 
-use super::{apply, locate, Location, Reconciled, Run};
+use super::{apply, locate, Decided, Reconciled, Run};
 use crate::aws::apply::{delete_peering, Applied};
 use crate::error::Result;
-use crate::model::{Peering, PeeringStatus};
+use crate::model::{Location, Peering, PeeringStatus};
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::plan::request::{decide_request, plan_request, sibling_overlaps, RequestFacts, Verdict};
 
@@ -50,44 +50,53 @@ impl Run<'_> {
         };
         let decision = decide_request(&peering, &facts, &self.policy);
         tracing::info!(peering_id = %peering.id, verdict = %decision.verdict,
-            rule = decision.rule.as_deref().unwrap_or(""), reasons = %decision.reasons.join("; "),
-            "decision");
+            rule = decision.rule.as_deref().unwrap_or(""),
+            reasons = %decision.reason_lines().join("; "), "decision");
         let plan = plan_request(&peering, &decision);
-        let mut reconciled = Reconciled {
-            rule: decision.rule.clone(),
-            decision: Some(decision.clone()),
+        let mut decided = Decided {
+            peering,
+            decision,
             plan,
+            applied: Vec::new(),
+            outcome: None,
             accepter_network: Some(network),
-            ..Reconciled::new(peering.id.clone(), None)
         };
         if !self.mode.dry_run {
-            if !self.claim(&peering.id, &reconciled.plan).await? {
-                return Ok(self.skipped_duplicate(peering, reconciled.plan));
+            let Decided {
+                peering,
+                decision,
+                plan,
+                ..
+            } = &decided;
+            if !self.claim(&peering.id, plan).await? {
+                return Ok(self.skipped_duplicate(peering.id.clone(), decided.plan));
             }
-            let owners = Location::owners(&peering);
-            reconciled.applied = apply::apply(self, &owners, &reconciled.plan).await;
-            self.settle_claim(&peering.id, &reconciled.plan, &reconciled.applied)
-                .await;
-            if let Some(why) = apply::moved_on(&reconciled.applied)? {
-                reconciled.outcome = Some(self.re_observe(&peering, &why).await?);
-                reconciled.peering = Some(peering);
-                return Ok(reconciled);
-            }
-            if decision.verdict == Verdict::Accept {
-                if let Some(outcome) = self.roll_back_if_later(&peering, &siblings).await? {
-                    self.snapshot.decided(&peering, false).await;
-                    reconciled.outcome = Some(outcome);
-                    reconciled.peering = Some(peering);
-                    return Ok(reconciled);
+            let applied = apply::apply(self, &Location::owners(peering), plan).await;
+            self.settle_claim(&peering.id, plan, &applied).await;
+            let moved_on = apply::moved_on(&applied)?;
+            let outcome = match moved_on {
+                Some(why) => Some(self.re_observe(peering, &why).await?),
+                None if decision.verdict == Verdict::Accept => {
+                    let rolled_back = self.roll_back_if_later(peering, &siblings).await?;
+                    if rolled_back.is_some() {
+                        self.snapshot.decided(peering, false).await;
+                    }
+                    rolled_back
                 }
-            }
-            if matches!(decision.verdict, Verdict::Accept | Verdict::Reject) {
+                None => None,
+            };
+            if outcome.is_none() && matches!(decision.verdict, Verdict::Accept | Verdict::Reject) {
                 self.snapshot
-                    .decided(&peering, decision.verdict == Verdict::Accept)
+                    .decided(peering, decision.verdict == Verdict::Accept)
                     .await;
             }
+            decided.applied = applied;
+            if outcome.is_some() {
+                decided.outcome = outcome;
+                return Ok(Reconciled::Decided(Box::new(decided)));
+            }
         }
-        let kind = match decision.verdict {
+        let kind = match decided.decision.verdict {
             Verdict::Accept => OutcomeKind::Accepted,
             Verdict::Reject => OutcomeKind::Rejected,
             Verdict::Hold => OutcomeKind::ApprovalRequired,
@@ -99,21 +108,23 @@ impl Run<'_> {
             || self
                 .app
                 .ledger
-                .claim(&format!("approval-required#{}", peering.id), REMINDER)
+                .claim(
+                    &format!("approval-required#{}", decided.peering.id),
+                    REMINDER,
+                )
                 .await?;
         if remind {
-            let mut outcome = self.outcome(kind, &peering);
-            outcome.rule = decision.rule;
-            outcome.reasons = decision.reasons;
+            let mut outcome = self.outcome(kind, &decided.peering);
+            outcome.rule = decided.decision.rule.clone();
+            outcome.reasons = decided.decision.reason_lines();
             if kind == OutcomeKind::Accepted {
                 outcome.approved_by = self.approval.as_ref().map(|a| a.by.clone());
             }
-            reconciled.outcome = Some(outcome);
+            decided.outcome = Some(outcome);
         } else {
-            tracing::info!(peering_id = %peering.id, "still held; the daily reminder went out already");
+            tracing::info!(peering_id = %decided.peering.id, "still held; the daily reminder went out already");
         }
-        reconciled.peering = Some(peering);
-        Ok(reconciled)
+        Ok(Reconciled::Decided(Box::new(decided)))
     }
 
     /// After an accept: the accepter VPC's live peerings, once more. When another peering
@@ -151,12 +162,7 @@ impl Run<'_> {
         if collisions.is_empty() {
             return Ok(None);
         }
-        let accepter = &peering.sides.accepter;
-        let ec2 = self
-            .app
-            .aws
-            .ec2(accepter.account.as_str(), accepter.region.as_str())
-            .await;
+        let ec2 = self.app.aws.ec2(&Location::owners(peering).accepter).await;
         let deleted = delete_peering(&ec2, &peering.id).await?;
         let mut outcome = self.outcome(OutcomeKind::Rejected, peering);
         outcome.reasons = collisions.iter().map(ToString::to_string).collect();
@@ -174,9 +180,8 @@ impl Run<'_> {
     /// deleted, expired): re-observe and report what it is now.
     async fn re_observe(&self, peering: &Peering, why: &str) -> Result<Outcome> {
         tracing::warn!(peering_id = %peering.id, why, "peering changed while deciding; re-observing");
-        let accepter = &peering.sides.accepter;
         let now =
-            locate::describe(self.app, &accepter.account, &accepter.region, &peering.id).await?;
+            locate::describe(self.app, &Location::owners(peering).accepter, &peering.id).await?;
         let mut outcome = self.outcome(OutcomeKind::Skipped, now.as_ref().unwrap_or(peering));
         if now.is_none() {
             outcome.observed_status = Some(PeeringStatus::NotFound);

@@ -2,12 +2,12 @@
 //! call; a failure to locate is reported against the account and region it happened in.
 
 use super::report::Reporter;
-use super::{Location, Run, Target};
+use super::{Run, Target};
 use crate::app::App;
-use crate::aws::observe::{self, Viewer};
+use crate::aws::observe;
 use crate::error::Result;
 use crate::events::Locator;
-use crate::model::{AccountId, Peering, PeeringId, PeeringRef, Region, VpcId};
+use crate::model::{Location, Peering, PeeringId, PeeringRef, VpcId};
 
 /// A peering found, or one AWS no longer shows to the account that reported it.
 #[derive(Debug)]
@@ -29,15 +29,14 @@ impl Located {
     }
 }
 
-/// Re-reads one peering as `account` sees it in `region`.
+/// Re-reads one peering as the account of `at` sees it in its region.
 pub(super) async fn describe(
     app: &App,
-    account: &AccountId,
-    region: &Region,
+    at: &Location,
     peering_id: &PeeringId,
 ) -> Result<Option<Peering>> {
-    let ec2 = app.aws.ec2(account.as_str(), region.as_str()).await;
-    observe::describe_peering(&ec2, Viewer { account, region }, peering_id).await
+    let ec2 = app.aws.ec2(at).await;
+    observe::describe_peering(&ec2, at, peering_id).await
 }
 
 /// The peerings `target` names. A sweep is not located here (see `sweep`).
@@ -68,13 +67,8 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
                 log.ignore(reference.peering_id.as_str(), why).await;
                 return Vec::new();
             }
-            let found = describe(
-                run.app,
-                &reference.account,
-                &reference.region,
-                &reference.peering_id,
-            );
-            match found.await {
+            let at = Location::of_ref(reference);
+            match describe(run.app, &at, &reference.peering_id).await {
                 Ok(Some(peering)) => vec![Located::Peering(Box::new(peering))],
                 Ok(None) => vec![Located::Forgotten(reference.clone())],
                 Err(err) => {
@@ -90,10 +84,7 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
             region,
             locator,
         } => {
-            let location = Location {
-                account: account.clone(),
-                region: region.clone(),
-            };
+            let location = Location::new(account.clone(), region.clone());
             match run.manages(account).await {
                 Ok(true) => {}
                 Ok(false) => {
@@ -106,7 +97,7 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
                     return Vec::new();
                 }
             }
-            match peerings_of(run.app, account, region, locator).await {
+            match peerings_of(run.app, &location, locator).await {
                 Ok(peerings) => {
                     tracing::info!(peerings = peerings.len(), "located peerings to re-check");
                     peerings
@@ -126,14 +117,9 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
 /// The active peerings of the VPC `locator` points at (or the one peering it names, in any
 /// state). A resource that no longer exists locates nothing: its deletion is someone else's
 /// event.
-async fn peerings_of(
-    app: &App,
-    account: &AccountId,
-    region: &Region,
-    locator: &Locator,
-) -> Result<Vec<Peering>> {
-    let ec2 = app.aws.ec2(account.as_str(), region.as_str()).await;
-    let viewer = Viewer { account, region };
+async fn peerings_of(app: &App, at: &Location, locator: &Locator) -> Result<Vec<Peering>> {
+    let ec2 = app.aws.ec2(at).await;
+    let viewer = at;
     let vpc: Option<VpcId> = match locator {
         Locator::Vpc(vpc) => Some(vpc.clone()),
         Locator::RouteTable(id) => observe::route_table_vpc(&ec2, id).await?,
@@ -149,7 +135,7 @@ async fn peerings_of(
             identifier,
             cluster,
         } => {
-            let rds = app.aws.rds(account.as_str(), region.as_str()).await;
+            let rds = app.aws.rds(at).await;
             if *cluster {
                 observe::db_cluster_vpc(&rds, identifier).await?
             } else {

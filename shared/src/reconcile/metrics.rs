@@ -14,7 +14,7 @@ use super::StepResult;
 use crate::error::AwsErrorKind;
 use crate::outcome::OutcomeKind;
 use crate::plan::request::Verdict;
-use crate::plan::PlanStep;
+use crate::plan::{Action, Ec2Action, PlanStep, ZoneAction};
 
 /// The namespace of every peerwire metric.
 pub const NAMESPACE: &str = "Peerwire";
@@ -47,27 +47,18 @@ impl Counts {
     pub fn of(log: &RunLog) -> Self {
         let mut counts = Self::default();
         for reconciled in &log.reconciled {
-            match reconciled.decision.as_ref().map(|d| d.verdict) {
+            match reconciled.decision().map(|d| d.verdict) {
                 Some(Verdict::Hold) => counts.held += 1,
                 Some(Verdict::Reject) => counts.rejected += 1,
-                _ => {}
+                Some(Verdict::Accept | Verdict::Skip) | None => {}
             }
-            for applied in &reconciled.applied {
-                match (&applied.step, &applied.result) {
-                    (PlanStep::AcceptPeering { .. }, StepResult::Done) => counts.accepted += 1,
-                    (
-                        PlanStep::CreateRoute { .. } | PlanStep::ReplaceBlackholeRoute { .. },
-                        StepResult::Done,
-                    ) => counts.routes_added += 1,
-                    (
-                        PlanStep::AuthorizeIngress { permissions, .. }
-                        | PlanStep::AuthorizeEgress { permissions, .. },
-                        StepResult::Done,
-                    ) => counts.rules_added += permissions.len() as u64,
-                    (_, StepResult::Failed { error }) => {
+            for applied in reconciled.applied() {
+                match &applied.result {
+                    StepResult::Done => counts.count_done(&applied.step),
+                    StepResult::Failed { error } => {
                         *counts.failures.entry(kind_name(error.kind)).or_default() += 1;
                     }
-                    _ => {}
+                    StepResult::AlreadyInPlace | StepResult::Vanished { .. } => {}
                 }
             }
         }
@@ -85,6 +76,34 @@ impl Counts {
             }
         }
         counts
+    }
+
+    /// Counts one step that went through.
+    fn count_done(&mut self, step: &PlanStep) {
+        match &step.action {
+            Action::Ec2(action) => match action {
+                Ec2Action::AcceptPeering { .. } => self.accepted += 1,
+                Ec2Action::CreateRoute { .. } | Ec2Action::ReplaceBlackholeRoute { .. } => {
+                    self.routes_added += 1;
+                }
+                Ec2Action::Authorize { permissions, .. } => {
+                    self.rules_added += permissions.len() as u64;
+                }
+                Ec2Action::RejectPeering { .. }
+                | Ec2Action::DeleteRoute { .. }
+                | Ec2Action::Revoke { .. }
+                | Ec2Action::SetDnsResolution { .. }
+                | Ec2Action::EnableVpcDnsAttribute { .. } => {}
+            },
+            Action::Route53(
+                ZoneAction::Record { .. }
+                | ZoneAction::Authorize { .. }
+                | ZoneAction::Associate { .. }
+                | ZoneAction::DeleteAuthorization { .. }
+                | ZoneAction::Disassociate { .. }
+                | ZoneAction::Forget { .. },
+            ) => {}
+        }
     }
 
     /// The EMF documents for `function`, stamped `timestamp_ms`: the counts, then one per

@@ -22,6 +22,7 @@ mod decide;
 mod locate;
 pub mod metrics;
 mod orphans;
+mod reconciled;
 pub mod report;
 mod snapshot;
 mod sweep;
@@ -33,19 +34,19 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::aws::observe::{self, Viewer};
+use crate::aws::observe;
 use crate::error::{Error, Result};
 use crate::events::Locator;
 use crate::model::{
-    AccountId, ApprovalDecision, Peering, PeeringId, PeeringRef, PeeringStatus, Region, Side,
-    Sides, TagView, VpcNetwork, WiringState,
+    AccountId, ApprovalDecision, Location, Peering, PeeringId, PeeringRef, PeeringStatus, Region,
+    Side, TagView, WiringState,
 };
 use crate::outcome::{Outcome, OutcomeKind};
-use crate::plan::request::Decision;
 use crate::plan::Plan;
 use crate::policy::{Membership, Policy, Wiring};
 
 pub use apply::{AppliedStep, StepResult};
+pub use reconciled::{Cleaned, Decided, LeftAlone, Reconciled, Wired};
 
 /// How long a claim on a plan holds: enough for the claiming invocation to apply it.
 const PLAN_CLAIM: Duration = Duration::from_secs(600);
@@ -164,49 +165,6 @@ pub struct Run<'a> {
     snapshot: Snapshot,
 }
 
-/// What reconciling one peering came to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Reconciled {
-    pub peering_id: PeeringId,
-    /// `None` when AWS no longer shows the peering to the account asked.
-    pub peering: Option<Peering>,
-    /// Why peerwire leaves this peering alone, when it does; then the plan is empty.
-    pub refusal: Option<String>,
-    /// The matched policy rule, when one matches.
-    pub rule: Option<String>,
-    /// The accept decision (decide phase only).
-    pub decision: Option<Decision>,
-    pub plan: Plan,
-    /// Empty in a dry run.
-    pub applied: Vec<AppliedStep>,
-    /// What is reported; `None` when nothing is (converged, or left alone).
-    pub outcome: Option<Outcome>,
-    /// Both sides as observed for the wire phase (before this run's writes).
-    #[serde(skip)]
-    pub state: Option<WiringState>,
-    /// The accepter VPC as observed for the decide phase.
-    #[serde(skip)]
-    pub accepter_network: Option<VpcNetwork>,
-}
-
-impl Reconciled {
-    /// Nothing observed, planned or reported yet about `peering_id`.
-    pub fn new(peering_id: PeeringId, peering: Option<Peering>) -> Self {
-        Self {
-            peering_id,
-            peering,
-            refusal: None,
-            rule: None,
-            decision: None,
-            plan: Plan::default(),
-            applied: Vec::new(),
-            outcome: None,
-            state: None,
-            accepter_network: None,
-        }
-    }
-}
-
 impl<'a> Run<'a> {
     /// A run under the current policy.
     pub async fn start(
@@ -306,8 +264,7 @@ impl<'a> Run<'a> {
             tokio::time::sleep(wait).await;
             waited += wait;
             wait *= 2;
-            let (account, region) = &viewer;
-            match locate::describe(self.app, account, region, &peering.id).await? {
+            match locate::describe(self.app, &viewer, &peering.id).await? {
                 Some(now) => peering = now,
                 None => break,
             }
@@ -316,9 +273,8 @@ impl<'a> Run<'a> {
     }
 
     /// The account and region whose view a peering was read from: its accepter's.
-    fn viewer_of(&self, peering: &Peering) -> (AccountId, Region) {
-        let accepter = &peering.sides.accepter;
-        (accepter.account.clone(), accepter.region.clone())
+    fn viewer_of(&self, peering: &Peering) -> Location {
+        Location::owners(peering).accepter
     }
 
     /// The requester account's OU membership, looked up only when a rule needs it.
@@ -351,24 +307,13 @@ impl<'a> Run<'a> {
             return Ok(peering);
         }
         let requester = peering.sides.requester.clone();
-        let at = Location {
-            account: requester.account.clone(),
-            region: requester.region.clone(),
-        };
+        let at = Location::owners(&peering).requester;
         if let Some(why) = self.snapshot.unusable_role(&at) {
             peering.tags.requester = TagView::Unreadable(why);
             return Ok(peering);
         }
-        let ec2 = self
-            .app
-            .aws
-            .ec2(requester.account.as_str(), requester.region.as_str())
-            .await;
-        let viewer = Viewer {
-            account: &requester.account,
-            region: &requester.region,
-        };
-        peering.tags.requester = match observe::describe_peering(&ec2, viewer, &peering.id).await {
+        let ec2 = self.app.aws.ec2(&at).await;
+        peering.tags.requester = match observe::describe_peering(&ec2, &at, &peering.id).await {
             Ok(Some(view)) => view.tags.requester,
             Ok(None) => TagView::Unreadable(format!(
                 "account {} does not see the peering",
@@ -469,12 +414,8 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn skipped_duplicate(&self, peering: Peering, plan: Plan) -> Reconciled {
-        Reconciled {
-            refusal: None,
-            plan,
-            ..self.left_alone(peering, String::new(), None)
-        }
+    fn skipped_duplicate(&self, peering_id: PeeringId, plan: Plan) -> Reconciled {
+        Reconciled::Duplicate { peering_id, plan }
     }
 
     /// `peering`, unless its accepter VPC is outside the policy's accepters; then what the run
@@ -493,11 +434,13 @@ impl<'a> Run<'a> {
     }
 
     fn left_alone(&self, peering: Peering, why: String, outcome: Option<Outcome>) -> Reconciled {
-        Reconciled {
-            refusal: Some(why),
+        Reconciled::LeftAlone(Box::new(LeftAlone {
+            peering_id: peering.id.clone(),
+            peering: Some(peering),
+            why,
+            rule: None,
             outcome,
-            ..Reconciled::new(peering.id.clone(), Some(peering))
-        }
+        }))
     }
 }
 
@@ -514,32 +457,5 @@ fn side_of(policy: &Policy, account: &AccountId) -> Side {
         Side::Accepter
     } else {
         Side::Requester
-    }
-}
-
-/// An account and region: where a side's calls are made, with its member role.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Location {
-    pub account: AccountId,
-    pub region: Region,
-}
-
-impl Location {
-    /// Where each side of `peering` is owned.
-    pub fn owners(peering: &Peering) -> Sides<Location> {
-        Sides::from_fn(|side| {
-            let view = &peering.sides[side];
-            Location {
-                account: view.account.clone(),
-                region: view.region.clone(),
-            }
-        })
-    }
-
-    pub(super) fn of_ref(reference: &PeeringRef) -> Self {
-        Self {
-            account: reference.account.clone(),
-            region: reference.region.clone(),
-        }
     }
 }

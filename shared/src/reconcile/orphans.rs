@@ -10,10 +10,10 @@
 //! marker stays; a route nothing proves to be peerwire's is logged for its owner, not removed.
 
 use super::report::Reporter;
-use super::{Location, Run};
-use crate::aws::observe::{self, Viewer};
+use super::Run;
+use crate::aws::observe;
 use crate::error::Result;
-use crate::model::{AccountId, Leftovers, PeeringId, Region, Sides};
+use crate::model::{AccountId, Leftovers, Location, PeeringId, Region, Sides};
 use crate::plan::cleanup::{peering_ends, plan_cleanup, referenced_peerings};
 
 impl Run<'_> {
@@ -23,10 +23,7 @@ impl Run<'_> {
     pub(super) async fn clean_orphans(&self, skip: &[PeeringId], log: &Reporter<'_>) {
         let mut places = Vec::new();
         for (account, region) in self.managed_places() {
-            let location = Location {
-                account: account.clone(),
-                region: region.clone(),
-            };
+            let location = Location::new(account, region);
             match self.orphans_in(&location, skip).await {
                 Ok(Some((leftovers, orphans))) => places.push((location, leftovers, orphans)),
                 Ok(None) => {}
@@ -83,11 +80,7 @@ impl Run<'_> {
         at: &Location,
         skip: &[PeeringId],
     ) -> Result<Option<(Leftovers, Vec<PeeringId>)>> {
-        let ec2 = self
-            .app
-            .aws
-            .ec2(at.account.as_str(), at.region.as_str())
-            .await;
+        let ec2 = self.app.aws.ec2(at).await;
         let leftovers = observe::orphan_candidates(&ec2).await?;
         let candidates: Vec<PeeringId> = referenced_peerings(&leftovers)
             .into_iter()
@@ -96,11 +89,7 @@ impl Run<'_> {
         if candidates.is_empty() {
             return Ok(None);
         }
-        let viewer = Viewer {
-            account: &at.account,
-            region: &at.region,
-        };
-        let known = observe::peerings_by_ids(&ec2, viewer, &candidates).await?;
+        let known = observe::peerings_by_ids(&ec2, at, &candidates).await?;
         // Still shown and not gone: not an orphan (a live peering is never cleaned).
         let orphans: Vec<PeeringId> = candidates
             .into_iter()

@@ -9,11 +9,11 @@
 use serde::Serialize;
 use tokio::sync::Mutex;
 
-use super::{Location, Reconciled, Run};
+use super::{Reconciled, Run};
 use crate::app::App;
 use crate::aws::outcome_bus::PUT_EVENTS_BATCH;
 use crate::error::Error;
-use crate::model::PeeringId;
+use crate::model::{Location, PeeringId};
 use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
 
 /// What one invocation did: the function's response, and what `peerwire apply` prints.
@@ -73,24 +73,24 @@ impl<'a> Reporter<'a> {
     /// Files one peering's result; publishes when a batch is full.
     pub(super) async fn reconciled(&self, mut reconciled: Reconciled) {
         if !self.keep_observations {
-            reconciled.state = None;
-            reconciled.accepter_network = None;
+            reconciled.forget_observations();
         }
         let mut state = self.state.lock().await;
-        if let (Some(why), None) = (&reconciled.refusal, &reconciled.outcome) {
-            tracing::info!(peering_id = %reconciled.peering_id, why, "left alone");
-            state.log.ignored.push(reconciled.peering_id.to_string());
+        let peering_id = reconciled.peering_id();
+        if let (Some(why), None) = (reconciled.left_alone(), reconciled.outcome()) {
+            tracing::info!(%peering_id, why, "left alone");
+            state.log.ignored.push(peering_id.to_string());
         }
         if let Some(error) = reconciled
-            .applied
+            .applied()
             .iter()
             .find_map(|a| a.result.transient_error())
         {
-            tracing::warn!(peering_id = %reconciled.peering_id, %error,
+            tracing::warn!(%peering_id, %error,
                 "transient error; the invocation will fail and be retried");
             state.transient.get_or_insert(Error::Aws(error.clone()));
         }
-        if let Some(outcome) = &reconciled.outcome {
+        if let Some(outcome) = reconciled.outcome() {
             state.log.outcomes.push(outcome.clone());
         }
         state.log.reconciled.push(reconciled);

@@ -12,14 +12,14 @@ use std::sync::{Arc, Mutex as SyncMutex};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::apply::{AppliedStep, StepResult};
-use super::Location;
 use crate::app::App;
-use crate::aws::observe::{self, Viewer};
+use crate::aws::observe;
 use crate::error::Result;
 use crate::model::{
-    Peering, Route, RouteTarget, SgRule, Side, SideState, Sides, VpcId, VpcNetwork, WiringState,
+    Location, Peering, Route, RouteTarget, RulePeer, SgRule, Side, SideState, Sides, VpcId,
+    VpcNetwork, WiringState,
 };
-use crate::plan::{DnsAttribute, Permission, PlanStep};
+use crate::plan::{Action, DnsAttribute, Ec2Action, Permission, PlanStep, ZoneAction};
 use crate::policy::{SideWiring, Wiring};
 
 /// One VPC, where it is owned.
@@ -99,10 +99,7 @@ impl Snapshot {
         let key = vpc_key(peering, Side::Accepter);
         once(&self.networks, &key, || async {
             let (location, vpc_id) = &key;
-            let ec2 = app
-                .aws
-                .ec2(location.account.as_str(), location.region.as_str())
-                .await;
+            let ec2 = app.aws.ec2(location).await;
             observe::describe_vpc_network(&ec2, &location.account, vpc_id).await
         })
         .await
@@ -119,10 +116,7 @@ impl Snapshot {
         let key = vpc_key(peering, Side::Requester);
         once(&self.requesters, &key, || async {
             let (location, vpc_id) = &key;
-            let ec2 = app
-                .aws
-                .ec2(location.account.as_str(), location.region.as_str())
-                .await;
+            let ec2 = app.aws.ec2(location).await;
             match observe::describe_vpc_network(&ec2, &location.account, vpc_id).await {
                 Ok(network) => Ok(Some(network)),
                 Err(err) if err.is_transient() => Err(err),
@@ -231,13 +225,12 @@ impl Snapshot {
         let key = (location, vpc_id, scope_key(scope));
         once(&self.sides, &key, || async {
             let (location, vpc_id, _) = &key;
-            let (account, region) = (location.account.as_str(), location.region.as_str());
-            let ec2 = app.aws.ec2(account, region).await;
-            let rds = app.aws.rds(account, region).await;
+            let ec2 = app.aws.ec2(location).await;
+            let rds = app.aws.rds(location).await;
             let mut state =
                 observe::describe_side(&ec2, &rds, &location.account, vpc_id, scope).await?;
             if !scope.private_hosted_zones.is_empty() {
-                let route53 = app.aws.route53(account, region).await;
+                let route53 = app.aws.route53(location).await;
                 state.hosted_zones =
                     observe::describe_zones(&route53, &scope.private_hosted_zones).await?;
             }
@@ -264,21 +257,27 @@ impl Snapshot {
                 continue;
             }
             let (location, vpc_id) = vpc_key(peering, *side);
-            let mut quotas = app
-                .quotas
-                .quotas(&app.aws, &location.account, &location.region)
-                .await?;
-            let lists: Vec<_> = local
+            let mut quotas = app.quotas.quotas(&app.aws, &location).await?;
+            // Prefix lists count at their maximum entries, in a route table and in a group.
+            let mut lists: Vec<_> = local
                 .network
                 .route_tables
                 .iter()
                 .flat_map(|t| t.prefix_list_routes.iter().cloned())
+                .chain(local.security_groups.iter().flat_map(|g| {
+                    g.ingress
+                        .iter()
+                        .chain(&g.egress)
+                        .filter_map(|r| match &r.peer {
+                            RulePeer::PrefixList { prefix_list_id } => Some(prefix_list_id.clone()),
+                            RulePeer::Cidr { .. } | RulePeer::Group { .. } => None,
+                        })
+                }))
                 .collect();
+            lists.sort();
+            lists.dedup();
             if !lists.is_empty() {
-                let ec2 = app
-                    .aws
-                    .ec2(location.account.as_str(), location.region.as_str())
-                    .await;
+                let ec2 = app.aws.ec2(&location).await;
                 quotas.prefix_list_entries = observe::prefix_list_sizes(&ec2, &lists).await?;
             }
             local.quotas = Some(quotas.clone());
@@ -307,10 +306,11 @@ impl Snapshot {
     /// Writes what `applied` did into every cached view of the VPCs it touched.
     pub(super) async fn record(&self, peering: &Peering, applied: &[AppliedStep]) {
         for done in applied {
-            if !matches!(done.result, StepResult::Done | StepResult::AlreadyInPlace) {
-                continue;
+            match done.result {
+                StepResult::Done | StepResult::AlreadyInPlace => {}
+                StepResult::Vanished { .. } | StepResult::Failed { .. } => continue,
             }
-            let vpc = vpc_key(peering, done.step.side());
+            let vpc = vpc_key(peering, done.step.side);
             for cell in self.cells_of(&vpc) {
                 if let Some(state) = cell.lock().await.as_mut() {
                     record_step(state, &done.step);
@@ -341,60 +341,109 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
         peer: p.peer.clone(),
         description: Some(p.description.clone()),
     };
-    match step {
-        PlanStep::AuthorizeIngress {
-            group_id,
-            permissions,
-            ..
-        } => {
-            if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
-                group.ingress.extend(permissions.iter().map(rule));
+    match &step.action {
+        Action::Ec2(action) => match action {
+            Ec2Action::Authorize {
+                direction,
+                group_id,
+                permissions,
+            } => {
+                if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
+                    let rules = match direction {
+                        crate::model::Direction::Ingress => &mut group.ingress,
+                        crate::model::Direction::Egress => &mut group.egress,
+                    };
+                    rules.extend(permissions.iter().map(rule));
+                }
             }
-        }
-        PlanStep::AuthorizeEgress {
-            group_id,
-            permissions,
-            ..
-        } => {
-            if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
-                group.egress.extend(permissions.iter().map(rule));
+            Ec2Action::Revoke {
+                direction,
+                group_id,
+                permissions,
+            } => {
+                if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
+                    let rules = match direction {
+                        crate::model::Direction::Ingress => &mut group.ingress,
+                        crate::model::Direction::Egress => &mut group.egress,
+                    };
+                    rules.retain(|r| !permissions.iter().any(|p| *r == rule(p)));
+                }
             }
-        }
-        PlanStep::EnableVpcDnsAttribute { attribute, .. } => match attribute {
-            DnsAttribute::EnableDnsSupport => state.dns_support = true,
-            DnsAttribute::EnableDnsHostnames => state.dns_hostnames = true,
+            Ec2Action::EnableVpcDnsAttribute { attribute, .. } => match attribute {
+                DnsAttribute::EnableDnsSupport => state.dns_support = true,
+                DnsAttribute::EnableDnsHostnames => state.dns_hostnames = true,
+            },
+            // Routes are recorded in the network (above); the rest is not part of a side's
+            // observed state (the peering's own status and options are read per peering).
+            Ec2Action::CreateRoute { .. }
+            | Ec2Action::ReplaceBlackholeRoute { .. }
+            | Ec2Action::DeleteRoute { .. }
+            | Ec2Action::AcceptPeering { .. }
+            | Ec2Action::RejectPeering { .. }
+            | Ec2Action::SetDnsResolution { .. } => {}
         },
-        _ => {}
+        Action::Route53(action) => {
+            let zones = &mut state.hosted_zones;
+            match action {
+                ZoneAction::Record {
+                    zone_id, vpc_id, ..
+                } => {
+                    if let Some(zone) = zone_mut(zones, zone_id) {
+                        zone.associated_by_peerwire.push(vpc_id.clone());
+                    }
+                }
+                ZoneAction::Forget { zone_id, vpc_id } => {
+                    if let Some(zone) = zone_mut(zones, zone_id) {
+                        zone.associated_by_peerwire.retain(|v| v != vpc_id);
+                    }
+                }
+                // These are made by (or for) the VPC's owner, while the zone is observed on
+                // its owner's side: the next run reads the association from the zone.
+                ZoneAction::Associate { .. }
+                | ZoneAction::Disassociate { .. }
+                | ZoneAction::Authorize { .. }
+                | ZoneAction::DeleteAuthorization { .. } => {}
+            }
+        }
     }
+}
+
+fn zone_mut<'a>(
+    zones: &'a mut [crate::model::HostedZone],
+    id: &crate::model::HostedZoneId,
+) -> Option<&'a mut crate::model::HostedZone> {
+    zones.iter_mut().find(|z| &z.id == id)
 }
 
 /// `network` after a route step went through.
 fn record_route(network: &mut VpcNetwork, step: &PlanStep) {
-    if let PlanStep::CreateRoute {
-        route_table_id,
-        destination,
-        peering_id,
-        ..
-    }
-    | PlanStep::ReplaceBlackholeRoute {
-        route_table_id,
-        destination,
-        peering_id,
-        ..
-    } = step
-    {
-        if let Some(table) = network
-            .route_tables
-            .iter_mut()
-            .find(|t| &t.id == route_table_id)
-        {
-            table.routes.retain(|r| &r.destination != destination);
-            table.routes.push(Route {
-                destination: *destination,
-                target: RouteTarget::Peering(peering_id.clone()),
-                blackhole: false,
-            });
+    let Some(
+        Ec2Action::CreateRoute {
+            route_table_id,
+            destination,
+            peering_id,
         }
+        | Ec2Action::ReplaceBlackholeRoute {
+            route_table_id,
+            destination,
+            peering_id,
+        },
+    ) = step.ec2_action()
+    else {
+        return;
+    };
+    if let Some(table) = network
+        .route_tables
+        .iter_mut()
+        .find(|t| &t.id == route_table_id)
+    {
+        table.routes.retain(|r| &r.destination != destination);
+        table.routes.push(Route {
+            destination: *destination,
+            target: RouteTarget::Peering(peering_id.clone()),
+            blackhole: false,
+            propagated: false,
+        });
     }
 }
 
@@ -409,17 +458,10 @@ async fn read_siblings(
     statuses: &[&str],
     accepter_only: bool,
 ) -> Result<Vec<Peering>> {
-    let ec2 = app
-        .aws
-        .ec2(location.account.as_str(), location.region.as_str())
-        .await;
-    let viewer = Viewer {
-        account: &location.account,
-        region: &location.region,
-    };
+    let ec2 = app.aws.ec2(location).await;
     if accepter_only {
-        observe::peerings_accepted_by_vpc(&ec2, viewer, vpc_id, statuses).await
+        observe::peerings_accepted_by_vpc(&ec2, location, vpc_id, statuses).await
     } else {
-        observe::peerings_of_vpc(&ec2, viewer, vpc_id, statuses).await
+        observe::peerings_of_vpc(&ec2, location, vpc_id, statuses).await
     }
 }

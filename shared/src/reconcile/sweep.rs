@@ -14,9 +14,9 @@ use futures_util::stream::{self, StreamExt};
 
 use super::locate::Located;
 use super::report::Reporter;
-use super::{Location, Run};
-use crate::aws::observe::{self, Viewer};
-use crate::model::{Peering, PeeringStatus};
+use super::Run;
+use crate::aws::observe;
+use crate::model::{Location, Peering, PeeringStatus};
 use crate::plan::request::claim_order;
 
 /// Peerings reconciled at once. The writes of an account and region are paced by its bucket
@@ -35,20 +35,14 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
     let statuses = run.mode.phases.sweep_statuses();
     let mut peerings: Vec<Peering> = Vec::new();
     for (account, region) in run.policy.accepter_regions() {
-        let ec2 = run.app.aws.ec2(account.as_str(), region.as_str()).await;
-        let viewer = Viewer {
-            account: &account,
-            region: &region,
-        };
-        match observe::peerings_in_status(&ec2, viewer, &statuses).await {
+        let at = Location::new(account, region);
+        let ec2 = run.app.aws.ec2(&at).await;
+        match observe::peerings_in_status(&ec2, &at, &statuses).await {
             Ok(found) => {
-                tracing::info!(%account, %region, peerings = found.len(), "sweep found peerings");
+                tracing::info!(location = %at, peerings = found.len(), "sweep found peerings");
                 peerings.extend(found);
             }
-            Err(err) => {
-                let location = Location { account, region };
-                log.failed(run, None, Some(&location), err).await;
-            }
+            Err(err) => log.failed(run, None, Some(&at), err).await,
         }
     }
     let started = Instant::now();

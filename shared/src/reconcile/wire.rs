@@ -3,12 +3,12 @@
 //! says. Both sides come from the run's snapshot; a side is locked from planning until its
 //! writes are recorded.
 
-use super::{apply, Location, Reconciled, Run};
+use super::{apply, LeftAlone, Reconciled, Run, Wired};
 use crate::error::{Error, Result};
-use crate::model::Peering;
+use crate::model::{Location, Peering};
 use crate::outcome::{OutcomeError, OutcomeKind};
 use crate::plan::wiring;
-use crate::policy::RuleMatch;
+use crate::policy::{Condition, RuleMatch};
 
 impl Run<'_> {
     /// The wire phase: routes, rules and DNS options on both sides of an active peering.
@@ -66,7 +66,7 @@ impl Run<'_> {
         }
         if !self.claim(&peering.id, &plan).await? {
             drop(guard);
-            return Ok(self.skipped_duplicate(peering, plan));
+            return Ok(self.skipped_duplicate(peering.id.clone(), plan));
         }
         let applied = if self.mode.dry_run {
             Vec::new()
@@ -99,14 +99,14 @@ impl Run<'_> {
             outcome.findings = plan.findings.clone();
             Some(outcome)
         };
-        Ok(Reconciled {
-            rule: Some(rule),
+        Ok(Reconciled::Wired(Box::new(Wired {
+            peering,
+            rule,
             plan,
             applied,
             outcome,
             state: Some(state),
-            ..Reconciled::new(peering.id.clone(), Some(peering))
-        })
+        })))
     }
 }
 
@@ -121,8 +121,9 @@ impl Run<'_> {
         &self,
         peering: Peering,
         rule: String,
-        reasons: Vec<String>,
+        reasons: Vec<Condition>,
     ) -> Result<Reconciled> {
+        let reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
         let why = format!(
             "rule `{rule}` cannot be verified ({}); not wired",
             reasons.join("; ")
@@ -135,10 +136,16 @@ impl Run<'_> {
                 .await?;
         let outcome = tell.then(|| {
             let mut outcome = self.outcome(OutcomeKind::Failed, &peering);
-            outcome.rule = Some(rule);
+            outcome.rule = Some(rule.clone());
             outcome.reasons = vec![why.clone()];
             outcome
         });
-        Ok(self.left_alone(peering, why, outcome))
+        Ok(Reconciled::LeftAlone(Box::new(LeftAlone {
+            peering_id: peering.id.clone(),
+            peering: Some(peering),
+            why,
+            rule: Some(rule),
+            outcome,
+        })))
     }
 }

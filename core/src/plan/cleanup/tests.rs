@@ -3,7 +3,11 @@
 use std::collections::BTreeMap;
 
 use super::*;
+#[allow(unused_imports)]
+use crate::model::Direction;
 use crate::model::{Route, RouteTable, SecurityGroup};
+#[allow(unused_imports)]
+use crate::plan::{Action, Ec2Action, ZoneAction};
 use crate::testing::{id, net};
 
 const PCX: &str = "pcx-0123456789abcdef0";
@@ -34,21 +38,25 @@ fn view() -> Leftovers {
                     destination: net("10.1.0.0/16"),
                     target: RouteTarget::Local,
                     blackhole: false,
+                    propagated: false,
                 },
                 Route {
                     destination: net("10.0.0.0/16"),
                     target: RouteTarget::Peering(pcx()),
                     blackhole: true,
+                    propagated: false,
                 },
                 Route {
                     destination: net("10.9.0.0/16"),
                     target: RouteTarget::Peering(id("pcx-99999999")),
                     blackhole: false,
+                    propagated: false,
                 },
                 Route {
                     destination: net("0.0.0.0/0"),
                     target: RouteTarget::NatGateway(id("nat-1")),
                     blackhole: false,
+                    propagated: false,
                 },
             ],
         }],
@@ -82,11 +90,13 @@ fn table(id_: &str, local: &str, routes: &[(&str, &str)]) -> RouteTable {
         destination: net(local),
         target: RouteTarget::Local,
         blackhole: false,
+        propagated: false,
     }];
     all.extend(routes.iter().map(|(destination, pcx)| Route {
         destination: net(destination),
         target: RouteTarget::Peering(id(pcx)),
         blackhole: true,
+        propagated: false,
     }));
     RouteTable {
         prefix_list_routes: Vec::new(),
@@ -102,14 +112,14 @@ fn removes_exactly_the_routes_to_the_peering_and_peerwires_rules() {
     let steps = steps(&pcx(), &view());
     assert_eq!(steps.len(), 3, "{steps:?}");
     assert!(
-        matches!(&steps[0], PlanStep::DeleteRoute { destination, .. } if *destination == net("10.0.0.0/16"))
+        matches!(&steps[0], PlanStep { action: Action::Ec2(Ec2Action::DeleteRoute { destination, .. }), .. } if *destination == net("10.0.0.0/16"))
     );
     assert!(
-        matches!(&steps[1], PlanStep::RevokeIngress { permissions, .. }
+        matches!(&steps[1], PlanStep { action: Action::Ec2(Ec2Action::Revoke { direction: Direction::Ingress, permissions, .. }), .. }
             if permissions.len() == 1 && permissions[0].port == 5432)
     );
     assert!(
-        matches!(&steps[2], PlanStep::RevokeEgress { permissions, .. } if permissions.len() == 1)
+        matches!(&steps[2], PlanStep { action: Action::Ec2(Ec2Action::Revoke { direction: Direction::Egress, permissions, .. }), .. } if permissions.len() == 1)
     );
 }
 
@@ -117,8 +127,24 @@ fn removes_exactly_the_routes_to_the_peering_and_peerwires_rules() {
 fn a_rule_a_person_added_for_the_same_cidr_stays() {
     let steps = steps(&pcx(), &view());
     for step in &steps {
-        if let PlanStep::RevokeIngress { permissions, .. }
-        | PlanStep::RevokeEgress { permissions, .. } = step
+        if let PlanStep {
+            action:
+                Action::Ec2(Ec2Action::Revoke {
+                    direction: Direction::Ingress,
+                    permissions,
+                    ..
+                }),
+            ..
+        }
+        | PlanStep {
+            action:
+                Action::Ec2(Ec2Action::Revoke {
+                    direction: Direction::Egress,
+                    permissions,
+                    ..
+                }),
+            ..
+        } = step
         {
             assert!(permissions
                 .iter()
@@ -152,7 +178,10 @@ fn a_persons_narrower_route_through_the_gone_peering_is_reported_not_removed() {
         .steps
         .iter()
         .filter_map(|s| match s {
-            PlanStep::DeleteRoute { destination, .. } => Some(*destination),
+            PlanStep {
+                action: Action::Ec2(Ec2Action::DeleteRoute { destination, .. }),
+                ..
+            } => Some(*destination),
             _ => None,
         })
         .collect();
@@ -203,7 +232,7 @@ fn the_other_ends_local_route_proves_the_peers_cidr() {
     let own = cleanup(&pcx(), &requester, &[&accepter]);
     assert!(matches!(
         &own.steps[..],
-        [PlanStep::DeleteRoute { destination, .. }] if *destination == net("10.1.0.0/16")
+        [PlanStep { action: Action::Ec2(Ec2Action::DeleteRoute { destination, .. }), .. }] if *destination == net("10.1.0.0/16")
     ));
 }
 
@@ -230,7 +259,10 @@ fn a_persons_reference_to_the_peer_group_is_reported_stale_and_peerwires_is_not(
     assert_eq!(stale.len(), 1, "{stale:?}");
     assert!(matches!(
         &stale[0],
-        Finding::StaleGroupReference { egress: false, .. }
+        Finding::StaleGroupReference {
+            direction: Direction::Ingress,
+            ..
+        }
     ));
     assert!(stale_references(&pcx(), Side::Accepter, &id("999999999999"), &view).is_empty());
 }

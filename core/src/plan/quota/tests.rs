@@ -1,7 +1,11 @@
 //! Routes and rules that would not fit the account's quotas are not attempted.
 
 use super::*;
+#[allow(unused_imports)]
+use crate::model::Direction;
 use crate::model::{PrefixListId, Route};
+#[allow(unused_imports)]
+use crate::plan::{Action, Ec2Action, ZoneAction};
 use crate::testing::{cidr_peer, group, id, local, net, side_state, table, tcp, to_peering};
 
 const PCX: &str = "pcx-0aaa1111bbbb2222c";
@@ -16,11 +20,13 @@ fn quotas(routes: u32, rules: u32) -> Quotas {
 }
 
 fn create_route(table_id: &str, destination: &str) -> PlanStep {
-    PlanStep::CreateRoute {
+    PlanStep {
         side: Side::Accepter,
-        route_table_id: id(table_id),
-        destination: net(destination),
-        peering_id: id(PCX),
+        action: Action::Ec2(Ec2Action::CreateRoute {
+            route_table_id: id(table_id),
+            destination: net(destination),
+            peering_id: id(PCX),
+        }),
     }
 }
 
@@ -45,9 +51,11 @@ fn a_route_that_would_not_fit_its_table_is_reported_with_the_numbers_not_attempt
     let steps = vec![
         create_route("rtb-11111111", "10.0.0.0/16"),
         create_route("rtb-11111111", "10.2.0.0/16"),
-        PlanStep::SetDnsResolution {
+        PlanStep {
             side: Side::Accepter,
-            peering_id: id(PCX),
+            action: Action::Ec2(Ec2Action::SetDnsResolution {
+                peering_id: id(PCX),
+            }),
         },
     ];
     let (kept, findings) = within_quotas(
@@ -56,7 +64,13 @@ fn a_route_that_would_not_fit_its_table_is_reported_with_the_numbers_not_attempt
     );
     // The local route does not count; 2 used + 2 needed > 3: neither route is attempted.
     assert_eq!(kept.len(), 1, "{kept:?}");
-    assert!(matches!(kept[0], PlanStep::SetDnsResolution { .. }));
+    assert!(matches!(
+        kept[0],
+        PlanStep {
+            action: Action::Ec2(Ec2Action::SetDnsResolution { .. }),
+            ..
+        }
+    ));
     let [Finding::QuotaExceeded {
         used,
         needed,
@@ -122,10 +136,13 @@ fn rules_count_per_family_and_a_group_reference_counts_in_both() {
         peer,
         description: "peerwire:x".to_owned(),
     };
-    let ingress = |permissions: Vec<Permission>| PlanStep::AuthorizeIngress {
+    let ingress = |permissions: Vec<Permission>| PlanStep {
         side: Side::Accepter,
-        group_id: id("sg-11111111"),
-        permissions,
+        action: Action::Ec2(Ec2Action::Authorize {
+            direction: Direction::Ingress,
+            group_id: id("sg-11111111"),
+            permissions,
+        }),
     };
     let sides = [(Side::Accepter, Some(&side)), (Side::Requester, None)];
     // One IPv4 rule fits (59 + 1 = 60), an IPv6 one too (0 + 1).
@@ -155,4 +172,64 @@ fn rules_count_per_family_and_a_group_reference_counts_in_both() {
     });
     let (kept, _) = within_quotas(sides, vec![ingress(vec![reference.clone(), reference])]);
     assert!(kept.is_empty());
+}
+
+#[test]
+fn a_prefix_list_rule_counts_at_its_maximum_entries() {
+    // VPC User Guide, "Security group rules": "A rule that references a customer-managed
+    // prefix list counts as the maximum size of the prefix list".
+    let list: PrefixListId = id("pl-22222222");
+    let mut db = group("sg-11111111", vec![], vec![]);
+    db.ingress = vec![tcp(
+        443,
+        443,
+        RulePeer::PrefixList {
+            prefix_list_id: list.clone(),
+        },
+    )];
+    let mut q = quotas(50, 60);
+    assert_eq!(
+        rules_used(&db.ingress, &q, Family::Ipv4),
+        1,
+        "size unknown: 1"
+    );
+    q.prefix_list_entries.insert(list, 60);
+    assert_eq!(rules_used(&db.ingress, &q, Family::Ipv4), 60);
+    let mut side = side_state(
+        "222222222222",
+        "vpc-22222222",
+        &["10.1.0.0/16"],
+        vec![],
+        vec![],
+    );
+    side.security_groups = vec![db];
+    side.quotas = Some(q);
+    let step = PlanStep::ec2(
+        Side::Accepter,
+        Ec2Action::Authorize {
+            direction: Direction::Ingress,
+            group_id: id("sg-11111111"),
+            permissions: vec![Permission {
+                port: 5432,
+                peer: cidr_peer("10.0.0.0/16"),
+                description: "peerwire:x".to_owned(),
+            }],
+        },
+    );
+    let (kept, findings) = within_quotas(
+        [(Side::Accepter, Some(&side)), (Side::Requester, None)],
+        vec![step],
+    );
+    assert!(kept.is_empty(), "{kept:?}");
+    assert!(
+        matches!(
+            &findings[..],
+            [Finding::QuotaExceeded {
+                used: 60,
+                needed: 1,
+                ..
+            }]
+        ),
+        "{findings:?}"
+    );
 }

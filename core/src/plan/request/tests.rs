@@ -9,9 +9,12 @@ use proptest::sample::{select, subsequence};
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 
 use super::*;
+use crate::model::RouteTarget;
 use crate::model::{
     ApprovalAnswer, OrganizationalUnitId, PeeringSide, Route, RouteTable, Sides, TagView,
 };
+use crate::plan::{ApprovalRefusal, Reason};
+use crate::policy::Condition;
 use crate::policy::{AccepterScope, Rule};
 use crate::testing::{id, net, peering, policy, ACCEPTER, ACCEPTER_VPC, ECS_TO_RDS, REQUESTER};
 
@@ -22,6 +25,7 @@ fn route(destination: &str, target: RouteTarget) -> Route {
         destination: net(destination),
         target,
         blackhole: false,
+        propagated: false,
     }
 }
 
@@ -92,8 +96,25 @@ fn decide(request: &Peering, network: &VpcNetwork, text: &str, approved: bool) -
     decide_request(request, &facts, &policy)
 }
 
-fn verdict(verdict: Verdict, rule: Option<&str>, reasons: &[&str]) -> Decision {
-    Decision {
+/// A decision as outcome events show it: the verdict, the rule, the reasons' sentences. The
+/// table cases compare against it, so that the wording of each reason is tested too.
+#[derive(Debug)]
+struct Shown {
+    verdict: Verdict,
+    rule: Option<String>,
+    reasons: Vec<String>,
+}
+
+impl PartialEq<Shown> for Decision {
+    fn eq(&self, shown: &Shown) -> bool {
+        self.verdict == shown.verdict
+            && self.rule == shown.rule
+            && self.reason_lines() == shown.reasons
+    }
+}
+
+fn verdict(verdict: Verdict, rule: Option<&str>, reasons: &[&str]) -> Shown {
+    Shown {
         verdict,
         rule: rule.map(str::to_owned),
         reasons: reasons.iter().map(|r| (*r).to_owned()).collect(),
@@ -174,7 +195,7 @@ fn a_request_without_requester_cidrs_is_refused() {
     let request = peering(REQUESTER, &[]);
     let d = decide(&request, &accepter(), ECS_TO_RDS, true);
     assert_eq!(d.verdict, Verdict::Reject);
-    assert_eq!(d.reasons, vec!["the peering reports no requester CIDR"]);
+    assert_eq!(d.reasons, [Reason::Rule(Condition::NoRequesterCidr)]);
 }
 
 #[test]
@@ -294,11 +315,14 @@ fn an_accepter_outside_the_policys_accepters_is_skipped() {
         let d = decide(&request, &accepter(), text, true);
         assert_eq!(d.verdict, Verdict::Skip, "{account} {region}");
         assert_eq!(
-                d.reasons,
+                d.reason_lines(),
                 vec![format!(
                     "accepter account {account} region {region} VPC vpc-22222222 is not in the policy's accepters"
                 )]
             );
+        assert!(
+            matches!(&d.reasons[..], [Reason::NotInAccepters { account: a, .. }] if a == account)
+        );
     }
 }
 
@@ -309,7 +333,7 @@ fn a_network_of_another_vpc_is_skipped() {
     let d = decide(&ok_request(), &network, ECS_TO_RDS, true);
     assert_eq!(d.verdict, Verdict::Skip);
     assert!(
-        d.reasons[0].contains("not the peering's accepter VPC vpc-22222222"),
+        matches!(&d.reasons[..], [Reason::WrongAccepterNetwork { accepter, .. }] if accepter == "vpc-22222222"),
         "{d:?}"
     );
 }
@@ -339,9 +363,14 @@ fn overlap_with_a_secondary_accepter_cidr_is_refused() {
     let d = decide(&request, &network, ECS_TO_RDS, true);
     assert_eq!(d.verdict, Verdict::Reject);
     assert_eq!(
-        d.reasons,
+        d.reason_lines(),
         vec!["requester CIDR 10.2.0.0/16 overlaps accepter VPC vpc-22222222 CIDR 10.2.128.0/20"]
     );
+    assert!(matches!(
+        &d.reasons[..],
+        [Reason::Overlap(Overlap { source: OverlapSource::VpcCidr { .. }, conflicting, .. })]
+            if *conflicting == net("10.2.128.0/20")
+    ));
 }
 
 #[test]
@@ -362,23 +391,77 @@ fn a_transit_gateway_route_to_the_requester_cidr_is_an_overlap_naming_the_table(
 }
 
 #[test]
-fn a_narrower_vpn_route_inside_the_requester_cidr_is_an_overlap() {
+fn a_narrower_vpn_route_inside_the_requester_cidr_only_shadows_and_is_reported() {
     let request = peering(REQUESTER, &["10.50.0.0/16"]);
     let network = with_routes(vec![route(
         "10.50.7.0/24",
         RouteTarget::Gateway(id("vgw-0d0d0d0d")),
     )]);
-    let overlaps = find_overlaps(&request, &network);
+    assert_eq!(find_overlaps(&request, &network), vec![]);
+    let d = decide(&request, &network, ECS_TO_RDS, true);
+    assert_eq!(d.verdict, Verdict::Accept, "{d:?}");
     assert_eq!(
-        overlaps,
-        vec![Overlap {
-            requester_cidr: net("10.50.0.0/16"),
-            conflicting: net("10.50.7.0/24"),
-            source: OverlapSource::Route {
-                route_table_id: id("rtb-0b0b0b0b"),
-                target: RouteTarget::Gateway(id("vgw-0d0d0d0d")),
-            },
+        d.reasons[1],
+        Reason::Shadowed {
+            side: Side::Accepter,
+            route_table_id: id("rtb-0b0b0b0b"),
+            destination: net("10.50.7.0/24"),
+            target: RouteTarget::Gateway(id("vgw-0d0d0d0d")),
+            peer_cidr: net("10.50.0.0/16"),
+        }
+    );
+    assert_eq!(
+        d.reason_lines()[1],
+        "the accepter's route table rtb-0b0b0b0b sends 10.50.7.0/24 to vgw-0d0d0d0d, more specific than peer CIDR 10.50.0.0/16: that part of the range will not use the peering"
+    );
+}
+
+#[test]
+fn a_corporate_supernet_to_a_transit_gateway_is_no_conflict_on_either_side() {
+    // The VPC Peering Guide's "One VPC that accesses two VPCs using longest prefix matches":
+    // the more specific route wins.
+    let mut request = peering(REQUESTER, &["10.50.0.0/16"]);
+    request.sides.accepter.cidrs = vec![net("172.31.0.0/16")];
+    let supernet = || {
+        route(
+            "10.0.0.0/8",
+            RouteTarget::TransitGateway(id("tgw-0c0c0c0c")),
+        )
+    };
+    let network = with_routes(vec![supernet()]);
+    assert_eq!(find_overlaps(&request, &network), vec![]);
+    let mut requester = with_routes(vec![route(
+        "172.16.0.0/12",
+        RouteTarget::TransitGateway(id("tgw-0c0c0c0c")),
+    )]);
+    requester.vpc_id = id("vpc-11111111");
+    assert_eq!(requester_route_conflicts(&request, &requester), vec![]);
+    let mut f = facts(&network, &[]);
+    f.requester = Some(&requester);
+    let d = decide_with(&request, f, ECS_TO_RDS);
+    assert_eq!(d.verdict, Verdict::Accept, "{d:?}");
+    assert_eq!(
+        d.reasons,
+        [Reason::Matched {
+            rule: "ecs-to-rds".to_owned()
         }]
+    );
+}
+
+#[test]
+fn a_propagated_route_to_exactly_the_requester_cidr_conflicts() {
+    // A static peering route would take priority over it (route priority), taking the range
+    // from the VPN: never.
+    let request = peering(REQUESTER, &["10.50.0.0/16"]);
+    let network = with_routes(vec![crate::testing::propagated(
+        "10.50.0.0/16",
+        "vgw-0d0d0d0d",
+    )]);
+    let overlaps = find_overlaps(&request, &network);
+    assert_eq!(overlaps.len(), 1, "{overlaps:?}");
+    assert_eq!(
+        decide(&request, &network, ECS_TO_RDS, true).verdict,
+        Verdict::Reject
     );
 }
 
@@ -423,7 +506,7 @@ fn a_live_route_through_another_peering_is_an_overlap() {
     )]);
     let d = decide(&request, &network, ECS_TO_RDS, false);
     assert_eq!(
-            d.reasons,
+            d.reason_lines(),
             vec!["requester CIDR 10.1.0.0/16 overlaps route 10.1.0.0/16 via pcx-0f0f0f0f in route table rtb-0b0b0b0b"]
         );
 }
@@ -581,6 +664,7 @@ fn any_route(requester: Vec<IpNet>) -> impl Strategy<Value = Route> {
             destination,
             target,
             blackhole,
+            propagated: false,
         },
     )
 }
@@ -805,7 +889,7 @@ fn any_membership() -> impl Strategy<Value = Membership> {
         8 => (subsequence(OUS.to_vec(), 0..=2), prop::bool::weighted(0.2)).prop_map(
             |(ous, suspended)| Membership::Known {
                 ous: ous.into_iter().map(id::<OrganizationalUnitId>).collect(),
-                suspended,
+                inactive: suspended.then(|| "SUSPENDED".to_owned()),
             }
         ),
         1 => Just(Membership::Unknown("lookup failed".to_owned())),
@@ -815,8 +899,8 @@ fn any_membership() -> impl Strategy<Value = Membership> {
 fn oracle_account(rule: &Rule, p: &Peering, membership: &Membership) -> bool {
     rule.requester_accounts.contains(&p.sides.requester.account)
         || match membership {
-            Membership::Known { ous, suspended } => {
-                !suspended && rule.requester_ous.iter().any(|ou| ous.contains(ou))
+            Membership::Known { ous, inactive } => {
+                inactive.is_none() && rule.requester_ous.iter().any(|ou| ous.contains(ou))
             }
             Membership::NotLooked | Membership::Unknown(_) => false,
         }
@@ -855,19 +939,13 @@ fn oracle_vpc_conflict(p: &Peering, n: &VpcNetwork) -> bool {
 }
 
 fn oracle_route_conflict(p: &Peering, n: &VpcNetwork) -> bool {
+    // Longest prefix match: only a route to exactly a requester CIDR, through another target,
+    // takes the range from the peering (a broader one loses, a narrower one only shadows).
     let harmless = |r: &Route| match &r.target {
         RouteTarget::Local => true,
         RouteTarget::Peering(id) if *id == p.id => true,
         RouteTarget::Peering(_) if r.blackhole => true,
-        _ => {
-            span(&r.destination).1 == 0
-                && span(&r.destination).2
-                    == if r.destination.addr().is_ipv4() {
-                        u128::from(u32::MAX)
-                    } else {
-                        u128::MAX
-                    }
-        }
+        _ => false,
     };
     n.route_tables
         .iter()
@@ -878,7 +956,7 @@ fn oracle_route_conflict(p: &Peering, n: &VpcNetwork) -> bool {
                 .requester
                 .cidrs
                 .iter()
-                .any(|c| oracle_intersect(c, &r.destination))
+                .any(|c| span(c) == span(&r.destination))
         })
 }
 
@@ -1050,7 +1128,11 @@ fn an_active_peering_of_the_accepter_vpc_with_the_same_cidr_wins() {
     let network = accepter();
     let d = decide_with(&request, facts(&network, &siblings), ECS_TO_RDS);
     assert_eq!(d.verdict, Verdict::Reject);
-    assert!(d.reasons[0].contains("pcx-0f0f0f01"), "{d:?}");
+    assert!(
+        matches!(&d.reasons[..], [Reason::Overlap(Overlap { source: OverlapSource::Peering { peering_id }, .. })]
+            if peering_id == "pcx-0f0f0f01"),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -1104,7 +1186,11 @@ fn a_request_the_requester_side_could_never_route_is_held() {
     f.requester = Some(&requester);
     let d = decide_with(&request, f, ECS_TO_RDS);
     assert_eq!(d.verdict, Verdict::Hold, "{d:?}");
-    assert!(d.reasons[0].contains("could never be added"), "{d:?}");
+    assert!(
+        matches!(&d.reasons[..], [Reason::RequesterRouteConflict { accepter_cidr, .. }]
+            if *accepter_cidr == net("172.31.0.0/16")),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -1118,7 +1204,13 @@ fn an_approval_from_someone_else_or_for_other_cidrs_releases_nothing() {
     let d = decide_with(&request, f, HELD_RULE);
     assert_eq!(d.verdict, Verdict::Hold, "{d:?}");
     assert!(
-        d.reasons.iter().any(|r| r.contains("not an approver")),
+        d.reasons.iter().any(|r| matches!(
+            r,
+            Reason::ApprovalRefused {
+                refusal: ApprovalRefusal::NotAnApprover { .. },
+                ..
+            }
+        )),
         "{d:?}"
     );
 
@@ -1130,7 +1222,10 @@ fn an_approval_from_someone_else_or_for_other_cidrs_releases_nothing() {
     assert!(
         d.reasons
             .iter()
-            .any(|r| r.contains("now reports 10.1.0.0/16")),
+            .any(|r| matches!(r, Reason::ApprovalRefused {
+            refusal: ApprovalRefusal::CidrsChanged { now, .. },
+            ..
+        } if *now == [net("10.1.0.0/16")])),
         "{d:?}"
     );
 
@@ -1142,7 +1237,13 @@ fn an_approval_from_someone_else_or_for_other_cidrs_releases_nothing() {
     let d = decide_with(&dated, f, HELD_RULE);
     assert_eq!(d.verdict, Verdict::Hold, "{d:?}");
     assert!(
-        d.reasons.iter().any(|r| r.contains("earlier request")),
+        d.reasons.iter().any(|r| matches!(
+            r,
+            Reason::ApprovalRefused {
+                refusal: ApprovalRefusal::BeforeRequest { .. },
+                ..
+            }
+        )),
         "{d:?}"
     );
 }
@@ -1161,6 +1262,13 @@ fn a_valid_denial_rejects_with_the_approvers_reason() {
     assert_eq!(d.verdict, Verdict::Reject);
     assert_eq!(
         d.reasons,
-        vec!["denied by alice@example.com: database migration"]
+        [Reason::DeniedBy {
+            by: "alice@example.com".to_owned(),
+            reason: "database migration".to_owned()
+        }]
+    );
+    assert_eq!(
+        d.reason_lines(),
+        ["denied by alice@example.com: database migration"]
     );
 }

@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::*;
+#[allow(unused_imports)]
+use crate::model::Direction;
 use crate::model::{DbInstance, Peering, PeeringSide, Route, Sides};
+#[allow(unused_imports)]
+use crate::plan::{Action, Ec2Action, Reason, ZoneAction};
 use crate::testing::{
     all_traffic, blackhole, cidr_peer, group, id, local, net, nets, route, side_state, subnet,
     table, tcp, to_peering,
@@ -111,30 +115,28 @@ fn wiring(ports: &[u16]) -> Wiring {
 fn routes(plan: &Plan) -> Vec<(Side, String, String, bool)> {
     plan.steps
         .iter()
-        .filter_map(|step| match step {
-            PlanStep::CreateRoute {
-                side,
+        .filter_map(|step| match step.ec2_action()? {
+            Ec2Action::CreateRoute {
                 route_table_id,
                 destination,
                 peering_id,
             } => {
                 assert_eq!(peering_id, PCX);
                 Some((
-                    *side,
+                    step.side,
                     route_table_id.to_string(),
                     destination.to_string(),
                     false,
                 ))
             }
-            PlanStep::ReplaceBlackholeRoute {
-                side,
+            Ec2Action::ReplaceBlackholeRoute {
                 route_table_id,
                 destination,
                 peering_id,
             } => {
                 assert_eq!(peering_id, PCX);
                 Some((
-                    *side,
+                    step.side,
                     route_table_id.to_string(),
                     destination.to_string(),
                     true,
@@ -151,29 +153,24 @@ fn r(side: Side, table: &str, destination: &str) -> (Side, String, String, bool)
 
 /// `(group, [(port, peer)])` of every ingress (or egress) step, in plan order.
 fn rules(plan: &Plan, egress: bool) -> Vec<(String, Vec<(u16, String)>)> {
+    let wanted = if egress {
+        Direction::Egress
+    } else {
+        Direction::Ingress
+    };
     plan.steps
         .iter()
-        .filter_map(|step| match (step, egress) {
-            (
-                PlanStep::AuthorizeIngress {
-                    side,
-                    group_id,
-                    permissions,
-                },
-                false,
-            ) => {
-                assert_eq!(*side, Side::Accepter);
-                Some((group_id, permissions))
-            }
-            (
-                PlanStep::AuthorizeEgress {
-                    side,
-                    group_id,
-                    permissions,
-                },
-                true,
-            ) => {
-                assert_eq!(*side, Side::Requester);
+        .filter_map(|step| match step.ec2_action()? {
+            Ec2Action::Authorize {
+                direction,
+                group_id,
+                permissions,
+            } if *direction == wanted => {
+                let owner = match direction {
+                    Direction::Ingress => Side::Accepter,
+                    Direction::Egress => Side::Requester,
+                };
+                assert_eq!(step.side, owner);
                 Some((group_id, permissions))
             }
             _ => None,
@@ -349,6 +346,7 @@ fn a_route_to_the_peer_through_a_transit_gateway_is_never_replaced() {
             destination: net(REQ_CIDR),
             target: RouteTarget::TransitGateway(id("tgw-1")),
             blackhole: false,
+            propagated: false,
         }]
     );
     assert!(plan.findings[0].is_blocking());
@@ -370,6 +368,61 @@ fn a_broader_route_elsewhere_does_not_conflict_the_more_specific_peer_route_wins
 
     assert!(routes(&plan).contains(&r(Side::Accepter, "rtb-e0000003", REQ_CIDR)));
     assert!(plan.findings.is_empty(), "{:?}", plan.findings);
+}
+
+#[test]
+fn a_narrower_route_elsewhere_shadows_part_of_the_peer_cidr_and_is_reported() {
+    let mut s = state();
+    accepter(&mut s).network.route_tables[0].routes.push(route(
+        "10.0.5.0/24",
+        RouteTarget::TransitGateway(id("tgw-1")),
+    ));
+
+    let plan = plan_wiring(&s, &wiring(&[]));
+
+    // The peering route is added for the rest of the range, and nothing is blocked.
+    assert!(routes(&plan).contains(&r(Side::Accepter, "rtb-e0000003", REQ_CIDR)));
+    assert!(!plan.is_blocked());
+    assert_eq!(
+        plan.findings,
+        [Finding::RouteShadowed {
+            side: Side::Accepter,
+            route_table_id: id("rtb-e0000003"),
+            destination: net("10.0.5.0/24"),
+            target: RouteTarget::TransitGateway(id("tgw-1")),
+            peer_cidr: net(REQ_CIDR),
+        }]
+    );
+}
+
+#[test]
+fn a_propagated_route_to_the_peer_cidr_is_a_conflict_a_broader_one_is_not() {
+    let mut s = state();
+    let table = &mut accepter(&mut s).network.route_tables[0];
+    table
+        .routes
+        .push(crate::testing::propagated("10.0.0.0/8", "vgw-1"));
+    table
+        .routes
+        .push(crate::testing::propagated(REQ_CIDR, "vgw-1"));
+
+    let plan = plan_wiring(&s, &wiring(&[]));
+
+    assert!(!routes(&plan).contains(&r(Side::Accepter, "rtb-e0000003", REQ_CIDR)));
+    assert_eq!(
+        plan.findings,
+        [Finding::RouteConflict {
+            side: Side::Accepter,
+            route_table_id: id("rtb-e0000003"),
+            destination: net(REQ_CIDR),
+            target: RouteTarget::Gateway(id("vgw-1")),
+            blackhole: false,
+            propagated: true,
+        }]
+    );
+    assert!(plan.findings[0]
+        .to_string()
+        .contains("propagated: a static route would take priority"));
 }
 
 #[test]
@@ -404,6 +457,7 @@ fn a_blackhole_route_to_this_peering_is_replaced_one_to_another_peering_is_a_con
             destination: net(ACC_CIDR),
             target: RouteTarget::Peering(id("pcx-e0000002")),
             blackhole: true,
+            propagated: false,
         }]
     );
     assert_eq!(
@@ -596,11 +650,11 @@ fn an_already_wired_peering_plans_nothing() {
     let plan = plan_wiring(&s, &w);
     assert_eq!(accepter_tables(&plan).len(), 3);
     for step in &plan.steps {
-        if let PlanStep::CreateRoute {
+        if let Some(Ec2Action::CreateRoute {
             route_table_id,
             destination,
             ..
-        } = step
+        }) = step.ec2_action()
         {
             let a = accepter(&mut s);
             for t in &mut a.network.route_tables {
@@ -609,6 +663,7 @@ fn an_already_wired_peering_plans_nothing() {
                         destination: *destination,
                         target: RouteTarget::Peering(id(PCX)),
                         blackhole: false,
+                        propagated: false,
                     });
                 }
             }
@@ -648,7 +703,13 @@ fn one_ingress_step_per_group_carries_every_missing_permission() {
     assert_eq!(
         plan.steps
             .iter()
-            .find(|s| matches!(s, PlanStep::AuthorizeIngress { .. }))
+            .find(|s| matches!(
+                s.ec2_action(),
+                Some(Ec2Action::Authorize {
+                    direction: Direction::Ingress,
+                    ..
+                })
+            ))
             .map(ToString::to_string)
             .unwrap_or_default(),
         "accepter sg-e0000004: ingress tcp/5432 from 10.0.0.0/16, tcp/5432 from 10.50.0.0/16, \
@@ -788,7 +849,15 @@ fn same_region_ingress_references_the_requester_groups_across_regions_it_uses_ci
     let steps: Vec<_> = plan
         .steps
         .iter()
-        .filter(|s| matches!(s, PlanStep::AuthorizeIngress { .. }))
+        .filter(|s| {
+            matches!(
+                s.ec2_action(),
+                Some(Ec2Action::Authorize {
+                    direction: Direction::Ingress,
+                    ..
+                })
+            )
+        })
         .collect();
     let group_peer = |group_id: &str| RulePeer::Group {
         account: Some(id(REQUESTER)),
@@ -796,22 +865,25 @@ fn same_region_ingress_references_the_requester_groups_across_regions_it_uses_ci
     };
     assert_eq!(
         steps,
-        [&PlanStep::AuthorizeIngress {
-            side: Side::Accepter,
-            group_id: id("sg-e0000003"),
-            permissions: vec![
-                Permission {
-                    port: 5432,
-                    peer: group_peer("sg-e0000009"),
-                    description: rule_marker(&id(PCX)),
-                },
-                Permission {
-                    port: 5432,
-                    peer: group_peer("sg-e000000a"),
-                    description: rule_marker(&id(PCX)),
-                },
-            ],
-        }]
+        [&PlanStep::ec2(
+            Side::Accepter,
+            Ec2Action::Authorize {
+                direction: Direction::Ingress,
+                group_id: id("sg-e0000003"),
+                permissions: vec![
+                    Permission {
+                        port: 5432,
+                        peer: group_peer("sg-e0000009"),
+                        description: rule_marker(&id(PCX)),
+                    },
+                    Permission {
+                        port: 5432,
+                        peer: group_peer("sg-e000000a"),
+                        description: rule_marker(&id(PCX)),
+                    },
+                ],
+            }
+        )]
     );
     assert_eq!(
         PlanStep::to_string(steps[0]),
@@ -1001,6 +1073,7 @@ proptest! {
                 destination,
                 target,
                 blackhole: hole,
+                propagated: false,
             });
         }
         let mut w = wiring(&ports);
@@ -1011,13 +1084,18 @@ proptest! {
         let plan = plan_wiring(&s, &w);
 
         for step in &plan.steps {
-            match step {
-                PlanStep::CreateRoute { side, destination, .. }
-                | PlanStep::ReplaceBlackholeRoute { side, destination, .. } => {
-                    let peers = if *side == Side::Requester { &acc_cidrs } else { &req_cidrs };
+            let side = step.side;
+            let Some(action) = step.ec2_action() else {
+                prop_assert!(false, "unexpected {step:?}");
+                continue;
+            };
+            match action {
+                Ec2Action::CreateRoute { destination, .. }
+                | Ec2Action::ReplaceBlackholeRoute { destination, .. } => {
+                    let peers = if side == Side::Requester { &acc_cidrs } else { &req_cidrs };
                     prop_assert!(peers.contains(destination), "{step:?}");
                 }
-                PlanStep::AuthorizeIngress { permissions, .. } => {
+                Ec2Action::Authorize { direction: Direction::Ingress, permissions, .. } => {
                     for p in permissions {
                         prop_assert!(ports.contains(&p.port), "{p:?}");
                         match &p.peer {
@@ -1026,10 +1104,11 @@ proptest! {
                                 prop_assert_eq!(account.as_ref().map(|a| a.as_str()), Some(REQUESTER));
                                 prop_assert_eq!(group_id, "sg-e0000008");
                             }
+                            RulePeer::PrefixList { .. } => prop_assert!(false, "{p:?}"),
                         }
                     }
                 }
-                PlanStep::AuthorizeEgress { permissions, .. } => {
+                Ec2Action::Authorize { direction: Direction::Egress, permissions, .. } => {
                     for p in permissions {
                         prop_assert!(ports.contains(&p.port), "{p:?}");
                         prop_assert!(
@@ -1038,16 +1117,16 @@ proptest! {
                         );
                     }
                 }
-                PlanStep::SetDnsResolution { .. } | PlanStep::EnableVpcDnsAttribute { .. } => {}
+                Ec2Action::SetDnsResolution { .. } | Ec2Action::EnableVpcDnsAttribute { .. } => {}
                 other => prop_assert!(false, "unexpected {other:?}"),
             }
         }
         // A route through another target is reported, never planned over.
         for finding in &plan.findings {
             if let Finding::RouteConflict { route_table_id, destination, .. } = finding {
-                let planned_over = plan.steps.iter().any(|step| matches!(step,
-                    PlanStep::CreateRoute { route_table_id: t, destination: d, .. }
-                    | PlanStep::ReplaceBlackholeRoute { route_table_id: t, destination: d, .. }
+                let planned_over = plan.steps.iter().any(|step| matches!(step.ec2_action(),
+                    Some(Ec2Action::CreateRoute { route_table_id: t, destination: d, .. }
+                    | Ec2Action::ReplaceBlackholeRoute { route_table_id: t, destination: d, .. })
                     if t == route_table_id && d == destination));
                 prop_assert!(!planned_over, "{finding:?}");
             }
@@ -1070,14 +1149,16 @@ fn the_dns_option_is_set_on_each_managed_side_where_it_is_off() {
     let dns: Vec<_> = plan
         .steps
         .iter()
-        .filter(|s| matches!(s, PlanStep::SetDnsResolution { .. }))
+        .filter(|s| matches!(s.ec2_action(), Some(Ec2Action::SetDnsResolution { .. })))
         .collect();
     assert_eq!(
         dns,
-        [&PlanStep::SetDnsResolution {
-            side: Side::Requester,
-            peering_id: id(PCX),
-        }]
+        [&PlanStep::ec2(
+            Side::Requester,
+            Ec2Action::SetDnsResolution {
+                peering_id: id(PCX)
+            }
+        )]
     );
     assert_eq!(
         PlanStep::to_string(dns[0]),
@@ -1092,8 +1173,8 @@ fn the_dns_option_is_set_on_each_managed_side_where_it_is_off() {
     let sides: Vec<_> = plan
         .steps
         .iter()
-        .filter(|s| matches!(s, PlanStep::SetDnsResolution { .. }))
-        .map(PlanStep::side)
+        .filter(|s| matches!(s.ec2_action(), Some(Ec2Action::SetDnsResolution { .. })))
+        .map(|s| s.side)
         .collect();
     assert_eq!(sides, [Side::Requester, Side::Accepter]);
 }
@@ -1117,7 +1198,7 @@ fn an_unmanaged_side_gets_no_step_and_no_finding_at_all() {
 
     let plan = plan_wiring(&s, &w);
     assert!(
-        plan.steps.iter().all(|s| s.side() == Side::Requester),
+        plan.steps.iter().all(|s| s.side == Side::Requester),
         "{plan:?}"
     );
     assert!(plan.findings.is_empty(), "{:?}", plan.findings);
@@ -1132,7 +1213,7 @@ fn an_unmanaged_side_gets_no_step_and_no_finding_at_all() {
     w.accepter.manage = false;
     let plan = plan_wiring(&s, &w);
     assert!(
-        plan.steps.iter().all(|s| s.side() == Side::Requester),
+        plan.steps.iter().all(|s| s.side == Side::Requester),
         "{plan:?}"
     );
 }
@@ -1146,10 +1227,10 @@ fn dns_attributes_off_are_reported_or_turned_on_when_the_policy_allows() {
     let mut w = wiring(&[]);
 
     let plan = plan_wiring(&s, &w);
-    assert!(!plan
-        .steps
-        .iter()
-        .any(|s| matches!(s, PlanStep::EnableVpcDnsAttribute { .. })));
+    assert!(!plan.steps.iter().any(|s| matches!(
+        s.ec2_action(),
+        Some(Ec2Action::EnableVpcDnsAttribute { .. })
+    )));
     let off = |side, vpc: &str, attribute| Finding::DnsAttributeOff {
         side,
         vpc_id: id(vpc),
@@ -1180,15 +1261,22 @@ fn dns_attributes_off_are_reported_or_turned_on_when_the_policy_allows() {
     w.fix_vpc_dns_attributes = true;
     let plan = plan_wiring(&s, &w);
     assert!(plan.findings.is_empty());
-    let on = |side, vpc: &str, attribute| PlanStep::EnableVpcDnsAttribute {
+    let on = |side, vpc: &str, attribute| PlanStep {
         side,
-        vpc_id: id(vpc),
-        attribute,
+        action: Action::Ec2(Ec2Action::EnableVpcDnsAttribute {
+            vpc_id: id(vpc),
+            attribute,
+        }),
     };
     let steps: Vec<_> = plan
         .steps
         .iter()
-        .filter(|s| matches!(s, PlanStep::EnableVpcDnsAttribute { .. }))
+        .filter(|s| {
+            matches!(
+                s.ec2_action(),
+                Some(Ec2Action::EnableVpcDnsAttribute { .. })
+            )
+        })
         .cloned()
         .collect();
     assert_eq!(
@@ -1262,11 +1350,7 @@ fn steps_come_in_order_routes_ingress_egress_attributes_options() {
 
     let plan = plan_wiring(&s, &w);
 
-    let order: Vec<_> = plan
-        .steps
-        .iter()
-        .map(|s| (s.operation(), s.side()))
-        .collect();
+    let order: Vec<_> = plan.steps.iter().map(|s| (s.operation(), s.side)).collect();
     assert_eq!(
         order,
         [
@@ -1314,74 +1398,43 @@ fn selectors_that_match_nothing_are_reported() {
 fn every_step_has_a_one_line_description() {
     let cases = [
         (
-            PlanStep::AcceptPeering {
-                peering_id: id(PCX),
-                rule: "ecs-to-rds".to_owned(),
-            },
+            PlanStep { side: Side::Accepter, action: Action::Ec2(Ec2Action::AcceptPeering { peering_id: id(PCX), rule: "ecs-to-rds".to_owned() }) },
             format!("accepter: accept {PCX} (rule `ecs-to-rds`)"),
         ),
         (
-            PlanStep::RejectPeering {
-                peering_id: id(PCX),
-                reasons: vec!["no rule matches".to_owned(), "CIDR overlaps".to_owned()],
-            },
-            format!("accepter: reject {PCX}: no rule matches; CIDR overlaps"),
+            PlanStep { side: Side::Accepter, action: Action::Ec2(Ec2Action::RejectPeering { peering_id: id(PCX), reasons: vec![Reason::Rule(crate::policy::Condition::NoRequesterCidr), Reason::ApprovalRequired { rule: "ecs-to-rds".to_owned() }] }) },
+            format!("accepter: reject {PCX}: the peering reports no requester CIDR; rule ecs-to-rds requires approval"),
         ),
         (
-            PlanStep::CreateRoute {
-                side: Side::Requester,
-                route_table_id: id("rtb-e0000001"),
-                destination: net(ACC_CIDR),
-                peering_id: id("pcx-e0000001"),
-            },
+            PlanStep { side: Side::Requester, action: Action::Ec2(Ec2Action::CreateRoute { route_table_id: id("rtb-e0000001"), destination: net(ACC_CIDR), peering_id: id("pcx-e0000001") }) },
             "requester rtb-e0000001: route 10.1.0.0/16 -> pcx-e0000001".to_owned(),
         ),
         (
-            PlanStep::ReplaceBlackholeRoute {
-                side: Side::Accepter,
-                route_table_id: id("rtb-e0000002"),
-                destination: net(REQ_CIDR),
-                peering_id: id("pcx-e0000001"),
-            },
+            PlanStep { side: Side::Accepter, action: Action::Ec2(Ec2Action::ReplaceBlackholeRoute { route_table_id: id("rtb-e0000002"), destination: net(REQ_CIDR), peering_id: id("pcx-e0000001") }) },
             "accepter rtb-e0000002: replace blackhole route 10.0.0.0/16 -> pcx-e0000001".to_owned(),
         ),
         (
-            PlanStep::AuthorizeIngress {
-                side: Side::Accepter,
-                group_id: id("sg-e0000001"),
-                permissions: vec![Permission {
+            PlanStep { side: Side::Accepter, action: Action::Ec2(Ec2Action::Authorize { direction: Direction::Ingress, group_id: id("sg-e0000001"), permissions: vec![Permission {
                     port: 5432,
                     peer: cidr_peer(REQ_CIDR),
                     description: rule_marker(&id(PCX)),
-                }],
-            },
+                }] }) },
             "accepter sg-e0000001: ingress tcp/5432 from 10.0.0.0/16".to_owned(),
         ),
         (
-            PlanStep::AuthorizeEgress {
-                side: Side::Requester,
-                group_id: id("sg-e0000002"),
-                permissions: vec![Permission {
+            PlanStep { side: Side::Requester, action: Action::Ec2(Ec2Action::Authorize { direction: Direction::Egress, group_id: id("sg-e0000002"), permissions: vec![Permission {
                     port: 5432,
                     peer: cidr_peer(ACC_CIDR),
                     description: rule_marker(&id(PCX)),
-                }],
-            },
+                }] }) },
             "requester sg-e0000002: egress tcp/5432 to 10.1.0.0/16".to_owned(),
         ),
         (
-            PlanStep::SetDnsResolution {
-                side: Side::Accepter,
-                peering_id: id("pcx-e0000001"),
-            },
+            PlanStep { side: Side::Accepter, action: Action::Ec2(Ec2Action::SetDnsResolution { peering_id: id("pcx-e0000001") }) },
             "accepter: allow DNS resolution from the remote VPC on pcx-e0000001".to_owned(),
         ),
         (
-            PlanStep::EnableVpcDnsAttribute {
-                side: Side::Requester,
-                vpc_id: id("vpc-e0000001"),
-                attribute: DnsAttribute::EnableDnsHostnames,
-            },
+            PlanStep { side: Side::Requester, action: Action::Ec2(Ec2Action::EnableVpcDnsAttribute { vpc_id: id("vpc-e0000001"), attribute: DnsAttribute::EnableDnsHostnames }) },
             "requester vpc-e0000001: turn on enableDnsHostnames".to_owned(),
         ),
     ];

@@ -2,7 +2,11 @@
 //! where peerwire recorded it and nothing still needs it.
 
 use super::*;
+#[allow(unused_imports)]
+use crate::model::Direction;
 use crate::model::{PeeringStatus, Sides, ZoneVpc};
+#[allow(unused_imports)]
+use crate::plan::{Action, Ec2Action, ZoneAction};
 use crate::testing::{
     id, local, peering, policy, side_state, table, ACCEPTER, ACCEPTER_VPC, REQUESTER, REQUESTER_VPC,
 };
@@ -59,7 +63,7 @@ fn state(zones: Vec<HostedZone>) -> WiringState {
 }
 
 fn operations(steps: &[PlanStep]) -> Vec<(&'static str, Side)> {
-    steps.iter().map(|s| (s.operation(), s.side())).collect()
+    steps.iter().map(|s| (s.operation(), s.side)).collect()
 }
 
 #[test]
@@ -75,7 +79,7 @@ fn a_zone_of_the_accepter_is_recorded_authorized_associated_and_the_authorizatio
         ]
     );
     assert!(
-        matches!(&plan.steps[2], PlanStep::AssociateZone { vpc_id, .. } if vpc_id.as_str() == REQUESTER_VPC)
+        matches!(&plan.steps[2], PlanStep { action: Action::Route53(ZoneAction::Associate { vpc_id, .. }), .. } if vpc_id.as_str() == REQUESTER_VPC)
     );
     assert!(plan.findings.is_empty());
 }
@@ -99,10 +103,13 @@ fn a_recorded_association_that_went_missing_is_made_again_without_a_second_recor
         &wiring(),
     );
     assert_eq!(plan.steps.len(), 3);
-    assert!(!plan
-        .steps
-        .iter()
-        .any(|s| matches!(s, PlanStep::RecordZoneAssociation { .. })));
+    assert!(!plan.steps.iter().any(|s| matches!(
+        s,
+        PlanStep {
+            action: Action::Route53(ZoneAction::Record { .. }),
+            ..
+        }
+    )));
 }
 
 #[test]

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 
 use peerwire::model::nacl::{
-    evaluate_nacl, nacl_of_subnet, Direction, NaclVerdict, PortRange, EPHEMERAL_PORTS,
+    evaluate_nacl, nacl_of_subnet, NaclVerdict, PortRange, EPHEMERAL_PORTS,
 };
-use peerwire::model::{NetworkAclId, Side, SubnetId};
+use peerwire::model::{Direction, NetworkAclId, Side, SubnetId};
 use peerwire::plan::wiring::scoped_subnets;
 
 use crate::facts::{join, plural, ports_text, Facts};
@@ -32,8 +32,8 @@ struct NaclNeed {
 /// subnets receive on the DB port and reply to ephemeral ports.
 fn needs(side: Side, ports: &[u16]) -> Vec<NaclNeed> {
     let (request, reply) = match side {
-        Side::Requester => (Direction::Outbound, Direction::Inbound),
-        Side::Accepter => (Direction::Inbound, Direction::Outbound),
+        Side::Requester => (Direction::Egress, Direction::Ingress),
+        Side::Accepter => (Direction::Ingress, Direction::Egress),
     };
     let mut needs: Vec<NaclNeed> = ports
         .iter()
@@ -149,7 +149,7 @@ fn problem(
     peer: IpNet,
     (rule_number, denied_peer, denied_ports): (Option<i32>, IpNet, PortRange),
 ) -> Problem {
-    let direction = need.direction.name();
+    let direction = need.direction.traffic();
     let preposition = need.direction.preposition();
     let traffic = format!("{direction} tcp/{} {preposition} {peer}", need.ports);
     let reply = if need.reply {

@@ -5,10 +5,10 @@
 use ipnet::IpNet;
 
 use peerwire::model::nacl::{
-    evaluate_nacl, nacl_of_subnet, Direction, NaclAction, NaclEntry, NaclProtocol, NaclVerdict,
-    NetworkAcl, PortRange, CATCH_ALL_RULE, EPHEMERAL_PORTS,
+    evaluate_nacl, nacl_of_subnet, NaclAction, NaclEntry, NaclProtocol, NaclVerdict, NetworkAcl,
+    PortRange, CATCH_ALL_RULE, EPHEMERAL_PORTS,
 };
-use peerwire::model::SubnetId;
+use peerwire::model::{Direction, SubnetId};
 use peerwire::testing::{id, net};
 
 use crate::fixtures::*;
@@ -30,7 +30,7 @@ fn acl(entries: Vec<NaclEntry>) -> NetworkAcl {
 #[test]
 fn the_default_acl_allows_everything_both_ways() {
     let acl = default_acl("acl-00000001");
-    for direction in [Direction::Inbound, Direction::Outbound] {
+    for direction in [Direction::Ingress, Direction::Egress] {
         assert_eq!(
             evaluate_nacl(&acl, direction, net(REQ_CIDR), PortRange::single(5432)),
             NaclVerdict::Allowed
@@ -55,7 +55,7 @@ fn traffic_no_rule_allows_is_denied_by_rule_star() {
     assert_eq!(
         evaluate_nacl(
             &acl,
-            Direction::Inbound,
+            Direction::Ingress,
             net(REQ_CIDR),
             PortRange::single(5432)
         ),
@@ -63,7 +63,7 @@ fn traffic_no_rule_allows_is_denied_by_rule_star() {
     );
     // The DB's replies leave on ephemeral ports: nothing allows them.
     assert_eq!(
-        evaluate_nacl(&acl, Direction::Outbound, net(REQ_CIDR), EPHEMERAL_PORTS),
+        evaluate_nacl(&acl, Direction::Egress, net(REQ_CIDR), EPHEMERAL_PORTS),
         NaclVerdict::Denied {
             rule_number: None,
             peer: net(REQ_CIDR),
@@ -81,7 +81,7 @@ fn a_lower_numbered_deny_wins_over_a_later_allow() {
     assert_eq!(
         evaluate_nacl(
             &acl,
-            Direction::Inbound,
+            Direction::Ingress,
             net(REQ_CIDR),
             PortRange::single(5432)
         ),
@@ -102,7 +102,7 @@ fn first_match_wins_a_deny_after_a_matching_allow_never_applies() {
     assert_eq!(
         evaluate_nacl(
             &acl,
-            Direction::Inbound,
+            Direction::Ingress,
             net(REQ_CIDR),
             PortRange::single(5432)
         ),
@@ -123,7 +123,7 @@ fn an_allow_for_part_of_the_peer_leaves_the_rest_to_the_next_rules() {
     )]);
     let verdict = evaluate_nacl(
         &acl,
-        Direction::Inbound,
+        Direction::Ingress,
         net(REQ_CIDR),
         PortRange::single(5432),
     );
@@ -141,7 +141,7 @@ fn an_allow_for_part_of_the_peer_leaves_the_rest_to_the_next_rules() {
     assert_eq!(
         evaluate_nacl(
             &acl,
-            Direction::Inbound,
+            Direction::Ingress,
             net(REQ_CIDR),
             PortRange::single(5432)
         ),
@@ -165,7 +165,7 @@ fn a_deny_for_one_task_subnet_before_the_allow_breaks_that_subnet_only() {
     assert_eq!(
         evaluate_nacl(
             &acl,
-            Direction::Inbound,
+            Direction::Ingress,
             net(REQ_CIDR),
             PortRange::single(5432)
         ),
@@ -184,13 +184,13 @@ fn ephemeral_ports_split_over_two_allows_are_all_allowed() {
         entry(110, true, Tcp, Some((32768, 65535)), "10.0.0.0/8", Allow),
     ]);
     assert_eq!(
-        evaluate_nacl(&acl, Direction::Outbound, net(REQ_CIDR), EPHEMERAL_PORTS),
+        evaluate_nacl(&acl, Direction::Egress, net(REQ_CIDR), EPHEMERAL_PORTS),
         NaclVerdict::Allowed
     );
     // Linux's range only (32768-60999) leaves 1024-32767 to rule *.
     let acl = acl_linux_only();
     assert_eq!(
-        evaluate_nacl(&acl, Direction::Outbound, net(REQ_CIDR), EPHEMERAL_PORTS),
+        evaluate_nacl(&acl, Direction::Egress, net(REQ_CIDR), EPHEMERAL_PORTS),
         NaclVerdict::Denied {
             rule_number: None,
             peer: net(REQ_CIDR),
@@ -226,7 +226,7 @@ fn udp_and_the_other_direction_never_count_for_tcp_traffic() {
     assert!(matches!(
         evaluate_nacl(
             &acl,
-            Direction::Inbound,
+            Direction::Ingress,
             net(REQ_CIDR),
             PortRange::single(5432)
         ),
@@ -250,7 +250,7 @@ fn the_explicit_catch_all_entry_reads_as_rule_star() {
     assert!(matches!(
         evaluate_nacl(
             &acl,
-            Direction::Inbound,
+            Direction::Ingress,
             net(REQ_CIDR),
             PortRange::single(5432)
         ),
@@ -291,7 +291,7 @@ fn a_partial_allow_leaves_exactly_the_complement_to_the_next_rules() {
     loop {
         match evaluate_nacl(
             &acl,
-            Direction::Inbound,
+            Direction::Ingress,
             net(REQ_CIDR),
             PortRange::single(5432),
         ) {

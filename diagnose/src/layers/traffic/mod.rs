@@ -12,11 +12,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use peerwire::model::nacl::{
-    evaluate_nacl, nacl_of_subnet, Direction, NaclVerdict, NetworkAcl, PortRange, EPHEMERAL_PORTS,
+    evaluate_nacl, nacl_of_subnet, NaclVerdict, NetworkAcl, PortRange, EPHEMERAL_PORTS,
 };
-use peerwire::model::{RulePeer, Side, SubnetId};
+use peerwire::model::{Direction, RulePeer, Side, SubnetId};
 use peerwire::plan::wiring::scoped_subnets;
-use peerwire::plan::PlanStep;
 
 use crate::facts::{join, plural, Facts};
 use crate::flow::{readable, window_text, Counts, FlowCount, FlowDirection};
@@ -345,9 +344,9 @@ pub(crate) fn attribute(facts: &Facts<'_>, nacls: &SideNacls, flow: &FlowCount) 
     // Requests enter the accepter and leave the requester; replies the other way round.
     let direction = match (side, flow.direction) {
         (Side::Accepter, FlowDirection::Request) | (Side::Requester, FlowDirection::Reply) => {
-            Direction::Inbound
+            Direction::Ingress
         }
-        _ => Direction::Outbound,
+        _ => Direction::Egress,
     };
     let ports = match flow.direction {
         FlowDirection::Request => PortRange::single(flow.port),
@@ -408,8 +407,8 @@ fn acl_cause(
         return None;
     };
     let way = match direction {
-        Direction::Inbound => "in from",
-        Direction::Outbound => "out to",
+        Direction::Ingress => "in from",
+        Direction::Egress => "out to",
     };
     let what = match flow.direction {
         FlowDirection::Request => format!("tcp/{ports}"),
@@ -422,7 +421,7 @@ fn acl_cause(
         .find(|c| c.contains(&remote))
         .map_or_else(|| remote.to_string(), |c| c.to_string());
     let account = facts.account(side);
-    let egress = direction == Direction::Outbound;
+    let egress = direction.is_egress();
     let entry = rule_number.and_then(|n| {
         acl.entries
             .iter()
@@ -467,24 +466,17 @@ fn group_causes(facts: &Facts<'_>, side: Side, remote: IpAddr, port: u16) -> Vec
     let account = facts.account(side);
     let mut causes = Vec::new();
     for step in &facts.inspection.plan.steps {
-        let (group_id, permissions, ingress) = match step {
-            PlanStep::AuthorizeIngress {
-                side: s,
-                group_id,
-                permissions,
-            } if *s == side => (group_id, permissions, true),
-            PlanStep::AuthorizeEgress {
-                side: s,
-                group_id,
-                permissions,
-            } if *s == side => (group_id, permissions, false),
-            _ => continue,
+        let Some(change) = step.rule_change().filter(|c| c.adds && step.side == side) else {
+            continue;
         };
+        let (group_id, permissions) = (change.group_id, change.permissions);
+        let ingress = change.direction == Direction::Ingress;
         let missing = permissions.iter().find(|p| {
             p.port == port
                 && match &p.peer {
                     RulePeer::Cidr { cidr } => cidr.contains(&remote),
                     RulePeer::Group { .. } => true,
+                    RulePeer::PrefixList { .. } => false,
                 }
         });
         let Some(missing) = missing else { continue };

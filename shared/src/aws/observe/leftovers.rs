@@ -5,7 +5,8 @@
 use super::network::route_table_from_sdk;
 use super::security_groups::groups;
 use super::{filter, filter_any, ROUTE_TABLE_PAGE};
-use crate::error::{AwsError, Result};
+use crate::aws::error::from_sdk;
+use crate::error::Result;
 use crate::model::{Leftovers, PeeringId, VpcId};
 
 /// What is left of `peering_id` in one account: every route table with a route through it
@@ -29,7 +30,7 @@ pub async fn leftovers(
     let mut vpcs: Vec<String> = vpc_id.into_iter().map(ToString::to_string).collect();
     let mut route_tables = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(ROUTES_OP, e))?;
+        let page = page.map_err(|e| from_sdk(ROUTES_OP, e))?;
         for table in page.route_tables() {
             if let Some(vpc) = table.vpc_id() {
                 if !vpcs.iter().any(|v| v == vpc) {
@@ -67,7 +68,7 @@ pub async fn orphan_candidates(ec2: &aws_sdk_ec2::Client) -> Result<Leftovers> {
         .send();
     let mut route_tables = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(ROUTES_OP, e))?;
+        let page = page.map_err(|e| from_sdk(ROUTES_OP, e))?;
         for table in page.route_tables() {
             route_tables.push(route_table_from_sdk(table)?);
         }

@@ -3,6 +3,7 @@
 //! deletion is someone else's event.
 
 use super::filter;
+use crate::aws::error::from_sdk;
 use crate::error::{AwsError, AwsErrorKind, Result};
 use crate::model::{DbIdentifier, RouteTableId, SecurityGroupId, VpcId};
 
@@ -16,7 +17,7 @@ pub async fn route_table_vpc(
         .filters(filter("route-table-id", route_table_id.as_str()))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("DescribeRouteTables", e))?;
+        .map_err(|e| from_sdk("DescribeRouteTables", e))?;
     Ok(response
         .route_tables()
         .first()
@@ -33,7 +34,7 @@ pub async fn security_group_vpc(
         .filters(filter("group-id", group_id.as_str()))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("DescribeSecurityGroups", e))?;
+        .map_err(|e| from_sdk("DescribeSecurityGroups", e))?;
     Ok(response
         .security_groups()
         .first()
@@ -59,7 +60,7 @@ pub async fn db_instance_vpc(
         .db_instance_identifier(identifier.as_str())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("DescribeDBInstances", e));
+        .map_err(|e| from_sdk("DescribeDBInstances", e));
     Ok(unless_not_found(response)?.and_then(|response| {
         response
             .db_instances()
@@ -82,7 +83,7 @@ pub async fn db_cluster_vpc(
         .db_cluster_identifier(identifier.as_str())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("DescribeDBClusters", e));
+        .map_err(|e| from_sdk("DescribeDBClusters", e));
     let group = unless_not_found(response)?.and_then(|response| {
         response
             .db_clusters()
@@ -98,7 +99,7 @@ pub async fn db_cluster_vpc(
         .db_subnet_group_name(&group)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("DescribeDBSubnetGroups", e));
+        .map_err(|e| from_sdk("DescribeDBSubnetGroups", e));
     Ok(unless_not_found(response)?
         .and_then(|response| response.db_subnet_groups().first()?.vpc_id()?.parse().ok()))
 }

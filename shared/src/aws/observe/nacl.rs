@@ -5,7 +5,8 @@ use aws_sdk_ec2::types as ec2;
 use ipnet::IpNet;
 
 use super::{filter, missing, required_id, PAGE};
-use crate::error::{AwsError, Error, Result};
+use crate::aws::error::from_sdk;
+use crate::error::{Error, Result};
 use crate::model::nacl::{NaclAction, NaclEntry, NaclProtocol, NetworkAcl, PortRange};
 use crate::model::{SubnetId, VpcId};
 
@@ -26,7 +27,7 @@ pub async fn describe_network_acls(
         .send();
     let mut acls = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        let page = page.map_err(|e| from_sdk(OP, e))?;
         for acl in page.network_acls() {
             acls.push(acl_from_sdk(acl)?);
         }

@@ -6,6 +6,7 @@ use aws_sdk_ec2::types as ec2;
 use super::rds::describe_db_instances;
 use super::security_groups::selected_groups;
 use super::{filter, missing, parse_net, required_id, tags, PAGE, ROUTE_TABLE_PAGE};
+use crate::aws::error::from_sdk;
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
 use std::collections::BTreeMap;
 
@@ -27,7 +28,7 @@ pub async fn describe_vpc_network(
         .vpc_ids(vpc_id.as_str())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("DescribeVpcs", e))?;
+        .map_err(|e| from_sdk("DescribeVpcs", e))?;
     let vpc = vpcs
         .vpcs()
         .iter()
@@ -74,7 +75,7 @@ pub async fn describe_vpc_network(
         .send();
     let mut route_tables = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        let page = page.map_err(|e| from_sdk(OP, e))?;
         for table in page.route_tables() {
             route_tables.push(route_table_from_sdk(table)?);
         }
@@ -156,6 +157,7 @@ pub(super) fn route_table_from_sdk(table: &ec2::RouteTable) -> Result<RouteTable
             destination,
             target: route_target(route),
             blackhole: route.state() == Some(&ec2::RouteState::Blackhole),
+            propagated: route.origin() == Some(&ec2::RouteOrigin::EnableVgwRoutePropagation),
         });
     }
     Ok(RouteTable {
@@ -210,7 +212,7 @@ async fn describe_subnets(ec2: &aws_sdk_ec2::Client, vpc_id: &VpcId) -> Result<V
         .send();
     let mut subnets = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        let page = page.map_err(|e| from_sdk(OP, e))?;
         for subnet in page.subnets() {
             subnets.push(Subnet {
                 id: required_id(OP, "SubnetId", subnet.subnet_id())?,
@@ -235,7 +237,7 @@ async fn vpc_attribute(
         .attribute(attribute.clone())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("DescribeVpcAttribute", e))?;
+        .map_err(|e| from_sdk("DescribeVpcAttribute", e))?;
     let value = match attribute {
         ec2::VpcAttributeName::EnableDnsSupport => response.enable_dns_support(),
         _ => response.enable_dns_hostnames(),
@@ -264,7 +266,7 @@ pub async fn prefix_list_sizes(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        let page = page.map_err(|e| from_sdk(OP, e))?;
         for list in page.prefix_lists() {
             let id = required_id(OP, "PrefixListId", list.prefix_list_id())?;
             let entries = list

@@ -6,27 +6,21 @@ use aws_sdk_ec2::types::{self as ec2, Filter};
 use chrono::{DateTime, Utc};
 
 use super::{filter, filter_any, missing, parse_net, required_id, tags, PAGE};
-use crate::error::{AwsError, AwsErrorKind, Result};
+use crate::aws::error::from_sdk;
+use crate::error::{AwsErrorKind, Result};
 use crate::model::{
-    AccountId, Peering, PeeringId, PeeringSide, PeeringStatus, Region, Sides, TagView, VpcId,
+    Location, Peering, PeeringId, PeeringSide, PeeringStatus, Sides, TagView, VpcId,
 };
-
-/// The owner (account, region) whose client describes: its view's tags are the ones AWS
-/// returns.
-#[derive(Debug, Clone, Copy)]
-pub struct Viewer<'a> {
-    pub account: &'a AccountId,
-    pub region: &'a Region,
-}
 
 const OP: &str = "DescribeVpcPeeringConnections";
 
-/// Re-reads one peering by id, as the account of `ec2` sees it (its own view's tags).
+/// Re-reads one peering by id, as `viewer` (the account and region of `ec2`) sees it: AWS
+/// returns that owner's view's tags.
 /// `None` when AWS no longer shows it (`*.NotFound`, or an empty answer); AWS keeps deleted
 /// peerings visible for about 2 hours, so `None` is rare.
 pub async fn describe_peering(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
     peering_id: &PeeringId,
 ) -> Result<Option<Peering>> {
     let response = ec2
@@ -34,7 +28,7 @@ pub async fn describe_peering(
         .vpc_peering_connection_ids(peering_id.as_str())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(OP, e));
+        .map_err(|e| from_sdk(OP, e));
     let response = match response {
         Ok(response) => response,
         Err(err) if err.kind == AwsErrorKind::NotFound => return Ok(None),
@@ -52,7 +46,7 @@ pub async fn describe_peering(
 /// paged describe.
 pub async fn peerings_in_status(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
     statuses: &[&str],
 ) -> Result<Vec<Peering>> {
     let filters = vec![
@@ -66,7 +60,7 @@ pub async fn peerings_in_status(
 /// per side (AWS ANDs filters, so "requester or accepter" takes two calls).
 pub async fn peerings_of_vpc(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
     vpc_id: &VpcId,
     statuses: &[&str],
 ) -> Result<Vec<Peering>> {
@@ -76,7 +70,7 @@ pub async fn peerings_of_vpc(
 /// The peerings in one of `statuses` whose accepter VPC is `vpc_id`: one filtered describe.
 pub async fn peerings_accepted_by_vpc(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
     vpc_id: &VpcId,
     statuses: &[&str],
 ) -> Result<Vec<Peering>> {
@@ -91,7 +85,7 @@ pub async fn peerings_accepted_by_vpc(
 /// filters, so "requester or accepter" takes two calls).
 pub async fn active_peerings_of_vpc(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
     vpc_id: &VpcId,
 ) -> Result<Vec<Peering>> {
     either_side(ec2, viewer, "vpc-id", vpc_id.as_str(), &["active"]).await
@@ -100,7 +94,7 @@ pub async fn active_peerings_of_vpc(
 /// Active peerings with `account` on either side, in two filtered describes.
 pub async fn active_peerings_of_account(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
 ) -> Result<Vec<Peering>> {
     either_side(
         ec2,
@@ -116,7 +110,7 @@ pub async fn active_peerings_of_account(
 /// `value`.
 async fn either_side(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
     key: &str,
     value: &str,
     statuses: &[&str],
@@ -138,7 +132,7 @@ async fn either_side(
 
 async fn peerings_where(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
     filters: Vec<Filter>,
 ) -> Result<Vec<Peering>> {
     let mut pages = ec2
@@ -149,7 +143,7 @@ async fn peerings_where(
         .send();
     let mut peerings = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        let page = page.map_err(|e| from_sdk(OP, e))?;
         for pcx in page.vpc_peering_connections() {
             peerings.push(peering_from_sdk(pcx, viewer)?);
         }
@@ -191,7 +185,7 @@ fn side_from_sdk(
     })
 }
 
-fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection, viewer: Viewer<'_>) -> Result<Peering> {
+fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection, viewer: &Location) -> Result<Peering> {
     let status = pcx.status();
     let code = status
         .and_then(|s| s.code())
@@ -214,7 +208,7 @@ fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection, viewer: Viewer<'_>) -> Resu
             .expiration_time()
             .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())),
     };
-    for side in peering.sides_viewed_by(viewer.account, viewer.region) {
+    for side in peering.sides_viewed_by(&viewer.account, &viewer.region) {
         peering.tags[side] = TagView::Read(tags(pcx.tags()));
     }
     Ok(peering)
@@ -225,7 +219,7 @@ fn peering_from_sdk(pcx: &ec2::VpcPeeringConnection, viewer: Viewer<'_>) -> Resu
 /// of 200 filter values.
 pub async fn peerings_by_ids(
     ec2: &aws_sdk_ec2::Client,
-    viewer: Viewer<'_>,
+    viewer: &Location,
     ids: &[PeeringId],
 ) -> Result<Vec<Peering>> {
     let mut found = Vec::new();

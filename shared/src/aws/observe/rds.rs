@@ -3,7 +3,8 @@
 
 use aws_sdk_rds::types::Filter;
 
-use crate::error::{AwsError, AwsErrorKind, Result};
+use crate::aws::error::from_sdk;
+use crate::error::{AwsErrorKind, Result};
 use crate::model::{DbIdentifier, DbInstance, VpcId};
 
 /// The named DB instances that live in `vpc_id`. One `DescribeDBInstances` call filtered by
@@ -30,7 +31,7 @@ pub(super) async fn describe_db_instances(
     let response = match response {
         Ok(response) => response,
         Err(err) => {
-            let err = AwsError::from_sdk(OP, err);
+            let err = from_sdk(OP, err);
             if err.kind == AwsErrorKind::NotFound {
                 return Ok(Vec::new());
             }

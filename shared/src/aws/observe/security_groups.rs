@@ -4,7 +4,8 @@ use aws_sdk_ec2::operation::describe_security_groups::builders::DescribeSecurity
 use aws_sdk_ec2::types as ec2;
 
 use super::{filter, filter_any, parse_net, required_id, tags, PAGE};
-use crate::error::{AwsError, Result};
+use crate::aws::error::from_sdk;
+use crate::error::Result;
 use crate::model::{DbInstance, RulePeer, SecurityGroup, SgRule, VpcId};
 use crate::policy::SideWiring;
 
@@ -58,7 +59,7 @@ pub(super) async fn groups(
     let mut pages = request.max_results(PAGE).into_paginator().send();
     let mut groups = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+        let page = page.map_err(|e| from_sdk(OP, e))?;
         for group in page.security_groups() {
             groups.push(SecurityGroup {
                 id: required_id(OP, "GroupId", group.group_id())?,
@@ -106,6 +107,14 @@ fn sg_rules(permissions: &[ec2::IpPermission]) -> Result<Vec<SgRule>> {
                     group_id: required_id(OP, "UserIdGroupPairs.GroupId", Some(group_id))?,
                 };
                 rules.push(rule(peer, pair.description()));
+            }
+        }
+        for list in permission.prefix_list_ids() {
+            if let Some(id) = list.prefix_list_id() {
+                let peer = RulePeer::PrefixList {
+                    prefix_list_id: required_id(OP, "PrefixListIds.PrefixListId", Some(id))?,
+                };
+                rules.push(rule(peer, list.description()));
             }
         }
     }

@@ -8,7 +8,8 @@
 use aws_sdk_route53::types::TagResourceType;
 
 use super::{missing, required_id};
-use crate::error::{AwsError, AwsErrorKind, Result};
+use crate::aws::error::from_sdk;
+use crate::error::{AwsErrorKind, Result};
 use crate::model::{DnsRecord, HostedZone, HostedZoneId, ZoneVpc, ZONE_TAG_PREFIX};
 
 /// `ListTagsForResources` takes at most 10 resource ids per call.
@@ -27,7 +28,7 @@ pub async fn describe_zones(
         let response = match route53.get_hosted_zone().id(id.as_str()).send().await {
             Ok(response) => response,
             Err(e) => {
-                let err = AwsError::from_sdk(OP, e);
+                let err = from_sdk(OP, e);
                 // Not this account's zone, or gone: the plan reports it; the rest is read.
                 if err.kind == AwsErrorKind::NotFound {
                     continue;
@@ -62,7 +63,7 @@ pub async fn describe_zones(
             .set_resource_ids(Some(batch.iter().map(|z| z.id.to_string()).collect()))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(TAGS_OP, e))?;
+            .map_err(|e| from_sdk(TAGS_OP, e))?;
         for set in response.resource_tag_sets() {
             let Some(zone) = batch
                 .iter_mut()
@@ -110,10 +111,7 @@ pub async fn zone_records(
                 .set_start_record_type(kind)
                 .set_start_record_identifier(identifier);
         }
-        let page = request
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        let page = request.send().await.map_err(|e| from_sdk(OP, e))?;
         for set in page.resource_record_sets() {
             records.push(DnsRecord {
                 name: set.name().to_owned(),
