@@ -9,7 +9,7 @@
 //! of wiring and cleanup with one fault each (rotating). The full sweep:
 //!
 //! ```sh
-//! cargo test -p peerwire-integration --test faults -- --ignored --nocapture
+//! cargo test -p peerwire-integration --test integration faults:: -- --ignored --nocapture
 //! ```
 
 use std::collections::BTreeMap;
@@ -420,13 +420,13 @@ async fn cleanup_survives_a_fault_at_every_call() {
 }
 
 #[tokio::test]
-#[ignore = "the full sweep takes minutes: cargo test -p peerwire-integration --test faults -- --ignored"]
+#[ignore = "the full sweep takes minutes: cargo test -p peerwire-integration --test integration faults:: -- --ignored"]
 async fn full_sweep_wiring() {
     sweep(Case::Wiring, everything).await;
 }
 
 #[tokio::test]
-#[ignore = "the full sweep takes minutes: cargo test -p peerwire-integration --test faults -- --ignored"]
+#[ignore = "the full sweep takes minutes: cargo test -p peerwire-integration --test integration faults:: -- --ignored"]
 async fn full_sweep_cleanup() {
     sweep(Case::Cleanup, everything).await;
 }

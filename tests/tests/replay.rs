@@ -1,6 +1,7 @@
-//! Replay: every sample event in `events/` that a door accepts, delivered ten times in order,
-//! shuffled among all the others, and ten times at once (parallel cold starts on the same
-//! peering). The end state is the same every time, and nothing is written twice.
+//! Replay: every sample event in `events/` that a door accepts, delivered three times in
+//! order, shuffled among all the others, and five times at once (parallel cold starts on the
+//! same peering); ten each in the soak runs (`--ignored`). The end state is the same every
+//! time, and nothing is written twice.
 //!
 //! The samples carry placeholder ids; each delivery gets the ids of the seeded world
 //! (the peering, both VPCs, their route tables, groups and a subnet). Events no door accepts
@@ -16,8 +17,12 @@ use peerwire_emulator::workspace_root;
 use peerwire_integration::WIRING_POLICY;
 use serde_json::Value;
 
-/// How many times each event is delivered.
-const TIMES: usize = 10;
+/// How many times each event is delivered in the default suite: the first delivery does the
+/// work, the others must find nothing to do (enough to show idempotency).
+const TIMES: usize = 3;
+
+/// How many times the soak runs (`--ignored`, see docs/reliability.md) deliver each event.
+const SOAK: usize = 10;
 
 /// One file of `events/`.
 #[derive(Debug, Clone)]
@@ -166,7 +171,19 @@ fn problem_free(problems: &[String]) {
 }
 
 #[tokio::test]
+async fn every_sample_replayed_in_order_writes_once() {
+    in_order(TIMES).await;
+}
+
+#[tokio::test]
+#[ignore = "a soak, minutes: cargo test -p peerwire-integration --test integration replay:: -- --ignored"]
 async fn every_sample_replayed_ten_times_in_order_writes_once() {
+    in_order(SOAK).await;
+}
+
+/// Every sample delivered `times` times in a row: the first delivery writes, the rest find
+/// nothing to do.
+async fn in_order(times: usize) {
     let started = Instant::now();
     let mut world = World::start(WIRING_POLICY).await;
     let (pairs, refused) = deliveries();
@@ -186,7 +203,7 @@ async fn every_sample_replayed_ten_times_in_order_writes_once() {
         let event = instantiate(sample, &world, &pcx);
         let label = format!("{} -> {} door", sample.file, door.function_name());
         let mut first: Option<(EndState, usize, Vec<OutcomeKind>)> = None;
-        for run in 1..=TIMES {
+        for run in 1..=times {
             let app = world.app().await;
             let kinds = match crate::support::outcome_kinds(*door, &app, &event).await {
                 Ok(kinds) => kinds,
@@ -219,7 +236,7 @@ async fn every_sample_replayed_ten_times_in_order_writes_once() {
         }
         if let Some((_, writes, kinds)) = first {
             println!(
-                "  {label:<66} run 1: {writes:>2} EC2 writes {kinds:?}; runs 2-{TIMES}: 0 writes"
+                "  {label:<66} run 1: {writes:>2} EC2 writes {kinds:?}; runs 2-{times}: 0 writes"
             );
         }
     }
@@ -229,7 +246,7 @@ async fn every_sample_replayed_ten_times_in_order_writes_once() {
     for sample in &refused {
         let event = instantiate(sample, &world, &pcx);
         for door in Door::ALL {
-            for _ in 0..TIMES {
+            for _ in 0..times {
                 let app = world.app().await;
                 match crate::support::outcome_kinds(door, &app, &event).await {
                     Err(peerwire::Error::Event(_)) => {}
@@ -245,33 +262,43 @@ async fn every_sample_replayed_ten_times_in_order_writes_once() {
             }
         }
         println!(
-            "  {:<66} refused by all 4 doors x{TIMES}, 0 AWS calls",
+            "  {:<66} refused by all 4 doors x{times}, 0 AWS calls",
             sample.file
         );
     }
     println!(
         "in order: {} deliveries in {:.0} s",
-        (pairs.len() + refused.len() * 4) * TIMES,
+        (pairs.len() + refused.len() * 4) * times,
         started.elapsed().as_secs_f64()
     );
     problem_free(&problems);
 }
 
 #[tokio::test]
-async fn every_sample_replayed_ten_times_shuffled_converges_with_each_write_once() {
-    shuffled(&[0x5eed_0001]).await;
+async fn every_sample_replayed_shuffled_converges_with_each_write_once() {
+    shuffled(&[0x5eed_0001], TIMES).await;
 }
 
 #[tokio::test]
-#[ignore = "more shuffles, minutes each: cargo test -p peerwire-integration --test replay -- --ignored"]
-async fn more_shuffles() {
-    shuffled(&[0x5eed_0002, 0x5eed_0003, 0x5eed_0004, 0x5eed_0005]).await;
+#[ignore = "more shuffles, minutes each: cargo test -p peerwire-integration --test integration replay:: -- --ignored"]
+async fn more_shuffles_of_ten_deliveries_each() {
+    shuffled(
+        &[
+            0x5eed_0001,
+            0x5eed_0002,
+            0x5eed_0003,
+            0x5eed_0004,
+            0x5eed_0005,
+        ],
+        SOAK,
+    )
+    .await;
 }
 
-/// All deliveries ten times each, shuffled by `seeds` (one world per seed): the end state is
+/// All deliveries `times` times each, shuffled by `seeds` (one world per seed): the end state is
 /// the accepted-and-wired one and each write happens once; a second shuffled pass writes
 /// nothing.
-async fn shuffled(seeds: &[u64]) {
+async fn shuffled(seeds: &[u64], times: usize) {
     let started = Instant::now();
     let mut world = World::start(WIRING_POLICY).await;
     let (_, reference, reference_writes) = accepted_and_wired(&mut world).await;
@@ -283,7 +310,7 @@ async fn shuffled(seeds: &[u64]) {
         let mut queue: Vec<(String, Door, Value)> = Vec::new();
         for (sample, door) in &pairs {
             let event = instantiate(sample, &world, &pcx);
-            for _ in 0..TIMES {
+            for _ in 0..times {
                 queue.push((sample.file.clone(), *door, event.clone()));
             }
         }
@@ -338,7 +365,18 @@ async fn shuffled(seeds: &[u64]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_sample_delivered_several_times_at_once_converges() {
+    at_once(5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a soak, minutes: cargo test -p peerwire-integration --test integration replay:: -- --ignored"]
 async fn every_sample_delivered_ten_times_at_once_converges() {
+    at_once(SOAK).await;
+}
+
+/// Every sample delivered `times` times at once (cold starts in parallel on one peering).
+async fn at_once(times: usize) {
     let started = Instant::now();
     let mut world = World::start(WIRING_POLICY).await;
     let (pairs, _) = deliveries();
@@ -358,7 +396,7 @@ async fn every_sample_delivered_ten_times_at_once_converges() {
         let pcx = precondition(&mut world, *door).await;
         let event = instantiate(sample, &world, &pcx);
         let mut set = tokio::task::JoinSet::new();
-        for _ in 0..TIMES {
+        for _ in 0..times {
             let app = world.app().await;
             let (door, event) = (*door, event.clone());
             set.spawn(async move {
@@ -402,12 +440,12 @@ async fn every_sample_delivered_ten_times_at_once_converges() {
             problems.push(format!("{label}: run after the burst wrote {after:?}"));
         }
         println!(
-            "  {label:<66} x{TIMES} at once: {writes:>2} EC2 write attempts (sequential: \
+            "  {label:<66} x{times} at once: {writes:>2} EC2 write attempts (sequential: \
              {sequential_writes}), outcomes {kinds:?}"
         );
     }
     println!(
-        "concurrent: {} bursts of {TIMES} in {:.0} s",
+        "concurrent: {} bursts of {times} in {:.0} s",
         pairs.len(),
         started.elapsed().as_secs_f64()
     );
