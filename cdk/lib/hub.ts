@@ -532,7 +532,12 @@ export class PeerwireHub extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'UseLedger',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        // UpdateItem: the wiring and drift functions add each account and Region they wrote
+        // in to the ledger's set of places, which the cleanup sweep searches for orphans.
+        actions:
+          binary === 'peering-wiring' || binary === 'drift-recheck'
+            ? ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem']
+            : ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [this.ledgerTable.attrArn],
       }),
     );

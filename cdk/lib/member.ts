@@ -174,6 +174,16 @@ export class PeerwireMember extends Construct {
               Condition: { ArnLike: { 'ec2:AccepterVpc': vpcs } },
             },
             {
+              Sid: 'MarkRollBackIntoManagedVpcs',
+              Effect: 'Allow',
+              Action: 'ec2:CreateTags',
+              Resource: peering,
+              Condition: {
+                ArnLike: { 'ec2:AccepterVpc': vpcs },
+                'ForAllValues:StringEquals': { 'aws:TagKeys': ['peerwire:rollback'] },
+              },
+            },
+            {
               Sid: 'PeeringOptionsAsAccepter',
               Effect: 'Allow',
               Action: 'ec2:ModifyVpcPeeringConnectionOptions',
@@ -216,6 +226,8 @@ export class PeerwireMember extends Construct {
                 'ec2:AuthorizeSecurityGroupEgress',
                 'ec2:RevokeSecurityGroupIngress',
                 'ec2:RevokeSecurityGroupEgress',
+                'ec2:UpdateSecurityGroupRuleDescriptionsIngress',
+                'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
               ],
               Resource: `arn:${partition}:ec2:*:${account}:security-group/*`,
               Condition: { ArnLike: { 'ec2:Vpc': vpcs } },

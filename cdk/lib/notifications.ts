@@ -77,9 +77,20 @@ export const NOTIFICATIONS: Notification[] = [
       '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
     ],
   },
+  {
+    id: 'NotifyDriftRecurring',
+    description: 'peerwire - the same drift was repaired twice within 24 hours; the message names who keeps undoing it.',
+    detailType: 'Peering Drift Recurring',
+    paths: {acc: '$.detail.accepter.account', pcx: '$.detail.peering_id', region: '$.detail.accepter.region', why: '$.detail.reasons[0]' },
+    lines: [
+      '"peerwire: the same drift keeps coming back on peering <pcx> (accepter <acc>, <region>)."',
+      '"What happened: <why>"',
+      '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
+    ],
+  },
 ];
 
-/** The four notification rules (in the order of NOTIFICATIONS). */
+/** The notification rules (in the order of NOTIFICATIONS). */
 export function notifications(scope: Construct, targets: NotificationTargets): events.CfnRule[] {
   return NOTIFICATIONS.map((n) => {
     const template = n.lines.join('\n');

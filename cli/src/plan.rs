@@ -130,6 +130,9 @@ fn result_text(result: &StepResult) -> String {
         StepResult::AlreadyInPlace => "already in place".to_owned(),
         StepResult::Vanished { code } => format!("skipped, {code}: the next run re-observes"),
         StepResult::Failed { error } => format!("failed: {error}"),
+        StepResult::NotAttempted { after } => {
+            format!("not attempted: it waits for \"{after}\", which did not go through")
+        }
     }
 }
 

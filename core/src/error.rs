@@ -153,6 +153,11 @@ impl Error {
             || matches!(self, Self::NotSettled { .. })
     }
 
+    /// AWS refused the caller: a denied action, or a member role that cannot be assumed.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, Self::Aws(aws) if aws.kind == AwsErrorKind::AccessDenied)
+    }
+
     /// A stable type name for Lambda's error report and for outcome events.
     pub fn error_type(&self) -> &'static str {
         match self {

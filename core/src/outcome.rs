@@ -25,6 +25,10 @@ pub enum OutcomeKind {
     WiringBlocked,
     /// A wired peering had drifted (a route, rule or option missing) and was repaired.
     DriftRepaired,
+    /// The same drift was repaired a second time within 24 hours: something keeps undoing it
+    /// (infrastructure code that owns the route table, a person's script). Said once a day,
+    /// naming who removed it; later repairs that day are not notified.
+    DriftRecurring,
     /// A deleted or rejected peering's routes and peerwire's rules were removed.
     CleanedUp,
     /// A request nobody accepted within 7 days expired (reported once).
@@ -43,6 +47,7 @@ impl OutcomeKind {
             Self::Wired => "Peering Wired",
             Self::WiringBlocked => "Peering Wiring Blocked",
             Self::DriftRepaired => "Peering Drift Repaired",
+            Self::DriftRecurring => "Peering Drift Recurring",
             Self::CleanedUp => "Peering Cleaned Up",
             Self::Expired => "Peering Request Expired",
         }
@@ -69,6 +74,10 @@ pub struct Outcome {
     pub reasons: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
+    /// Who made the change a drift repair undid (`userIdentity.arn` of the CloudTrail event
+    /// that triggered the re-check), when the event said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<OutcomeError>,
     /// The changes made (wiring and cleanup outcomes).
@@ -134,6 +143,7 @@ impl Outcome {
             rule: None,
             reasons: Vec::new(),
             approved_by: None,
+            changed_by: None,
             error: None,
             changes: Vec::new(),
             findings: Vec::new(),

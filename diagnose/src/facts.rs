@@ -111,6 +111,9 @@ impl<'a> Facts<'a> {
                 | Finding::QuotaExceeded { .. }
                 | Finding::StaleGroupReference { .. }
                 | Finding::UnprovenRoute { .. }
+                | Finding::RulesKept { .. }
+                | Finding::SideUnreachable { .. }
+                | Finding::ZoneKept { .. }
                 | Finding::ZoneNotAssociable { .. } => continue,
             };
             route_gaps

@@ -124,15 +124,15 @@ def _route53_vpc_association_authorization() -> None:
 
 @patch("route53-zone-tag-limit")
 def _route53_zone_tag_limit() -> None:
-    """AWS: a hosted zone carries a limited number of tags. What the documentation says is thin:
-    the Route 53 API reference, ChangeTagsForResource, AddTags: "You can add a maximum of 10 tags
-    to a health check or a hosted zone" (the page does not say whether that is per request or per
-    zone); no Route 53 page found states a per-zone figure, and 50 tags per resource is the limit
-    other services' pages state. So the limit is the setting `route53_tags_per_zone` (default 50,
-    the figure peerwire assumes): a ChangeTagsForResource on a hosted zone that would leave it with
-    more tags than that (AddTags applied, then RemoveTagKeys, as moto applies them) is refused with
-    `InvalidInput` (HTTP 400) and changes nothing. The code and message are the emulator's choice:
-    no AWS document found names the error. Health checks are not limited. moto: no limit."""
+    """AWS (Route 53 API reference): a hosted zone carries at most 10 tags. ChangeTagsForResource,
+    AddTags: "You can add a maximum of 10 tags to a health check or a hosted zone"; ResourceTagSet
+    (what ListTagsForResource(s) answers for a zone), Tags: "Array Members: Minimum number of 1
+    item. Maximum number of 10 items". A ChangeTagsForResource on a hosted zone that would leave it
+    with more tags than the setting `route53_tags_per_zone` (default 10; AddTags applied, then
+    RemoveTagKeys, as moto applies them) is refused with `InvalidInput` (HTTP 400) and changes
+    nothing. The code and message are the emulator's choice: no AWS document found names the
+    error (InvalidInput is among the operation's documented errors). Health checks are not
+    limited. moto: no limit."""
     from moto.route53.exceptions import InvalidInput
     from moto.route53.models import Route53Backend
 

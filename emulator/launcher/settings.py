@@ -140,7 +140,7 @@ SETTING_SPECS: dict[str, tuple[Callable[[Any], Any], Any, str]] = {
         'JSON {"vgw-...": ["CIDR", ...]}: the prefixes each virtual private gateway advertises (BGP); '
         "a route table with propagation from it shows one propagated route per prefix",
     ),
-    "route53_tags_per_zone": (_positive_int, 50, "tags a Route 53 hosted zone may carry after ChangeTagsForResource"),
+    "route53_tags_per_zone": (_positive_int, 10, "tags a Route 53 hosted zone may carry after ChangeTagsForResource"),
     "latency_ms": (_non_negative_int, 0, "milliseconds every AWS request waits before it is answered (benchmarks)"),
 }
 

@@ -121,6 +121,7 @@ const SAMPLES: &[Sample] = &[
     outcome("peerwire-reconcile-failed.json", &["NotifyReconcileFailed"]),
     outcome("peerwire-wiring-blocked.json", &["NotifyWiringBlocked"]),
     outcome("peerwire-drift-repaired.json", &["NotifyDriftRepaired"]),
+    outcome("peerwire-drift-recurring.json", &["NotifyDriftRecurring"]),
     // drift-recheck: EC2 changes
     rules(
         "cloudtrail-create-subnet.json",
@@ -221,6 +222,22 @@ const SAMPLES: &[Sample] = &[
         "rds-db-cluster-promoting-previous-primary.json",
         &[(DRIFT, "DbClusterFailover")],
     ),
+    // The same in the form the RDS User Guide prints ("Overview of events for Amazon RDS"):
+    // `SourceIdentifier` with an `rds:` prefix, verbatim.
+    rules(
+        "rds-db-instance-event-user-guide.json",
+        &[(DRIFT, "DbInstanceFailover")],
+    ),
+    // A cluster failover with the prefixed identifier the Aurora User Guide prints.
+    rules(
+        "rds-db-cluster-failover-prefixed.json",
+        &[(DRIFT, "DbClusterFailover")],
+    ),
+    // Verbatim from the Aurora User Guide (a patched cluster, RDS-EVENT-0173) and the RDS User
+    // Guide's tutorial ("DB instance stopped", RDS-EVENT-0087, a bare identifier): neither says
+    // anything about the network; the drift parser takes both.
+    rules("rds-db-cluster-event-aurora-user-guide.json", &[]),
+    rules("rds-db-instance-event-tutorial.json", &[]),
     // A backup says nothing about the network: no rule takes it, the forwarder does not send
     // it (the parser would take it).
     rules("rds-db-instance-backup.json", &[]),

@@ -11,6 +11,7 @@
 //! | `cleanup` | a gone peering's routes and marked rules are removed, nothing else |
 //! | `zones` | private hosted zones associated across the peering, and cleaned up |
 //! | `robust` | transient states, quotas, refusals: never stuck |
+//! | `seams` | where peerwire meets the rest of AWS: gone roles, rollbacks while provisioning, re-peering, supernets, propagated routes |
 //! | `faults` | a fault at every call converges on the next run |
 //! | `replay` | replays in order, shuffled and concurrent end in the same state |
 //! | `hostile_events` | malformed and hostile events: typed errors, no panic, no write |
@@ -40,6 +41,7 @@ mod hostile_events;
 mod permissions;
 mod replay;
 mod robust;
+mod seams;
 mod templates;
 mod wiring;
 mod zones;

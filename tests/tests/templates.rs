@@ -102,11 +102,12 @@ fn render(transformer: &Value, event: &Value) -> String {
 }
 
 /// The notification rules, their outcome sample, and the detail-type they are about.
-const NOTIFICATIONS: [(&str, &str); 4] = [
+const NOTIFICATIONS: [(&str, &str); 5] = [
     ("NotifyApprovalRequired", "peerwire-approval-required.json"),
     ("NotifyReconcileFailed", "peerwire-reconcile-failed.json"),
     ("NotifyWiringBlocked", "peerwire-wiring-blocked.json"),
     ("NotifyDriftRepaired", "peerwire-drift-repaired.json"),
+    ("NotifyDriftRecurring", "peerwire-drift-recurring.json"),
 ];
 
 /// The message of `rule` for its sample, line by line (each line a JSON string in the template).

@@ -56,6 +56,7 @@ pub fn granted_by(action: &str) -> &'static [&'static str] {
         }
         "ec2:RejectVpcPeeringConnection" => &["AcceptOrRejectIntoManagedVpcs"],
         "ec2:DeleteVpcPeeringConnection" => &["RollBackAcceptIntoManagedVpcs"],
+        "ec2:CreateTags" => &["MarkRollBackIntoManagedVpcs"],
         "ec2:ModifyVpcPeeringConnectionOptions" => {
             &["PeeringOptionsAsAccepter", "PeeringOptionsAsRequester"]
         }
@@ -69,9 +70,10 @@ pub fn granted_by(action: &str) -> &'static [&'static str] {
             "SecurityGroupRulesInManagedVpcs",
             "SecurityGroupRuleResources",
         ],
-        "ec2:RevokeSecurityGroupIngress" | "ec2:RevokeSecurityGroupEgress" => {
-            &["SecurityGroupRulesInManagedVpcs"]
-        }
+        "ec2:RevokeSecurityGroupIngress"
+        | "ec2:RevokeSecurityGroupEgress"
+        | "ec2:UpdateSecurityGroupRuleDescriptionsIngress"
+        | "ec2:UpdateSecurityGroupRuleDescriptionsEgress" => &["SecurityGroupRulesInManagedVpcs"],
         "ec2:ModifyVpcAttribute" => &["VpcDnsAttributesOfManagedVpcs"],
         "route53:AssociateVPCWithHostedZone" | "route53:DisassociateVPCFromHostedZone" => {
             &["AssociateManagedVpcsWithZones"]

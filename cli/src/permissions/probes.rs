@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, LogDestinationType, PeeringConnectionOptionsRequest,
+    Filter, IpPermission, IpRange, LogDestinationType, PeeringConnectionOptionsRequest, Tag,
     VpcAttributeName, VpcPeeringConnection,
 };
 use peerwire::error::{AwsError, AwsErrorKind};
+use peerwire::model::ROLLBACK_TAG;
 use peerwire::App;
 
 use super::grants::{fix, needed_by};
@@ -413,6 +414,7 @@ pub(super) async fn dry_run_writes(
         options.accepter_peering_connection_options(dns)
     };
     let options_shown = format!("{active_shown} ({side} side)");
+    let mark_shown = format!("{into_shown} tag {ROLLBACK_TAG}");
     let destination = subjects.route_destination.as_deref().unwrap_or(TEST_CIDR);
     let new_route = format!("{table_shown} {TEST_CIDR} -> {active_shown}");
     let route = format!("{table_shown} {destination} -> {active_shown}");
@@ -439,6 +441,10 @@ pub(super) async fn dry_run_writes(
         "ec2:DeleteVpcPeeringConnection" on into_shown => ec2
             .delete_vpc_peering_connection()
             .vpc_peering_connection_id(&into_vpc);
+        "ec2:CreateTags" on mark_shown => ec2
+            .create_tags()
+            .resources(&into_vpc)
+            .tags(Tag::builder().key(ROLLBACK_TAG).value(NO_PEERING).build());
         "ec2:ModifyVpcPeeringConnectionOptions" on options_shown => options;
         "ec2:CreateRoute" on new_route => ec2
             .create_route()
@@ -468,6 +474,14 @@ pub(super) async fn dry_run_writes(
             .ip_permissions(rule.clone());
         "ec2:RevokeSecurityGroupEgress" on egress => ec2
             .revoke_security_group_egress()
+            .group_id(&group)
+            .ip_permissions(rule.clone());
+        "ec2:UpdateSecurityGroupRuleDescriptionsIngress" on ingress => ec2
+            .update_security_group_rule_descriptions_ingress()
+            .group_id(&group)
+            .ip_permissions(rule.clone());
+        "ec2:UpdateSecurityGroupRuleDescriptionsEgress" on egress => ec2
+            .update_security_group_rule_descriptions_egress()
             .group_id(&group)
             .ip_permissions(rule);
     );

@@ -189,6 +189,10 @@ pub(super) struct Call {
     pub(super) region: Region,
     pub(super) params: Value,
     pub(super) response: Value,
+    /// `userIdentity.arn`: who made the call (an IAM user, an assumed-role session, an AWS
+    /// service's role). Absent for some identity types (CloudTrail User Guide, "CloudTrail
+    /// userIdentity element").
+    pub(super) actor: Option<String>,
 }
 
 /// Any successful call recorded by CloudTrail for `event_source`.
@@ -208,6 +212,7 @@ pub(super) fn any_call(
     let account = caller(&call, envelope, "no account in the event")?;
     let region = id("detail.awsRegion", &call.aws_region)?;
     Ok(Call {
+        actor: call.user_identity.arn.filter(|arn| !arn.is_empty()),
         name: call.event_name,
         account,
         region,
@@ -216,18 +221,9 @@ pub(super) fn any_call(
     })
 }
 
-/// Any successful EC2 call: its name, the calling account and region, and its parameters.
-fn any_ec2_call(
-    envelope: &EventBridgeEvent<Value>,
-) -> Result<(String, AccountId, Region, Value, Value), EventError> {
-    let call = any_call(envelope, "ec2.amazonaws.com")?;
-    Ok((
-        call.name,
-        call.account,
-        call.region,
-        call.params,
-        call.response,
-    ))
+/// Any successful EC2 call.
+fn any_ec2_call(envelope: &EventBridgeEvent<Value>) -> Result<Call, EventError> {
+    any_call(envelope, "ec2.amazonaws.com")
 }
 
 /// `requestParameters.<key>` parsed as a typed id.
@@ -256,7 +252,14 @@ where
 pub(super) fn network_changed(
     envelope: &EventBridgeEvent<Value>,
 ) -> Result<DriftTrigger, EventError> {
-    let (event_name, account, region, params, response) = any_ec2_call(envelope)?;
+    let Call {
+        name: event_name,
+        account,
+        region,
+        params,
+        response,
+        actor,
+    } = any_ec2_call(envelope)?;
     let locator = match event_name.as_str() {
         "CreateSubnet" | "CreateRouteTable" | "AssociateVpcCidrBlock" => {
             Locator::Vpc(parameter(&params, "vpcId")?)
@@ -287,12 +290,19 @@ pub(super) fn network_changed(
         region,
         event_name,
         locator,
+        actor,
     })
 }
 
 /// `DeleteVpcPeeringConnection` or `RejectVpcPeeringConnection`, from either side.
 pub(super) fn peering_gone(envelope: &EventBridgeEvent<Value>) -> Result<PeeringRef, EventError> {
-    let (event_name, account, region, params, _) = any_ec2_call(envelope)?;
+    let Call {
+        name: event_name,
+        account,
+        region,
+        params,
+        ..
+    } = any_ec2_call(envelope)?;
     if !matches!(
         event_name.as_str(),
         "DeleteVpcPeeringConnection" | "RejectVpcPeeringConnection"

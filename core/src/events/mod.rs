@@ -142,6 +142,9 @@ pub enum DriftTrigger {
         region: Region,
         event_name: String,
         locator: Locator,
+        /// Who made the call (`userIdentity.arn`), named when a repair keeps coming back.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
     },
     /// An RDS failover or modification of a DB instance or cluster.
     DatabaseChanged {

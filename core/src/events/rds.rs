@@ -21,7 +21,8 @@ pub(super) const CLUSTER_EVENT: &str = "RDS DB Cluster Event";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct RdsDetail {
-    #[serde(rename = "EventID")]
+    /// Absent from some documented samples (the Lambda Developer Guide's RDS event).
+    #[serde(rename = "EventID", default)]
     event_id: String,
     #[serde(default)]
     source_identifier: Option<String>,
@@ -136,6 +137,7 @@ pub(super) fn subnet_group_changed(
         account: call.account,
         region: call.region,
         event_name: call.name,
+        actor: call.actor,
     })
 }
 

@@ -93,6 +93,83 @@ fn a_cluster_event_is_about_a_cluster() {
     ));
 }
 
+/// Every form of RDS event the documentation prints locates the database it names: the User
+/// Guides' examples with `rds:`-prefixed identifiers (verbatim), the tutorial's received event
+/// with a bare one (verbatim), our captured shape, and an event without `EventID` (the Lambda
+/// Developer Guide's sample has none). The kind comes from the ARN.
+#[test]
+fn rds_events_in_every_documented_form_locate_their_database() {
+    for (file, account, identifier, cluster) in [
+        (
+            "rds-db-instance-event-user-guide.json",
+            "123456789012",
+            "my-db-instance",
+            false,
+        ),
+        (
+            "rds-db-cluster-event-aurora-user-guide.json",
+            "123456789012",
+            "my-db-cluster",
+            true,
+        ),
+        (
+            "rds-db-instance-event-tutorial.json",
+            "111111111111",
+            "testdb",
+            false,
+        ),
+        (
+            "rds-db-cluster-failover-prefixed.json",
+            "222222222222",
+            "payments-aurora",
+            true,
+        ),
+        (
+            "rds-db-instance-failover.json",
+            "222222222222",
+            "payments-db",
+            false,
+        ),
+    ] {
+        let event = parse_drift_event(&sample(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let DriftTrigger::DatabaseChanged {
+            account: at,
+            locator,
+            ..
+        } = &event.trigger
+        else {
+            panic!("{file}: {:?}", event.trigger);
+        };
+        assert_eq!(at.as_str(), account, "{file}");
+        assert_eq!(
+            locator,
+            &Locator::Database {
+                identifier: identifier.parse().unwrap(),
+                cluster
+            },
+            "{file}"
+        );
+    }
+    let mut no_event_id = sample("rds-db-instance-event-tutorial.json");
+    no_event_id["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("EventID");
+    assert!(parse_drift_event(&no_event_id).is_ok());
+    // Without an ARN, the identifier: prefixed or bare, the kind from the detail type.
+    let mut by_name = sample("rds-db-cluster-event-aurora-user-guide.json");
+    by_name["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("SourceArn");
+    let event = parse_drift_event(&by_name).unwrap();
+    assert!(matches!(
+        &event.trigger,
+        DriftTrigger::DatabaseChanged { locator: Locator::Database { identifier, cluster: true }, .. }
+            if identifier.as_str() == "my-db-cluster"
+    ));
+}
+
 #[test]
 fn deletions_and_rejections_are_located_in_the_calling_account() {
     for file in [

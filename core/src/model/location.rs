@@ -41,3 +41,31 @@ impl fmt::Display for Location {
         write!(f, "{}/{}", self.account, self.region)
     }
 }
+
+impl std::str::FromStr for Location {
+    type Err = String;
+
+    /// The [`Display`](fmt::Display) form back: `222222222222/us-east-1`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (account, region) = text
+            .split_once('/')
+            .ok_or_else(|| format!("not ACCOUNT/REGION: {text:?}"))?;
+        Ok(Self::new(
+            account.parse().map_err(|e| format!("{e}"))?,
+            region.parse().map_err(|e| format!("{e}"))?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_location_reads_back_as_it_is_written() {
+        let at: Location = "222222222222/us-east-1".parse().unwrap();
+        assert_eq!(at.to_string(), "222222222222/us-east-1");
+        assert!("222222222222".parse::<Location>().is_err());
+        assert!("2222/us-east-1".parse::<Location>().is_err());
+    }
+}

@@ -24,9 +24,9 @@ pub use ids::{
 pub use location::Location;
 pub use network::{
     DbInstance, DnsRecord, HostedZone, Leftovers, Quotas, Route, RouteTable, RouteTarget, RulePeer,
-    SecurityGroup, SgRule, SideState, Subnet, VpcNetwork, ZoneVpc, ZONE_TAG_PREFIX,
+    SecurityGroup, SgRule, SideState, Subnet, VpcNetwork, ZoneVpc, ZONE_TAG_LIMIT, ZONE_TAG_PREFIX,
 };
-pub use peering::{Peering, PeeringRef, PeeringSide, PeeringStatus, TagView};
+pub use peering::{Peering, PeeringRef, PeeringSide, PeeringStatus, TagView, ROLLBACK_TAG};
 pub use side::{Side, Sides};
 
 /// Both sides of an active peering, as observed: what the wiring plan is a function of.

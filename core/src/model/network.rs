@@ -210,7 +210,17 @@ pub struct HostedZone {
     /// The VPCs peerwire associated with the zone, from its tags
     /// ([`ZONE_TAG_PREFIX`]`<vpc-id>`): the only associations cleanup may remove.
     pub associated_by_peerwire: Vec<VpcId>,
+    /// How many tags the zone carries, peerwire's and its owner's: a zone holds at most
+    /// [`ZONE_TAG_LIMIT`].
+    #[serde(default)]
+    pub tag_count: usize,
 }
+
+/// The most tags a hosted zone carries. Route 53 API reference: ChangeTagsForResource, AddTags:
+/// "You can add a maximum of 10 tags to a health check or a hosted zone"; ResourceTagSet, Tags:
+/// "Maximum number of 10 items". peerwire records each association it makes in one tag, so a
+/// zone full of tags gets no new association from peerwire (reported instead).
+pub const ZONE_TAG_LIMIT: usize = 10;
 
 /// A VPC associated with a hosted zone.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

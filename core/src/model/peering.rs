@@ -172,7 +172,25 @@ pub struct Peering {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// The tag peerwire puts on the accepter's view of a peering it accepted and must delete again
+/// (it collided with an earlier request accepted at the same moment); its value is the earlier
+/// peering's id. The delete waits for `active` (AWS deletes only `active` and
+/// `pending-acceptance` peerings, and an accept passes through `provisioning`), so whoever next
+/// sees the peering active (the retried request, the wiring function, a sweep) deletes it
+/// instead of wiring it.
+pub const ROLLBACK_TAG: &str = "peerwire:rollback";
+
 impl Peering {
+    /// The earlier peering this one collided with, when peerwire marked it for rollback (read
+    /// from the accepter's view of the tags only: the mark is the accepter's).
+    pub fn rollback_pending(&self) -> Option<&str> {
+        self.tags
+            .accepter
+            .read()?
+            .get(ROLLBACK_TAG)
+            .map(String::as_str)
+    }
+
     /// "peering is <status> (<message>)".
     pub fn status_reason(&self) -> String {
         match &self.status_message {

@@ -17,6 +17,27 @@ use crate::model::{
     AccountId, Direction, Leftovers, PeeringId, RouteTable, RouteTarget, RulePeer, SgRule, Side,
 };
 
+/// Keeps the rules `plan` would revoke, because `live` connects the same two VPCs as the gone
+/// peering: AWS revives rules that reference the peer when two VPCs are peered again, and the
+/// live peering's wiring re-marks the ones it needs. Routes are still removed (they go through
+/// the gone peering: blackholes). One finding per kept step.
+pub fn keep_rules_for(plan: &mut Plan, live: &PeeringId) {
+    let mut kept = Vec::new();
+    plan.steps.retain(|step| match step.rule_change() {
+        Some(change) => {
+            kept.push(Finding::RulesKept {
+                side: step.side,
+                group_id: change.group_id.clone(),
+                direction: change.direction,
+                live_peering_id: live.clone(),
+            });
+            false
+        }
+        None => true,
+    });
+    plan.findings.extend(kept);
+}
+
 /// The CIDRs the leftovers prove to be either end of `peering_id`: the `local` destinations
 /// of every table that routes through it (each end's own VPC CIDRs), and the CIDRs of
 /// peerwire's marked rules for it (the peer's, by construction). [`plan_cleanup`] takes from

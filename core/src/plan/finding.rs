@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::{quota, DnsAttribute};
 use crate::model::{
-    Direction, HostedZoneId, PeeringId, RouteTableId, RouteTarget, RulePeer, SecurityGroupId, Side,
-    VpcId,
+    AccountId, Direction, HostedZoneId, PeeringId, RouteTableId, RouteTarget, RulePeer,
+    SecurityGroupId, Side, VpcId,
 };
 
 /// Something wrong that peerwire reports and does not change.
@@ -78,8 +78,37 @@ pub enum Finding {
         destination: IpNet,
         peering_id: PeeringId,
     },
+    /// An association peerwire recorded for a gone peering stays: Route 53 refused to remove
+    /// it (the zone's last VPC, or another refusal), so the record stays too and the next
+    /// cleanup tries again.
+    ZoneKept {
+        side: Side,
+        zone_id: HostedZoneId,
+        vpc_id: VpcId,
+        why: String,
+    },
+    /// Rules peerwire made for a gone peering, kept: a live peering connects the same two VPCs
+    /// (AWS revives such rules when the VPCs are peered again) and needs them. Its wiring
+    /// re-marks them for itself; a rule it does not need stays under the old marker.
+    RulesKept {
+        side: Side,
+        group_id: SecurityGroupId,
+        #[serde(rename = "egress", serialize_with = "Direction::serialize_as_egress")]
+        direction: Direction,
+        live_peering_id: PeeringId,
+    },
+    /// A side of a gone peering that peerwire could not read (its member role is missing or
+    /// denied): nothing of it was cleaned. The other side was; fix the role and the next
+    /// cleanup or orphan sweep finishes this side.
+    SideUnreachable {
+        side: Side,
+        account: AccountId,
+        /// The AWS error, with its code.
+        error: String,
+    },
     /// A hosted zone the policy names cannot be associated with the peer VPC (not found in
-    /// this side's account, or a public zone). Names in it do not resolve across the peering.
+    /// this side's account, a public zone, or too many tags to record it). Names in it do not
+    /// resolve across the peering.
     ZoneNotAssociable {
         side: Side,
         zone_id: HostedZoneId,
@@ -97,6 +126,9 @@ impl Finding {
             | Self::NothingSelected { .. }
             | Self::StaleGroupReference { .. }
             | Self::UnprovenRoute { .. }
+            | Self::RulesKept { .. }
+            | Self::SideUnreachable { .. }
+            | Self::ZoneKept { .. }
             | Self::ZoneNotAssociable { .. } => false,
         }
     }
@@ -168,6 +200,27 @@ impl fmt::Display for Finding {
                 destination,
                 peering_id,
             } => write!(f, "{side} {route_table_id}: route to {destination} through the gone {peering_id} is not to a CIDR of its peer, so not provably peerwire's; left for its owner"),
+            Self::ZoneKept {
+                side,
+                zone_id,
+                vpc_id,
+                why,
+            } => write!(f, "{side} {vpc_id}: stays associated with hosted zone {zone_id}: {why}"),
+            Self::RulesKept {
+                side,
+                group_id,
+                direction,
+                live_peering_id,
+            } => write!(
+                f,
+                "{side} {group_id}: {direction} rules kept: {live_peering_id} connects the same \
+                 two VPCs and needs them"
+            ),
+            Self::SideUnreachable {
+                side,
+                account,
+                error,
+            } => write!(f, "{side} side ({account}) not cleaned: {error}"),
             Self::ZoneNotAssociable { side, zone_id, why } => {
                 write!(f, "{side} hosted zone {zone_id}: {why}; not associated with the peer VPC")
             }

@@ -6,6 +6,7 @@
 
 pub mod cleanup;
 mod finding;
+pub mod order;
 pub mod quota;
 mod reason;
 pub mod request;
@@ -20,8 +21,8 @@ pub use finding::Finding;
 pub use reason::{ApprovalRefusal, Overlap, OverlapSource, Reason};
 pub use step::{
     describe_permissions, marked_peering, rule_marker, Action, DnsAttribute, Ec2Action, Permission,
-    PlanStep, RouteChange, RouteChangeKind, RuleChange, ZoneAction, ZoneAssociation,
-    RULE_MARKER_PREFIX,
+    PlanStep, RouteChange, RouteChangeKind, RuleChange, RuleChangeKind, ZoneAction,
+    ZoneAssociation, RULE_MARKER_PREFIX,
 };
 
 /// What a peering takes: the steps to apply, in order, then what to report.

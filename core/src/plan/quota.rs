@@ -176,7 +176,7 @@ pub fn within_quotas(
         let route = step
             .route_change()
             .filter(|r| r.kind == RouteChangeKind::Create);
-        let rules = step.rule_change().filter(|r| r.adds);
+        let rules = step.rule_change().filter(|r| r.adds());
         let fits = match (route, rules) {
             (Some(r), _) => {
                 !blocked_tables.contains(&(side, r.route_table_id.clone(), family(r.destination)))

@@ -121,6 +121,15 @@ pub enum Ec2Action {
         group_id: SecurityGroupId,
         permissions: Vec<Permission>,
     },
+    /// One `UpdateSecurityGroupRuleDescriptionsIngress`/`Egress` moving rules peerwire made
+    /// for a gone peering of the same two VPCs to this one (each permission carries the new
+    /// marker). AWS revives such rules when the VPCs are peered again; re-marked, the old
+    /// peering's cleanup no longer matches them.
+    Remark {
+        direction: Direction,
+        group_id: SecurityGroupId,
+        permissions: Vec<Permission>,
+    },
     /// `ModifyVpcPeeringConnectionOptions` setting this side's `AllowDnsResolutionFromRemoteVpc`
     /// (only its owner may, and only on an active peering).
     SetDnsResolution { peering_id: PeeringId },
@@ -237,6 +246,7 @@ impl PlanStep {
                 | Ec2Action::RejectPeering { .. }
                 | Ec2Action::Authorize { .. }
                 | Ec2Action::Revoke { .. }
+                | Ec2Action::Remark { .. }
                 | Ec2Action::SetDnsResolution { .. }
                 | Ec2Action::EnableVpcDnsAttribute { .. } => return None,
             },
@@ -259,18 +269,23 @@ impl PlanStep {
     /// The security-group rules this step changes, when it changes some (exhaustive, as
     /// [`Self::route_change`]).
     pub fn rule_change(&self) -> Option<RuleChange<'_>> {
-        let (direction, group_id, permissions, adds) = match &self.action {
+        let (direction, group_id, permissions, kind) = match &self.action {
             Action::Ec2(action) => match action {
                 Ec2Action::Authorize {
                     direction,
                     group_id,
                     permissions,
-                } => (*direction, group_id, permissions, true),
+                } => (*direction, group_id, permissions, RuleChangeKind::Authorize),
                 Ec2Action::Revoke {
                     direction,
                     group_id,
                     permissions,
-                } => (*direction, group_id, permissions, false),
+                } => (*direction, group_id, permissions, RuleChangeKind::Revoke),
+                Ec2Action::Remark {
+                    direction,
+                    group_id,
+                    permissions,
+                } => (*direction, group_id, permissions, RuleChangeKind::Remark),
                 Ec2Action::AcceptPeering { .. }
                 | Ec2Action::RejectPeering { .. }
                 | Ec2Action::CreateRoute { .. }
@@ -292,7 +307,7 @@ impl PlanStep {
             direction,
             group_id,
             permissions,
-            adds,
+            kind,
         })
     }
 
@@ -335,6 +350,7 @@ impl PlanStep {
                 | Ec2Action::DeleteRoute { .. }
                 | Ec2Action::Authorize { .. }
                 | Ec2Action::Revoke { .. }
+                | Ec2Action::Remark { .. }
                 | Ec2Action::SetDnsResolution { .. }
                 | Ec2Action::EnableVpcDnsAttribute { .. } => None,
             },
@@ -346,7 +362,7 @@ impl PlanStep {
     pub fn adds_to_quota(&self) -> bool {
         self.route_change()
             .is_some_and(|r| r.kind == RouteChangeKind::Create)
-            || self.rule_change().is_some_and(|r| r.adds)
+            || self.rule_change().is_some_and(|r| r.adds())
     }
 }
 
@@ -379,14 +395,31 @@ pub struct ZoneAssociation<'a> {
     pub adds: bool,
 }
 
+/// How a step changes security-group rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleChangeKind {
+    /// `AuthorizeSecurityGroup*`: new rules.
+    Authorize,
+    /// `RevokeSecurityGroup*`.
+    Revoke,
+    /// `UpdateSecurityGroupRuleDescriptions*`: the same rules, another peering's marker.
+    Remark,
+}
+
 /// Rules a step changes, in one direction of one group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleChange<'a> {
     pub direction: Direction,
     pub group_id: &'a SecurityGroupId,
     pub permissions: &'a [Permission],
-    /// Authorize (true) or revoke (false).
-    pub adds: bool,
+    pub kind: RuleChangeKind,
+}
+
+impl RuleChange<'_> {
+    /// Whether the step adds rules (what the rules quota must make room for).
+    pub fn adds(&self) -> bool {
+        self.kind == RuleChangeKind::Authorize
+    }
 }
 
 impl Ec2Action {
@@ -414,6 +447,14 @@ impl Ec2Action {
                 direction: Direction::Egress,
                 ..
             } => "RevokeSecurityGroupEgress",
+            Self::Remark {
+                direction: Direction::Ingress,
+                ..
+            } => "UpdateSecurityGroupRuleDescriptionsIngress",
+            Self::Remark {
+                direction: Direction::Egress,
+                ..
+            } => "UpdateSecurityGroupRuleDescriptionsEgress",
             Self::SetDnsResolution { .. } => "ModifyVpcPeeringConnectionOptions",
             Self::EnableVpcDnsAttribute { .. } => "ModifyVpcAttribute",
         }
@@ -500,6 +541,18 @@ impl fmt::Display for PlanStep {
                     "{side} {group_id}: revoke {direction} {}",
                     describe_permissions(permissions, direction.preposition())
                 ),
+                Ec2Action::Remark {
+                    direction,
+                    group_id,
+                    permissions,
+                } => write!(
+                    f,
+                    "{side} {group_id}: mark {direction} {} as {}",
+                    describe_permissions(permissions, direction.preposition()),
+                    permissions
+                        .first()
+                        .map_or("", |p| p.description.as_str())
+                ),
                 Ec2Action::SetDnsResolution { peering_id } => write!(
                     f,
                     "{side}: allow DNS resolution from the remote VPC on {peering_id}"
@@ -578,6 +631,8 @@ enum Wire<'a> {
     AuthorizeEgress(Rules<'a>),
     RevokeIngress(Rules<'a>),
     RevokeEgress(Rules<'a>),
+    RemarkIngress(Rules<'a>),
+    RemarkEgress(Rules<'a>),
     SetDnsResolution {
         side: Side,
         peering_id: &'a PeeringId,
@@ -696,6 +751,18 @@ impl Serialize for PlanStep {
                     }
                     Direction::Egress => {
                         Wire::RevokeEgress(rules(group_id, permissions.as_slice()))
+                    }
+                },
+                Ec2Action::Remark {
+                    direction,
+                    group_id,
+                    permissions,
+                } => match direction {
+                    Direction::Ingress => {
+                        Wire::RemarkIngress(rules(group_id, permissions.as_slice()))
+                    }
+                    Direction::Egress => {
+                        Wire::RemarkEgress(rules(group_id, permissions.as_slice()))
                     }
                 },
                 Ec2Action::SetDnsResolution { peering_id } => {

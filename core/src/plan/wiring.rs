@@ -4,7 +4,9 @@
 //! [`Wiring`] and lists only the difference, in a deterministic order. It never plans a change
 //! to something it does not own: a route to a peer CIDR through another target is reported as
 //! a [`Finding::RouteConflict`], never replaced, and a security-group rule someone already added
-//! (by hand or by a broader rule) satisfies the need instead of being duplicated. Every route
+//! (by hand or by a broader rule) satisfies the need instead of being duplicated. A rule
+//! peerwire made for a gone peering of the same two VPCs (AWS revives it on re-peering) is
+//! re-marked for the live one, so the old peering's cleanup leaves it. Every route
 //! destination and every rule peer it plans is a peer VPC CIDR (or a peer security group), and
 //! every rule port is one of the policy's ports: never anything broader.
 //!
@@ -19,7 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 
 use super::{
-    quota, routes, rule_marker, zones, DnsAttribute, Ec2Action, Finding, Permission, Plan, PlanStep,
+    marked_peering, quota, routes, rule_marker, zones, DnsAttribute, Ec2Action, Finding,
+    Permission, Plan, PlanStep,
 };
 use crate::model::cidr;
 use crate::model::{
@@ -75,17 +78,13 @@ pub fn plan_wiring(state: &WiringState, wiring: &Wiring) -> Plan {
         if let Some(accepter) = managed(state, wiring, Side::Accepter) {
             let sources = ingress_sources(state, wiring);
             for group in unique_groups(accepter) {
-                let missing = missing_permissions(&group.ingress, &ports, &sources, &marker);
-                if !missing.is_empty() {
-                    ingress_steps.push(PlanStep::ec2(
-                        Side::Accepter,
-                        Ec2Action::Authorize {
-                            direction: Direction::Ingress,
-                            group_id: group.id.clone(),
-                            permissions: missing,
-                        },
-                    ));
-                }
+                let changes = rule_changes(&group.ingress, &ports, &sources, &marker);
+                changes.into_steps(
+                    Side::Accepter,
+                    Direction::Ingress,
+                    group,
+                    &mut ingress_steps,
+                );
             }
         }
         if let Some(requester) = managed(state, wiring, Side::Requester) {
@@ -94,17 +93,8 @@ pub fn plan_wiring(state: &WiringState, wiring: &Wiring) -> Plan {
                 .map(|cidr| RulePeer::Cidr { cidr })
                 .collect();
             for group in unique_groups(requester) {
-                let missing = missing_permissions(&group.egress, &ports, &destinations, &marker);
-                if !missing.is_empty() {
-                    egress_steps.push(PlanStep::ec2(
-                        Side::Requester,
-                        Ec2Action::Authorize {
-                            direction: Direction::Egress,
-                            group_id: group.id.clone(),
-                            permissions: missing,
-                        },
-                    ));
-                }
+                let changes = rule_changes(&group.egress, &ports, &destinations, &marker);
+                changes.into_steps(Side::Requester, Direction::Egress, group, &mut egress_steps);
             }
         }
     }
@@ -404,26 +394,109 @@ fn ingress_sources(state: &WiringState, wiring: &Wiring) -> Vec<RulePeer> {
         .collect()
 }
 
-/// Every port × peer that no existing rule covers yet, sorted.
-fn missing_permissions(
+/// What one direction of one group needs: rules to add, and rules to re-mark.
+#[derive(Debug, Default)]
+struct RuleChanges {
+    /// Port × peer that no rule covers yet (or only a rule marked for another peering that
+    /// is not exactly peerwire's shape), sorted.
+    missing: Vec<Permission>,
+    /// Exactly peerwire's rule for a port × peer, but marked for another peering: a rule AWS
+    /// revived when the same two VPCs were peered again. Re-marked for this one.
+    remark: Vec<Permission>,
+}
+
+impl RuleChanges {
+    /// The Authorize step (first) and the Remark step of `group`, when there is something.
+    fn into_steps(
+        self,
+        side: Side,
+        direction: Direction,
+        group: &SecurityGroup,
+        steps: &mut Vec<PlanStep>,
+    ) {
+        if !self.missing.is_empty() {
+            steps.push(PlanStep::ec2(
+                side,
+                Ec2Action::Authorize {
+                    direction,
+                    group_id: group.id.clone(),
+                    permissions: self.missing,
+                },
+            ));
+        }
+        if !self.remark.is_empty() {
+            steps.push(PlanStep::ec2(
+                side,
+                Ec2Action::Remark {
+                    direction,
+                    group_id: group.id.clone(),
+                    permissions: self.remark,
+                },
+            ));
+        }
+    }
+}
+
+/// For each port × peer: covered by a rule that stays (a person's, or this peering's own),
+/// nothing; else exactly a rule marked for another peering, re-mark it; else add it.
+///
+/// Only a gone peering of the same two VPCs can have left such a rule: AWS allows one live
+/// peering between two VPCs at a time, and peerwire never accepts a second peering of a VPC
+/// with an overlapping CIDR, so two live peerings never need the same rule.
+fn rule_changes(
     existing: &[SgRule],
     ports: &BTreeSet<u16>,
     peers: &[RulePeer],
     marker: &str,
-) -> Vec<Permission> {
+) -> RuleChanges {
+    // A person's rule, or this peering's own, stays; another peering's marked rule goes with it.
+    let stays = |rule: &&SgRule| {
+        rule.description
+            .as_deref()
+            .and_then(marked_peering)
+            .is_none_or(|owner| rule_marker(&owner) == marker)
+    };
     let mut missing = BTreeSet::new();
+    let mut remark = BTreeSet::new();
     for &port in ports {
         for peer in peers {
-            if !existing.iter().any(|rule| covers(rule, port, peer)) {
-                missing.insert(Permission {
-                    port,
-                    peer: peer.clone(),
-                    description: marker.to_owned(),
-                });
+            let wanted = Permission {
+                port,
+                peer: peer.clone(),
+                description: marker.to_owned(),
+            };
+            let covering: Vec<&SgRule> = existing
+                .iter()
+                .filter(|rule| covers(rule, port, peer))
+                .collect();
+            if covering.iter().any(stays) {
+                continue;
+            }
+            if covering.iter().any(|rule| exactly(rule, port, peer)) {
+                remark.insert(wanted);
+            } else {
+                missing.insert(wanted);
             }
         }
     }
-    missing.into_iter().collect()
+    RuleChanges {
+        missing: missing.into_iter().collect(),
+        remark: remark.into_iter().collect(),
+    }
+}
+
+/// Whether `rule` is exactly the one peerwire makes for TCP `port` and `peer`.
+fn exactly(rule: &SgRule, port: u16, peer: &RulePeer) -> bool {
+    let protocol = rule.protocol.trim().to_ascii_lowercase();
+    (protocol == "tcp" || protocol == "6")
+        && rule.from_port == Some(i32::from(port))
+        && rule.to_port == Some(i32::from(port))
+        && match (&rule.peer, peer) {
+            (RulePeer::Group { group_id: have, .. }, RulePeer::Group { group_id: want, .. }) => {
+                have == want
+            }
+            (have, want) => have == want,
+        }
 }
 
 /// Whether an existing rule already admits TCP `port` from/to `peer`, whoever added it.

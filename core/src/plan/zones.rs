@@ -10,7 +10,9 @@
 //! recorded so, and only when no live peering of that VPC still names the zone.
 
 use super::{Finding, Plan, PlanStep, ZoneAction};
-use crate::model::{HostedZone, Peering, Side, SideState, WiringState, ZONE_TAG_PREFIX};
+use crate::model::{
+    HostedZone, Peering, Side, SideState, WiringState, ZONE_TAG_LIMIT, ZONE_TAG_PREFIX,
+};
 use crate::policy::Wiring;
 
 /// The tag key recording that peerwire associated `vpc_id` with a zone.
@@ -51,6 +53,19 @@ pub fn plan_zones(state: &WiringState, wiring: &Wiring) -> Plan {
                 continue;
             }
             if !zone.associated_by_peerwire.contains(&vpc.vpc_id) {
+                if zone.tag_count >= ZONE_TAG_LIMIT {
+                    // The association would go unrecorded, and cleanup removes only recorded
+                    // ones: it is not made.
+                    plan.findings.push(Finding::ZoneNotAssociable {
+                        side: owner,
+                        zone_id: zone_id.clone(),
+                        why: format!(
+                            "it carries {} tags, Route 53's most ({ZONE_TAG_LIMIT}), so peerwire cannot record the association; remove a tag",
+                            zone.tag_count
+                        ),
+                    });
+                    continue;
+                }
                 plan.steps.push(PlanStep::zone(
                     owner,
                     ZoneAction::Record {
@@ -93,21 +108,36 @@ pub fn plan_zones(state: &WiringState, wiring: &Wiring) -> Plan {
 
 /// The cleanup of one zone for a gone `peering`, whose `owner` side owns `zone`: when peerwire
 /// recorded associating the peer VPC and `still_needed` is false (no live peering of that VPC
-/// names the zone any more), the association is removed and then the record. An association
-/// peerwire did not record is never touched.
+/// names the zone any more), the association is removed and then the record (the record
+/// waits for the removal: `plan::order`). An association peerwire did not record is never
+/// touched, and the zone's last VPC is not disassociated (Route 53 API reference,
+/// DisassociateVPCFromHostedZone: "You can't disassociate the last Amazon VPC from a private
+/// hosted zone"): it is reported and its record kept.
 pub fn plan_zone_cleanup(
     peering: &Peering,
     owner: Side,
     zone: &HostedZone,
     still_needed: bool,
-) -> Vec<PlanStep> {
+) -> Plan {
     let peer = owner.other();
     let vpc = &peering.sides[peer];
+    let mut plan = Plan::default();
     if still_needed || !zone.associated_by_peerwire.contains(&vpc.vpc_id) {
-        return Vec::new();
+        return plan;
     }
-    let mut steps = Vec::new();
+    let steps = &mut plan.steps;
     if zone.is_associated(&vpc.vpc_id) {
+        if zone.vpcs.len() == 1 {
+            plan.findings.push(Finding::ZoneKept {
+                side: peer,
+                zone_id: zone.id.clone(),
+                vpc_id: vpc.vpc_id.clone(),
+                why: "it is the zone's last VPC, which Route 53 does not disassociate \
+                      (LastVPCAssociation); associate another VPC or delete the zone"
+                    .to_owned(),
+            });
+            return plan;
+        }
         steps.push(PlanStep::zone(
             peer,
             ZoneAction::Disassociate {
@@ -124,7 +154,7 @@ pub fn plan_zone_cleanup(
             vpc_id: vpc.vpc_id.clone(),
         },
     ));
-    steps
+    plan
 }
 
 /// Whether `other`, a live peering of the same VPC, needs `zone` of the account on `owner`'s

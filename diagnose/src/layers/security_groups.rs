@@ -23,7 +23,7 @@ pub(crate) fn layer(facts: &Facts<'_>) -> Layer {
     for step in &facts.inspection.plan.steps {
         // (what the group is, what it lacks, the direction and its preposition, a note)
         // A wiring plan only adds rules; a revoke is cleanup's.
-        let Some(change) = step.rule_change().filter(|c| c.adds) else {
+        let Some(change) = step.rule_change().filter(|c| c.adds()) else {
             continue;
         };
         let (side, group_id, permissions) = (&step.side, change.group_id, change.permissions);

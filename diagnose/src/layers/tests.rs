@@ -243,6 +243,7 @@ mod zones {
                 })
                 .collect(),
             associated_by_peerwire: Vec::new(),
+            tag_count: 0,
         }];
         let text = format!("{POLICY}        private_hosted_zones: [{ZONE}]\n");
         let mut inspection = Inspection::new(

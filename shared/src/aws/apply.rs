@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, IpPermission, IpRange, Ipv6Range, PeeringConnectionOptionsRequest,
-    PrefixListId, UserIdGroupPair,
+    PrefixListId, Tag, UserIdGroupPair,
 };
 use ipnet::IpNet;
 
 use crate::aws::error::from_sdk;
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::model::{Direction, PeeringId, RulePeer, SecurityGroupId, Side};
+use crate::model::{Direction, PeeringId, RulePeer, SecurityGroupId, Side, ROLLBACK_TAG};
 use crate::plan::zones::zone_tag_key;
 use crate::plan::{DnsAttribute, Ec2Action, Permission, ZoneAction};
 
@@ -135,6 +135,11 @@ pub async fn execute(ec2: &aws_sdk_ec2::Client, side: Side, action: &Ec2Action) 
             group_id,
             permissions,
         } => revoke(ec2, group_id, permissions, *direction).await,
+        Ec2Action::Remark {
+            direction,
+            group_id,
+            permissions,
+        } => remark(ec2, group_id, permissions, *direction).await,
     };
     settle(result)
 }
@@ -234,6 +239,26 @@ pub async fn execute_zone(
     settle(result)
 }
 
+/// `CreateTags` of [`ROLLBACK_TAG`] on the accepter's view of a peering peerwire accepted and
+/// must delete again, naming the `earlier` peering it collided with. Written before the
+/// delete is attempted: the mark outlives this invocation, so the delete is finished by
+/// whoever next sees the peering active, and nobody wires it meanwhile.
+pub async fn mark_rollback(
+    ec2: &aws_sdk_ec2::Client,
+    peering_id: &PeeringId,
+    earlier: &str,
+) -> Result<Applied> {
+    let result = ec2
+        .create_tags()
+        .resources(peering_id.as_str())
+        .tags(Tag::builder().key(ROLLBACK_TAG).value(earlier).build())
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| from_sdk("CreateTags", e));
+    settle(result)
+}
+
 /// `DeleteVpcPeeringConnection` by the accepter: only to roll back an accept that collided
 /// with another one made at the same moment. Never used on a peering peerwire did not accept.
 pub async fn delete_peering(ec2: &aws_sdk_ec2::Client, peering_id: &PeeringId) -> Result<Applied> {
@@ -284,6 +309,35 @@ async fn revoke(
             .await
             .map(drop)
             .map_err(|e| from_sdk("RevokeSecurityGroupEgress", e)),
+    }
+}
+
+/// One `UpdateSecurityGroupRuleDescriptions*` call giving every rule `permissions` name (by
+/// protocol, port and peer, as AWS matches them) the permission's description.
+async fn remark(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &SecurityGroupId,
+    permissions: &[Permission],
+    direction: Direction,
+) -> std::result::Result<(), AwsError> {
+    let ip_permissions = Some(ip_permissions(permissions));
+    match direction {
+        Direction::Ingress => ec2
+            .update_security_group_rule_descriptions_ingress()
+            .group_id(group_id.as_str())
+            .set_ip_permissions(ip_permissions)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| from_sdk("UpdateSecurityGroupRuleDescriptionsIngress", e)),
+        Direction::Egress => ec2
+            .update_security_group_rule_descriptions_egress()
+            .group_id(group_id.as_str())
+            .set_ip_permissions(ip_permissions)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| from_sdk("UpdateSecurityGroupRuleDescriptionsEgress", e)),
     }
 }
 

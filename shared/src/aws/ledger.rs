@@ -8,6 +8,8 @@
 //! - `hold`: shortens a claim once its work is done, so that a later identical plan (the same
 //!   drift again) is not mistaken for a duplicate for long.
 //! - `ids`/`set_ids`: the sweep's "not reached" list, so the next run starts with them.
+//! - `add_ids`: an atomic `UpdateItem ... ADD` to a string set: the places (account and Region)
+//!   peerwire ever wrote in, which the orphan sweep searches beyond the policy's scopes.
 //!
 //! Without a table (`PEERWIRE_LEDGER_TABLE` unset, e.g. local runs), every claim succeeds and
 //! no list is kept: duplicates may each publish, and every reminder goes out.
@@ -140,6 +142,35 @@ impl Ledger {
             return self.release(key).await;
         }
         put(client, table, key, ttl, Some(ids)).await
+    }
+}
+
+impl Ledger {
+    /// Adds `ids` to the set under `key` (one `UpdateItem`, atomic against concurrent adders)
+    /// and makes the item live `ttl` from now.
+    pub async fn add_ids(&self, key: &str, ids: &[String], ttl: Duration) -> Result<()> {
+        let Some((client, table)) = &self.table else {
+            return Ok(());
+        };
+        if ids.is_empty() {
+            return Ok(());
+        }
+        client
+            .update_item()
+            .table_name(table)
+            .key(KEY, AttributeValue::S(key.to_owned()))
+            .update_expression("ADD #i :ids SET #e = :expires")
+            .expression_attribute_names("#i", IDS)
+            .expression_attribute_names("#e", EXPIRES)
+            .expression_attribute_values(":ids", AttributeValue::Ss(ids.to_vec()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N((now() + ttl.as_secs()).to_string()),
+            )
+            .send()
+            .await
+            .map_err(|e| from_sdk("UpdateItem", e))?;
+        Ok(())
     }
 }
 

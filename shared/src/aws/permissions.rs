@@ -42,20 +42,26 @@ pub const READS: &[Action] = &[
     read("route53:ListTagsForResources"),
 ];
 
-/// The request function's writes: decide a pending request; delete only to roll back its own
-/// accept when a colliding request was accepted at the same moment.
+/// The request function's writes: decide a pending request; mark and delete only to roll back
+/// its own accept when a colliding request was accepted at the same moment.
 pub const DECIDE_WRITES: &[Action] = &[
     write("ec2:AcceptVpcPeeringConnection"),
     write("ec2:RejectVpcPeeringConnection"),
+    write("ec2:CreateTags"),
     write("ec2:DeleteVpcPeeringConnection"),
 ];
 
-/// The wiring and drift functions' writes.
+/// The wiring and drift functions' writes. `DeleteVpcPeeringConnection` finishes a rollback
+/// the request function marked but could not wait for: an active peering carrying
+/// `peerwire:rollback` is deleted, never wired.
 pub const WIRE_WRITES: &[Action] = &[
     write("ec2:CreateRoute"),
     write("ec2:ReplaceRoute"),
     write("ec2:AuthorizeSecurityGroupIngress"),
     write("ec2:AuthorizeSecurityGroupEgress"),
+    write("ec2:UpdateSecurityGroupRuleDescriptionsIngress"),
+    write("ec2:UpdateSecurityGroupRuleDescriptionsEgress"),
+    write("ec2:DeleteVpcPeeringConnection"),
     write("ec2:ModifyVpcPeeringConnectionOptions"),
     write("ec2:ModifyVpcAttribute"),
     // A zone owner's: record, authorize, delete the used authorization; a VPC owner's: associate.

@@ -49,6 +49,13 @@ impl Trigger for DriftTrigger {
     fn label(&self) -> &'static str {
         self.name()
     }
+
+    fn actor(&self) -> Option<String> {
+        match self {
+            Self::NetworkChanged { actor, .. } => actor.clone(),
+            Self::DatabaseChanged { .. } | Self::Sweep => None,
+        }
+    }
 }
 
 /// Handles one event with no deadline (tests, local invokes).

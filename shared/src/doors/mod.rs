@@ -170,6 +170,11 @@ pub trait Trigger: Serialize + Clone + Sized {
 
     /// `cloudtrail`, `sweep`, ... for logs and outcomes.
     fn label(&self) -> &'static str;
+
+    /// Who made the change the event reports (`userIdentity.arn`), when it says.
+    fn actor(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What every door does: parse, then one run of the reconciler on the event's target, in a
@@ -187,7 +192,8 @@ pub async fn handle<T: Trigger>(
         let run = Run::start(app, trigger, &event.correlation_id, T::MODE)
             .await?
             .with_approval(approval)
-            .with_deadline(deadline);
+            .with_deadline(deadline)
+            .with_actor(event.trigger.actor());
         let log = Box::pin(run.handle(&target)).await?;
         Ok(Report {
             correlation_id: event.correlation_id,

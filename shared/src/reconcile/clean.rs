@@ -11,7 +11,7 @@ use crate::model::{
     HostedZone, Leftovers, Location, Peering, PeeringId, PeeringRef, PeeringStatus, Side, Sides,
 };
 use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
-use crate::plan::{cleanup, zones, Plan, PlanStep};
+use crate::plan::{cleanup, zones, Finding, Plan};
 use crate::policy::Wiring;
 
 impl Run<'_> {
@@ -28,7 +28,7 @@ impl Run<'_> {
             .wiring_for(&peering, &membership)
             .map(|(_, wiring)| wiring.clone());
         let mut plan = Plan::default();
-        let mut unread = Vec::new();
+        let mut unreachable = None;
         let mut read = Vec::new();
         let owners = Location::owners(&peering);
         for (side, view) in peering.sides.iter() {
@@ -42,7 +42,12 @@ impl Run<'_> {
                 Err(err) if err.is_transient() => return Err(err),
                 Err(err) => {
                     tracing::warn!(peering_id = %peering.id, %side, %err, "side not cleaned");
-                    unread.push(format!("{side} side ({}) not cleaned: {err}", view.account));
+                    plan.findings.push(Finding::SideUnreachable {
+                        side,
+                        account: view.account.clone(),
+                        error: err.to_string(),
+                    });
+                    unreachable.get_or_insert(err);
                     continue;
                 }
             };
@@ -64,31 +69,50 @@ impl Run<'_> {
             plan.steps.extend(side_plan.steps);
             plan.findings.extend(side_plan.findings);
         }
+        if let Some((side, _)) = read.first() {
+            if plan.steps.iter().any(|s| s.rule_change().is_some()) {
+                let live = self.live_twin(&peering, &owners[*side]).await?;
+                if let Some(live) = live {
+                    cleanup::keep_rules_for(&mut plan, &live);
+                }
+            }
+        }
         if let Some(wiring) = &wiring {
-            plan.steps
-                .extend(self.zone_cleanup(&peering, wiring).await?);
+            let zones = self.zone_cleanup(&peering, wiring).await?;
+            plan.steps.extend(zones.steps);
+            plan.findings.extend(zones.findings);
         }
         let mut reconciled = self
             .finish_clean(peering.id.clone(), Some(peering), owners, plan)
             .await?;
-        if let (Reconciled::Cleaned(cleaned), false) = (&mut reconciled, unread.is_empty()) {
+        // An unreachable side is a permanent failure a person must fix (the member role):
+        // reported once, with AWS's code, while the reachable side is cleaned.
+        if let (Reconciled::Cleaned(cleaned), Some(err)) = (&mut reconciled, &unreachable) {
             let Cleaned {
                 peering_id,
                 peering,
+                plan,
                 outcome,
                 ..
             } = cleaned.as_mut();
-            let outcome = outcome.get_or_insert_with(|| match peering {
-                Some(p) => self.outcome(OutcomeKind::Failed, p),
-                None => Outcome::about_id(
-                    OutcomeKind::Failed,
-                    Some(peering_id),
-                    self.trigger,
-                    &self.correlation_id,
-                ),
+            let outcome = outcome.get_or_insert_with(|| {
+                let mut outcome = match peering {
+                    Some(p) => self.outcome(OutcomeKind::Failed, p),
+                    None => Outcome::about_id(
+                        OutcomeKind::Failed,
+                        Some(peering_id),
+                        self.trigger,
+                        &self.correlation_id,
+                    ),
+                };
+                outcome
+                    .reasons
+                    .extend(plan.findings.iter().map(ToString::to_string));
+                outcome.findings = plan.findings.clone();
+                outcome
             });
             outcome.kind = OutcomeKind::Failed;
-            outcome.reasons.extend(unread);
+            outcome.error.get_or_insert_with(|| OutcomeError::from(err));
         }
         Ok(reconciled)
     }
@@ -130,12 +154,30 @@ impl Run<'_> {
         self.finish_clean(id, None, owners, plan).await
     }
 
+    /// A live (or pending) peering between the same two VPCs as the gone `peering`, read as
+    /// `at` sees it: one filtered describe, made only when the cleanup would revoke rules.
+    async fn live_twin(&self, peering: &Peering, at: &Location) -> Result<Option<PeeringId>> {
+        let ec2 = self.app.aws.ec2(at).await;
+        let between = observe::peerings_between(
+            &ec2,
+            at,
+            &peering.sides.requester.vpc_id,
+            &peering.sides.accepter.vpc_id,
+            &["active", "provisioning", "pending-acceptance"],
+        )
+        .await?;
+        Ok(between
+            .into_iter()
+            .map(|p| p.id)
+            .find(|id| *id != peering.id))
+    }
+
     /// The zone associations peerwire recorded for the gone `peering`'s peer VPCs that no
     /// live peering of those VPCs still needs: per zone owner, one `GetHostedZone` per zone
     /// and one `ListTagsForResources`; per recorded association, the peer VPC's live peerings
     /// (two filtered describes).
-    async fn zone_cleanup(&self, peering: &Peering, wiring: &Wiring) -> Result<Vec<PlanStep>> {
-        let mut steps = Vec::new();
+    async fn zone_cleanup(&self, peering: &Peering, wiring: &Wiring) -> Result<Plan> {
+        let mut plan = Plan::default();
         for owner in Side::BOTH {
             let zones = &wiring.side(owner).private_hosted_zones;
             let view = &peering.sides[owner];
@@ -153,15 +195,12 @@ impl Run<'_> {
                     continue;
                 }
                 let still_needed = self.zone_still_needed(peering, owner, &zone).await?;
-                steps.extend(zones::plan_zone_cleanup(
-                    peering,
-                    owner,
-                    &zone,
-                    still_needed,
-                ));
+                let zone_plan = zones::plan_zone_cleanup(peering, owner, &zone, still_needed);
+                plan.steps.extend(zone_plan.steps);
+                plan.findings.extend(zone_plan.findings);
             }
         }
-        Ok(steps)
+        Ok(plan)
     }
 
     /// Whether another live peering of the gone `peering`'s peer VPC names `zone` too.

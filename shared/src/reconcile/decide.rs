@@ -11,11 +11,13 @@
 use std::time::Duration;
 
 use super::{apply, locate, Decided, Reconciled, Run};
-use crate::aws::apply::{delete_peering, Applied};
+use crate::aws::apply::{delete_peering, mark_rollback, Applied};
 use crate::error::Result;
 use crate::model::{Location, Peering, PeeringStatus};
 use crate::outcome::{Outcome, OutcomeKind};
-use crate::plan::request::{decide_request, plan_request, sibling_overlaps, RequestFacts, Verdict};
+use crate::plan::request::{
+    decide_request, plan_request, sibling_overlaps, OverlapSource, RequestFacts, Verdict,
+};
 
 /// One "approval required" per request and day: a sweep every 15 minutes must not repeat it.
 const REMINDER: Duration = Duration::from_secs(24 * 3600);
@@ -154,7 +156,7 @@ impl Run<'_> {
             .into_iter()
             .filter(|overlap| {
                 as_decided.iter().any(|s| {
-                    matches!(&overlap.source, crate::plan::request::OverlapSource::Peering { peering_id } if peering_id == &s.id)
+                    matches!(&overlap.source, OverlapSource::Peering { peering_id } if peering_id == &s.id)
                         && earlier(s, peering)
                 })
             })
@@ -162,18 +164,64 @@ impl Run<'_> {
         if collisions.is_empty() {
             return Ok(None);
         }
-        let ec2 = self.app.aws.ec2(&Location::owners(peering).accepter).await;
-        let deleted = delete_peering(&ec2, &peering.id).await?;
+        let earlier_ids: Vec<String> = collisions
+            .iter()
+            .filter_map(|overlap| match &overlap.source {
+                OverlapSource::Peering { peering_id } => Some(peering_id.to_string()),
+                OverlapSource::VpcCidr { .. } | OverlapSource::Route { .. } => None,
+            })
+            .collect();
+        let at = Location::owners(peering).accepter;
+        let ec2 = self.app.aws.ec2(&at).await;
+        // The mark first: AWS refuses to delete a `provisioning` peering, and an accept
+        // passes through it. If the wait below runs out, this invocation fails for a retry and
+        // the mark makes whoever sees the peering active next delete it, never wire it.
+        mark_rollback(&ec2, &peering.id, &earlier_ids.join(",")).await?;
+        let now = match locate::describe(self.app, &at, &peering.id).await? {
+            Some(now) => self.settle(now).await?,
+            None => peering.clone(),
+        };
+        let mut outcome = self.rolled_back(&now, &earlier_ids.join(","), &ec2).await?;
+        outcome
+            .reasons
+            .splice(0..0, collisions.iter().map(ToString::to_string));
+        Ok(Some(outcome))
+    }
+
+    /// Deletes a peering peerwire accepted and marked for rollback ([`crate::model::ROLLBACK_TAG`]), now
+    /// that it is active: a `Rejected` outcome naming the `earlier` peering that stays.
+    pub(super) async fn rolled_back(
+        &self,
+        peering: &Peering,
+        earlier: &str,
+        ec2: &aws_sdk_ec2::Client,
+    ) -> Result<Outcome> {
+        let deleted = delete_peering(ec2, &peering.id).await?;
         let mut outcome = self.outcome(OutcomeKind::Rejected, peering);
-        outcome.reasons = collisions.iter().map(ToString::to_string).collect();
         outcome.reasons.push(match deleted {
-            Applied::Done | Applied::AlreadyInPlace => {
-                "accepted at the same time as an earlier colliding request; deleted again"
-                    .to_owned()
-            }
+            Applied::Done | Applied::AlreadyInPlace => format!(
+                "accepted at the same time as the earlier colliding request {earlier}; deleted again"
+            ),
             Applied::Vanished { code } => format!("deleting it again found it gone ({code})"),
         });
-        Ok(Some(outcome))
+        Ok(outcome)
+    }
+
+    /// An active peering marked for rollback by an earlier invocation that could not wait for
+    /// it: deleted now, before anything wires it.
+    pub(super) async fn finish_rollback(&self, peering: Peering) -> Result<Reconciled> {
+        let Some(earlier) = peering.rollback_pending().map(str::to_owned) else {
+            return Ok(self.left_alone(peering, "no rollback pending".to_owned(), None));
+        };
+        if self.mode.dry_run {
+            let why = format!("collided with the earlier request {earlier}; rollback pending");
+            return Ok(self.left_alone(peering, why, None));
+        }
+        let ec2 = self.app.aws.ec2(&Location::owners(&peering).accepter).await;
+        let outcome = self.rolled_back(&peering, &earlier, &ec2).await?;
+        self.snapshot.decided(&peering, false).await;
+        let why = format!("collided with the earlier request {earlier}; deleted again");
+        Ok(self.left_alone(peering, why, Some(outcome)))
     }
 
     /// A decision's write failed because the peering moved on (accepted by a concurrent run,

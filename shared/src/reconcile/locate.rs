@@ -71,9 +71,18 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
             match describe(run.app, &at, &reference.peering_id).await {
                 Ok(Some(peering)) => vec![Located::Peering(Box::new(peering))],
                 Ok(None) => vec![Located::Forgotten(reference.clone())],
+                Err(err) if run.mode.phases.clean && err.is_access_denied() => {
+                    match through_accepters(run, reference).await {
+                        Some(peering) => vec![Located::Peering(Box::new(peering))],
+                        None => {
+                            log.failed(run, Some(&reference.peering_id), Some(&at), err)
+                                .await;
+                            Vec::new()
+                        }
+                    }
+                }
                 Err(err) => {
-                    let location = Location::of_ref(reference);
-                    log.failed(run, Some(&reference.peering_id), Some(&location), err)
+                    log.failed(run, Some(&reference.peering_id), Some(&at), err)
                         .await;
                     Vec::new()
                 }
@@ -112,6 +121,31 @@ pub(super) async fn locate(run: &Run<'_>, target: &Target, log: &Reporter<'_>) -
             }
         }
     }
+}
+
+/// A gone peering whose reporting account peerwire cannot read (its member role is missing
+/// or denied), as one of the policy's accepter scopes in the same region sees it: either
+/// owner may describe a peering (both are its owners), so the reachable side is still
+/// cleaned. Scopes that fail are skipped; the first that shows the peering wins. Costs one
+/// describe per scope tried, and only on this failure path.
+async fn through_accepters(run: &Run<'_>, reference: &PeeringRef) -> Option<Peering> {
+    let mut scopes = run.policy.accepter_regions();
+    scopes.retain(|(account, _)| *account != reference.account);
+    // Same region first: most peerings are; an inter-Region one is seen by its accepter in
+    // the accepter's Region, under the same id.
+    scopes.sort_by_key(|(_, region)| *region != reference.region);
+    for (account, region) in scopes {
+        let at = Location::new(account, region);
+        match describe(run.app, &at, &reference.peering_id).await {
+            Ok(Some(peering)) => {
+                tracing::info!(peering_id = %peering.id, account = %at.account, "located through an accepter");
+                return Some(peering);
+            }
+            Ok(None) => {}
+            Err(err) => tracing::warn!(account = %at.account, %err, "accepter scope not readable"),
+        }
+    }
+    None
 }
 
 /// The active peerings of the VPC `locator` points at (or the one peering it names, in any

@@ -58,13 +58,17 @@ impl Counts {
                     StepResult::Failed { error } => {
                         *counts.failures.entry(kind_name(error.kind)).or_default() += 1;
                     }
-                    StepResult::AlreadyInPlace | StepResult::Vanished { .. } => {}
+                    StepResult::AlreadyInPlace
+                    | StepResult::Vanished { .. }
+                    | StepResult::NotAttempted { .. } => {}
                 }
             }
         }
         for outcome in &log.outcomes {
             match outcome.kind {
-                OutcomeKind::DriftRepaired => counts.drift_repaired += 1,
+                OutcomeKind::DriftRepaired | OutcomeKind::DriftRecurring => {
+                    counts.drift_repaired += 1;
+                }
                 OutcomeKind::Failed if outcome.changes.is_empty() => {
                     let kind = outcome
                         .error
@@ -92,6 +96,7 @@ impl Counts {
                 Ec2Action::RejectPeering { .. }
                 | Ec2Action::DeleteRoute { .. }
                 | Ec2Action::Revoke { .. }
+                | Ec2Action::Remark { .. }
                 | Ec2Action::SetDnsResolution { .. }
                 | Ec2Action::EnableVpcDnsAttribute { .. } => {}
             },

@@ -162,6 +162,8 @@ pub struct Run<'a> {
     pub approval: Option<ApprovalDecision>,
     /// When the function must have answered; no new peering is started too close to it.
     pub deadline: Option<Instant>,
+    /// Who made the change that triggered the run (`userIdentity.arn`), when the event says.
+    pub actor: Option<String>,
     snapshot: Snapshot,
 }
 
@@ -181,6 +183,7 @@ impl<'a> Run<'a> {
             mode,
             approval: None,
             deadline: None,
+            actor: None,
             snapshot: Snapshot::default(),
         })
     }
@@ -192,6 +195,11 @@ impl<'a> Run<'a> {
 
     pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    pub fn with_actor(mut self, actor: Option<String>) -> Self {
+        self.actor = actor;
         self
     }
 
@@ -343,6 +351,14 @@ impl<'a> Run<'a> {
         }
         if phases.decide && status == PeeringStatus::Expired {
             return Box::pin(self.expired(peering)).await;
+        }
+        // Before wiring: a peering peerwire accepted and must delete again is deleted, by the
+        // retried request or by the wiring function, whichever sees it active first.
+        if (phases.decide || phases.wire)
+            && status == PeeringStatus::Active
+            && peering.rollback_pending().is_some()
+        {
+            return Box::pin(self.finish_rollback(peering)).await;
         }
         if phases.wire && status == PeeringStatus::Active {
             return Box::pin(self.wire(peering)).await;

@@ -1,6 +1,7 @@
 //! Orphans: what peerwire made for peerings AWS has forgotten (about 2 hours after a
 //! deletion, rejection or failure), which no event and no listing of gone peerings finds any
-//! more. Part of the cleanup sweep, in every account and region the policy manages:
+//! more. Part of the cleanup sweep, in every account and region the policy manages and every
+//! one the ledger says peerwire wrote in (`wire::PLACES`):
 //!
 //! - routes in blackhole state through a peering that is gone or unknown;
 //! - security-group rules marked `peerwire:<pcx-id>` for such a peering.
@@ -8,6 +9,10 @@
 //! Only these, and a route only when it goes to a CIDR of the peer, as the other end's `local`
 //! routes or peerwire's marked rules prove it (`plan::cleanup`). A person's rule without the
 //! marker stays; a route nothing proves to be peerwire's is logged for its owner, not removed.
+//!
+//! A rule AWS revived for a new peering of the same two VPCs is not an orphan by then: AWS
+//! forgets a deleted peering after 2 hours at the earliest, and the new peering's wiring (on
+//! its acceptance, and at every drift re-check) has re-marked the rules it needs for itself.
 
 use super::report::Reporter;
 use super::Run;
@@ -22,8 +27,7 @@ impl Run<'_> {
     /// forgotten peering can prove the other's CIDRs (its `local` routes).
     pub(super) async fn clean_orphans(&self, skip: &[PeeringId], log: &Reporter<'_>) {
         let mut places = Vec::new();
-        for (account, region) in self.managed_places() {
-            let location = Location::new(account, region);
+        for location in self.orphan_places().await {
             match self.orphans_in(&location, skip).await {
                 Ok(Some((leftovers, orphans))) => places.push((location, leftovers, orphans)),
                 Ok(None) => {}
@@ -53,6 +57,34 @@ impl Run<'_> {
                 }
             }
         }
+    }
+
+    /// Where orphans may be: the managed places, and every place the ledger says peerwire
+    /// wrote in (a requester account matched by its OU, a Region the policy no longer names).
+    /// A ledger that cannot be read leaves the managed places, and says so.
+    async fn orphan_places(&self) -> Vec<Location> {
+        let mut places: Vec<Location> = self
+            .managed_places()
+            .into_iter()
+            .map(|(account, region)| Location::new(account, region))
+            .collect();
+        match self.app.ledger.ids(super::wire::PLACES).await {
+            Ok(recorded) => {
+                for text in recorded {
+                    match text.parse::<Location>() {
+                        Ok(place) if !places.contains(&place) => places.push(place),
+                        Ok(_) => {}
+                        Err(err) => {
+                            tracing::warn!(%err, "ignoring a malformed place in the ledger")
+                        }
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::warn!(%err, "the ledger's places are unreadable; sweeping the policy's scopes only")
+            }
+        }
+        places
     }
 
     /// The accepter scopes, and each requester account some rule names in the accepters'

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex as SyncMutex};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::apply::{AppliedStep, StepResult};
+use super::apply::AppliedStep;
 use crate::app::App;
 use crate::aws::observe;
 use crate::error::Result;
@@ -306,9 +306,8 @@ impl Snapshot {
     /// Writes what `applied` did into every cached view of the VPCs it touched.
     pub(super) async fn record(&self, peering: &Peering, applied: &[AppliedStep]) {
         for done in applied {
-            match done.result {
-                StepResult::Done | StepResult::AlreadyInPlace => {}
-                StepResult::Vanished { .. } | StepResult::Failed { .. } => continue,
+            if !done.result.went_through() {
+                continue;
             }
             let vpc = vpc_key(peering, done.step.side);
             for cell in self.cells_of(&vpc) {
@@ -367,6 +366,30 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
                         crate::model::Direction::Egress => &mut group.egress,
                     };
                     rules.retain(|r| !permissions.iter().any(|p| *r == rule(p)));
+                }
+            }
+            Ec2Action::Remark {
+                direction,
+                group_id,
+                permissions,
+            } => {
+                if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
+                    let rules = match direction {
+                        crate::model::Direction::Ingress => &mut group.ingress,
+                        crate::model::Direction::Egress => &mut group.egress,
+                    };
+                    for r in rules.iter_mut() {
+                        let new = permissions.iter().find(|p| {
+                            let wanted = rule(p);
+                            r.protocol == wanted.protocol
+                                && r.from_port == wanted.from_port
+                                && r.to_port == wanted.to_port
+                                && r.peer == wanted.peer
+                        });
+                        if let Some(p) = new {
+                            r.description = Some(p.description.clone());
+                        }
+                    }
                 }
             }
             Ec2Action::EnableVpcDnsAttribute { attribute, .. } => match attribute {

@@ -3,11 +3,11 @@
 //! says. Both sides come from the run's snapshot; a side is locked from planning until its
 //! writes are recorded.
 
-use super::{apply, LeftAlone, Reconciled, Run, Wired};
+use super::{apply, AppliedStep, LeftAlone, Reconciled, Run, StepResult, Wired};
 use crate::error::{Error, Result};
-use crate::model::{Location, Peering};
-use crate::outcome::{OutcomeError, OutcomeKind};
-use crate::plan::wiring;
+use crate::model::{Location, Peering, PeeringId, Sides};
+use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
+use crate::plan::{wiring, Plan};
 use crate::policy::{Condition, RuleMatch};
 
 impl Run<'_> {
@@ -71,9 +71,11 @@ impl Run<'_> {
         let applied = if self.mode.dry_run {
             Vec::new()
         } else {
-            let applied = apply::apply(self, &Location::owners(&peering), &plan).await;
+            let owners = Location::owners(&peering);
+            let applied = apply::apply(self, &owners, &plan).await;
             self.snapshot.record(&peering, &applied).await;
             self.settle_claim(&peering.id, &plan, &applied).await;
+            self.remember_places(&owners, &applied).await;
             applied
         };
         drop(guard);
@@ -97,7 +99,11 @@ impl Run<'_> {
                 .reasons
                 .extend(plan.findings.iter().map(ToString::to_string));
             outcome.findings = plan.findings.clone();
-            Some(outcome)
+            if kind == OutcomeKind::DriftRepaired && !self.mode.dry_run {
+                self.recurrence(&peering.id, &plan, outcome).await?
+            } else {
+                Some(outcome)
+            }
         };
         Ok(Reconciled::Wired(Box::new(Wired {
             peering,
@@ -107,6 +113,80 @@ impl Run<'_> {
             outcome,
             state: Some(state),
         })))
+    }
+}
+
+/// How long a repaired drift is remembered: a second repair of the same within it recurs.
+const DRIFT_MEMORY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+impl Run<'_> {
+    /// A drift repair, as a person should hear of it: the first repair of this drift
+    /// (this peering, these steps) in 24 hours as it is; the second as one
+    /// `Peering Drift Recurring` naming who undid the wiring and what to change; later ones
+    /// not at all that day (the repair itself still happens, and is logged). Without a
+    /// ledger every repair is the first.
+    async fn recurrence(
+        &self,
+        peering_id: &PeeringId,
+        plan: &Plan,
+        mut outcome: Outcome,
+    ) -> Result<Option<Outcome>> {
+        let digest = Self::plan_key(peering_id, plan);
+        let ledger = &self.app.ledger;
+        if ledger
+            .claim(&format!("drift-seen#{digest}"), DRIFT_MEMORY)
+            .await?
+        {
+            outcome.changed_by = self.actor.clone();
+            return Ok(Some(outcome));
+        }
+        if !ledger
+            .claim(&format!("drift-recurring#{digest}"), DRIFT_MEMORY)
+            .await?
+        {
+            tracing::info!(peering_id = %peering_id, actor = self.actor.as_deref().unwrap_or(""),
+                "the same drift repaired again; already notified today");
+            return Ok(None);
+        }
+        outcome.kind = OutcomeKind::DriftRecurring;
+        outcome.changed_by = self.actor.clone();
+        let who = self
+            .actor
+            .as_deref()
+            .unwrap_or("someone (the event did not say who)");
+        outcome.reasons.insert(
+            0,
+            format!(
+                "repaired again within 24 hours: {who} keeps removing it. If infrastructure \
+                 code owns this route table or security group, declare the peering's routes \
+                 and rules there (see docs/deploy.md, \"Drift that comes back\"), or take it out \
+                 of the policy's scope; repairs are not notified again today"
+            ),
+        );
+        Ok(Some(outcome))
+    }
+}
+
+/// The ledger item holding every place (`ACCOUNT/REGION`) peerwire wrote in.
+pub(super) const PLACES: &str = "places";
+/// Refreshed at every write; a place unused for this long has been swept clean many times.
+const PLACES_KEPT: std::time::Duration = std::time::Duration::from_secs(400 * 24 * 3600);
+
+impl Run<'_> {
+    /// Adds the places of the sides that had a write go through to the ledger's set, so the
+    /// orphan sweep searches them whatever the policy says later (an OU-matched requester, a
+    /// Region dropped from the policy). One `UpdateItem`, only when something was written.
+    async fn remember_places(&self, owners: &Sides<Location>, applied: &[AppliedStep]) {
+        let mut places: Vec<String> = Vec::new();
+        for done in applied.iter().filter(|a| a.result == StepResult::Done) {
+            let place = owners[done.step.side].to_string();
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        }
+        if let Err(err) = self.app.ledger.add_ids(PLACES, &places, PLACES_KEPT).await {
+            tracing::warn!(%err, "could not record where peerwire wrote; the policy's scopes are still swept");
+        }
     }
 }
 

@@ -124,6 +124,32 @@ fn removes_exactly_the_routes_to_the_peering_and_peerwires_rules() {
 }
 
 #[test]
+fn with_a_live_peering_of_the_same_vpcs_the_rules_stay_and_the_routes_go() {
+    let live = id("pcx-0bbbbbbbbbbbbbbb0");
+    let mut plan = cleanup(&pcx(), &view(), &[]);
+    keep_rules_for(&mut plan, &live);
+    assert_eq!(plan.steps.len(), 1, "{plan:?}");
+    assert_eq!(plan.steps[0].operation(), "DeleteRoute");
+    let kept: Vec<(Direction, &PeeringId)> = plan
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::RulesKept {
+                direction,
+                live_peering_id,
+                ..
+            } => Some((*direction, live_peering_id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [(Direction::Ingress, &live), (Direction::Egress, &live)]
+    );
+    assert!(plan.findings.iter().all(|f| !f.is_blocking()));
+}
+
+#[test]
 fn a_rule_a_person_added_for_the_same_cidr_stays() {
     let steps = steps(&pcx(), &view());
     for step in &steps {

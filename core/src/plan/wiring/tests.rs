@@ -790,6 +790,111 @@ fn a_rule_someone_already_added_satisfies_the_need() {
     }
 }
 
+/// One re-marking step: (group, direction, [(port, peer, new marker)]).
+type Remarked = (String, Direction, Vec<(u16, String, String)>);
+
+fn remarks(plan: &Plan) -> Vec<Remarked> {
+    plan.steps
+        .iter()
+        .filter_map(|step| match step.ec2_action() {
+            Some(Ec2Action::Remark {
+                direction,
+                group_id,
+                permissions,
+            }) => Some((
+                group_id.to_string(),
+                *direction,
+                permissions
+                    .iter()
+                    .map(|p| (p.port, p.peer.to_string(), p.description.clone()))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_rule_revived_from_a_gone_peering_of_the_same_vpcs_is_re_marked_not_added() {
+    const OLD: &str = "pcx-0aaaaaaaaaaaaaaa0";
+    let old_marker = Some(rule_marker(&id(OLD)));
+    let mut s = state();
+    accepter(&mut s).security_groups = vec![group(
+        "sg-e0000003",
+        vec![SgRule {
+            description: old_marker.clone(),
+            ..tcp(5432, 5432, cidr_peer(REQ_CIDR))
+        }],
+        vec![],
+    )];
+    let plan = plan_wiring(&s, &wiring(&[5432, 6432]));
+    // 6432 is new: added; 5432 is the revived rule: re-marked for this peering.
+    assert_eq!(
+        rules(&plan, false),
+        [(id("sg-e0000003"), perms(&[(6432, REQ_CIDR)]))]
+    );
+    assert_eq!(
+        remarks(&plan),
+        [(
+            "sg-e0000003".to_owned(),
+            Direction::Ingress,
+            vec![(5432, REQ_CIDR.to_owned(), rule_marker(&id(PCX)))]
+        )]
+    );
+    let remark = plan
+        .steps
+        .iter()
+        .find(|step| matches!(step.ec2_action(), Some(Ec2Action::Remark { .. })))
+        .unwrap();
+    assert_eq!(
+        remark.operation(),
+        "UpdateSecurityGroupRuleDescriptionsIngress"
+    );
+    assert!(!remark.adds_to_quota());
+
+    // Re-marked, it converges.
+    accepter(&mut s).security_groups[0].ingress[0].description = Some(rule_marker(&id(PCX)));
+    let plan = plan_wiring(&s, &wiring(&[5432]));
+    assert_eq!(remarks(&plan), []);
+    assert_eq!(rules(&plan, false), []);
+}
+
+#[test]
+fn an_old_marker_is_left_alone_when_a_person_s_rule_covers_the_need_and_a_range_is_not_peerwire_s()
+{
+    const OLD: &str = "pcx-0aaaaaaaaaaaaaaa0";
+    let old = |rule: SgRule| SgRule {
+        description: Some(rule_marker(&id(OLD))),
+        ..rule
+    };
+    // A person's rule covers 5432: nothing to do, whatever else is marked.
+    let mut s = state();
+    accepter(&mut s).security_groups = vec![group(
+        "sg-e0000003",
+        vec![
+            old(tcp(5432, 5432, cidr_peer(REQ_CIDR))),
+            tcp(5432, 5432, cidr_peer("10.0.0.0/8")),
+        ],
+        vec![],
+    )];
+    let plan = plan_wiring(&s, &wiring(&[5432]));
+    assert_eq!((remarks(&plan), rules(&plan, false)), (vec![], vec![]));
+
+    // A port range under another peering's marker is not the shape peerwire makes: this
+    // peering gets its own rule, and the range goes with the old peering.
+    accepter(&mut s).security_groups = vec![group(
+        "sg-e0000003",
+        vec![old(tcp(5000, 6000, cidr_peer(REQ_CIDR)))],
+        vec![],
+    )];
+    let plan = plan_wiring(&s, &wiring(&[5432]));
+    assert_eq!(remarks(&plan), []);
+    assert_eq!(
+        rules(&plan, false),
+        [(id("sg-e0000003"), perms(&[(5432, REQ_CIDR)]))]
+    );
+}
+
 #[test]
 fn a_broader_existing_egress_rule_makes_the_egress_rule_unnecessary() {
     for (case, existing, needed) in [

@@ -26,6 +26,7 @@ fn zone(vpcs: &[&str], recorded: &[&str]) -> HostedZone {
             })
             .collect(),
         associated_by_peerwire: recorded.iter().map(|v| id(v)).collect(),
+        tag_count: 0,
     }
 }
 
@@ -133,23 +134,52 @@ fn cleanup_removes_only_a_recorded_association_nothing_else_needs() {
     let gone = state(vec![]).peering;
     let recorded = zone(&[ACCEPTER_VPC, REQUESTER_VPC], &[REQUESTER_VPC]);
     assert_eq!(
-        operations(&plan_zone_cleanup(&gone, Side::Accepter, &recorded, false)),
+        operations(&plan_zone_cleanup(&gone, Side::Accepter, &recorded, false).steps),
         [
             ("DisassociateVPCFromHostedZone", Side::Requester),
             ("ChangeTagsForResource", Side::Accepter),
         ]
     );
     // Still needed by another live peering of the VPC: kept.
-    assert!(plan_zone_cleanup(&gone, Side::Accepter, &recorded, true).is_empty());
+    assert_eq!(
+        plan_zone_cleanup(&gone, Side::Accepter, &recorded, true),
+        Plan::default()
+    );
     // A person's association (no record): never touched.
     let persons = zone(&[ACCEPTER_VPC, REQUESTER_VPC], &[]);
-    assert!(plan_zone_cleanup(&gone, Side::Accepter, &persons, false).is_empty());
+    assert_eq!(
+        plan_zone_cleanup(&gone, Side::Accepter, &persons, false),
+        Plan::default()
+    );
     // Recorded but already gone: only the record is removed.
     let dangling = zone(&[ACCEPTER_VPC], &[REQUESTER_VPC]);
     assert_eq!(
-        operations(&plan_zone_cleanup(&gone, Side::Accepter, &dangling, false)),
+        operations(&plan_zone_cleanup(&gone, Side::Accepter, &dangling, false).steps),
         [("ChangeTagsForResource", Side::Accepter)]
     );
+    // The zone's last VPC: Route 53 would refuse (LastVPCAssociation); reported, record kept.
+    let last = zone(&[REQUESTER_VPC], &[REQUESTER_VPC]);
+    let plan = plan_zone_cleanup(&gone, Side::Accepter, &last, false);
+    assert!(plan.steps.is_empty());
+    assert!(
+        matches!(&plan.findings[..], [Finding::ZoneKept { why, .. }] if why.contains("LastVPCAssociation"))
+    );
+}
+
+#[test]
+fn a_zone_with_all_its_tags_gets_no_association_peerwire_could_not_record() {
+    let mut full = zone(&[ACCEPTER_VPC], &[]);
+    full.tag_count = crate::model::ZONE_TAG_LIMIT;
+    let plan = plan_zones(&state(vec![full.clone()]), &wiring());
+    assert!(plan.steps.is_empty());
+    assert!(
+        matches!(&plan.findings[..], [Finding::ZoneNotAssociable { why, .. }] if why.contains("10 tags")),
+        "{:?}",
+        plan.findings
+    );
+    // Already recorded (the association went missing): no new tag, so it is made again.
+    full.associated_by_peerwire = vec![id(REQUESTER_VPC)];
+    assert_eq!(plan_zones(&state(vec![full]), &wiring()).steps.len(), 3);
 }
 
 #[test]

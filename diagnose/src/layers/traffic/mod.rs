@@ -466,7 +466,7 @@ fn group_causes(facts: &Facts<'_>, side: Side, remote: IpAddr, port: u16) -> Vec
     let account = facts.account(side);
     let mut causes = Vec::new();
     for step in &facts.inspection.plan.steps {
-        let Some(change) = step.rule_change().filter(|c| c.adds && step.side == side) else {
+        let Some(change) = step.rule_change().filter(|c| c.adds() && step.side == side) else {
             continue;
         };
         let (group_id, permissions) = (change.group_id, change.permissions);

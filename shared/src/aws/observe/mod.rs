@@ -26,7 +26,7 @@ pub use nacl::describe_network_acls;
 pub use network::{describe_side, describe_vpc_network, prefix_list_sizes};
 pub use peering::{
     active_peerings_of_account, active_peerings_of_vpc, describe_peering, peerings_accepted_by_vpc,
-    peerings_by_ids, peerings_in_status, peerings_of_vpc,
+    peerings_between, peerings_by_ids, peerings_in_status, peerings_of_vpc,
 };
 pub use zones::{describe_zones, zone_records};
 

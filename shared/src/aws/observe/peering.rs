@@ -91,6 +91,25 @@ pub async fn active_peerings_of_vpc(
     either_side(ec2, viewer, "vpc-id", vpc_id.as_str(), &["active"]).await
 }
 
+/// The peerings in one of `statuses` between the VPCs `a` and `b`, requested either way: one
+/// filtered describe (each filter ORs its values, and AWS ANDs the two filters, so both ends
+/// are in {a, b}; a VPC cannot peer with itself).
+pub async fn peerings_between(
+    ec2: &aws_sdk_ec2::Client,
+    viewer: &Location,
+    a: &VpcId,
+    b: &VpcId,
+    statuses: &[&str],
+) -> Result<Vec<Peering>> {
+    let pair = [a.as_str(), b.as_str()];
+    let filters = vec![
+        filter_any("status-code", statuses.iter().copied()),
+        filter_any("requester-vpc-info.vpc-id", pair),
+        filter_any("accepter-vpc-info.vpc-id", pair),
+    ];
+    peerings_where(ec2, viewer, filters).await
+}
+
 /// Active peerings with `account` on either side, in two filtered describes.
 pub async fn active_peerings_of_account(
     ec2: &aws_sdk_ec2::Client,

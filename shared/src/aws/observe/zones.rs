@@ -53,6 +53,7 @@ pub async fn describe_zones(
             private: zone.config().is_some_and(|c| c.private_zone()),
             vpcs,
             associated_by_peerwire: Vec::new(),
+            tag_count: 0,
         });
     }
     for batch in zones.chunks_mut(TAGS_BATCH) {
@@ -71,6 +72,7 @@ pub async fn describe_zones(
             else {
                 continue;
             };
+            zone.tag_count = set.tags().len();
             for tag in set.tags() {
                 let vpc = tag.key().and_then(|k| k.strip_prefix(ZONE_TAG_PREFIX));
                 if let Some(vpc) = vpc.and_then(|v| v.parse().ok()) {
