@@ -104,14 +104,9 @@ async fn precondition(world: &mut World, door: Door) -> String {
         Door::Wiring => world.active().await,
         Door::Drift => {
             let pcx = world.wired().await;
-            world
-                .scenario
-                .accepter
-                .ec2
-                .delete_route()
-                .route_table_id(&world.scenario.accepter.route_tables[0])
-                .destination_cidr_block(&world.scenario.requester.cidr)
-                .send()
+            let (requester, accepter) = (&world.scenario.requester, &world.scenario.accepter);
+            accepter
+                .delete_route(&accepter.route_tables[0], &requester.cidr)
                 .await
                 .expect("drift: delete a route");
             pcx

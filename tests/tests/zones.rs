@@ -6,9 +6,7 @@
 use aws_sdk_route53::types::{HostedZoneConfig, TagResourceType, Vpc, VpcRegion};
 use peerwire::doors::cleanup::handle_cleanup_event;
 use peerwire::doors::drift::handle_drift_event;
-use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::outcome::OutcomeKind;
-use peerwire_emulator::samples;
 use peerwire_integration::{TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT, WIRING_POLICY};
 
 /// [`WIRING_POLICY`] with the accepter's zone `zone_id` to associate with the requester VPC.
@@ -106,16 +104,9 @@ async fn the_accepters_zone_is_associated_with_the_requester_vpc_in_four_writes_
     let env = TestEnv::new(WIRING_POLICY).await;
     let zone = accepter_zone(&env, "orders.db.internal").await;
     env.set_policy(&policy_with_zone(&zone));
-    let pcx = env
-        .scenario
-        .request_peering(&[("team", "payments")])
-        .await
-        .unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
+    let pcx = env.active_peering().await;
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
 
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::Wired);
     let (requester_vpc, accepter_vpc) = (
@@ -146,9 +137,7 @@ async fn the_accepters_zone_is_associated_with_the_requester_vpc_in_four_writes_
 
     // Converged: the zone costs its two reads, nothing more.
     env.calls().take();
-    let again = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let again = env.wire(&pcx).await;
     assert!(again.run.outcomes.is_empty(), "{:?}", again.run.outcomes);
     let calls = env.calls().calls();
     assert!(calls.iter().all(|c| !c.is_write()), "{calls:?}");
@@ -170,7 +159,7 @@ async fn a_zone_disassociated_by_hand_is_associated_again_without_a_second_recor
         .await
         .unwrap();
 
-    let report = handle_drift_event(&env.app, &samples::schedule_sweep(&env.event_id()))
+    let report = handle_drift_event(&env.app, &env.sweep_event())
         .await
         .unwrap();
 
