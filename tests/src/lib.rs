@@ -9,9 +9,8 @@
 use std::ops::Deref;
 
 use peerwire::aws::calls::CallLog;
-use peerwire::doors::wiring::handle_wiring_event;
-use peerwire::events::WiringTrigger;
-use peerwire::outcome::Outcome;
+use peerwire::events::{CleanupTrigger, DriftTrigger, RequestTrigger, WiringTrigger};
+use peerwire::outcome::{Outcome, OutcomeKind};
 use peerwire::plan::request::Decision;
 use peerwire::plan::Reason;
 use peerwire::reconcile::{Reconciled, Report, RunLog};
@@ -27,6 +26,19 @@ pub use peerwire_emulator::world::LEDGER_TABLE;
 pub use peerwire_emulator::REGION;
 
 pub use peerwire::testing::{DEFAULT_POLICY, WIRING_POLICY};
+
+/// One method per door: `$door(&event)` runs it as its function would, and unwraps.
+macro_rules! doors {
+    ($($(#[$doc:meta])* $door:ident => $trigger:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub async fn $door(&self, event: &Value) -> Report<$trigger> {
+                let run = peerwire::doors::handle::<$trigger>(&self.app, event, None);
+                run.await.expect(stringify!($door))
+            }
+        )*
+    };
+}
 
 /// One test's world and the product in it. Derefs to the [`World`]: `env.scenario`,
 /// `env.emulator`, `env.event_id()`, `env.request_event(..)`, ...
@@ -130,11 +142,47 @@ impl TestEnv {
         self.world.pending().await.expect("request")
     }
 
+    doors! {
+        /// The request function (`peering-request`) handles `event`, which it must not refuse.
+        request_door => RequestTrigger;
+        /// The wiring function (`peering-wiring`) handles `event`, which it must not refuse.
+        wiring_door => WiringTrigger;
+        /// The drift function (`drift-recheck`) handles `event`, which it must not refuse.
+        drift_door => DriftTrigger;
+        /// The cleanup function (`peering-cleanup`) handles `event`, which it must not refuse.
+        cleanup_door => CleanupTrigger;
+    }
+
+    /// A new VPC with `cidr` in `account` asks, tagged, to peer with the accepter:
+    /// (VPC id, peering id).
+    pub async fn request_from(&self, account: &str, cidr: &str) -> (String, String) {
+        let request = self.scenario.request_from_new_vpc(account, cidr, TAGS);
+        request.await.expect("a VPC and its request")
+    }
+
     /// The wiring function handles the accepted event of `pcx`.
     pub async fn wire(&self, pcx: &str) -> Report<WiringTrigger> {
-        handle_wiring_event(&self.app, &self.accepted_event(pcx))
-            .await
-            .expect("wiring")
+        let accepted = self.accepted_event(pcx);
+        self.wiring_door(&accepted).await
+    }
+
+    /// The operations of every call the product made so far, in order.
+    pub fn operations(&self) -> Vec<String> {
+        let calls = self.calls().calls().into_iter();
+        calls.map(|c| c.operation).collect()
+    }
+
+    /// The operations of every EC2 write the product made so far, in order.
+    pub fn written(&self) -> Vec<String> {
+        let writes = self.calls().ec2_writes().into_iter();
+        writes.map(|c| c.operation).collect()
+    }
+
+    /// Each (operation, calls) of `expected` is how many times the product called it.
+    pub fn assert_counts(&self, expected: &[(&str, usize)]) {
+        for (operation, times) in expected {
+            assert_eq!(self.calls().count(operation), *times, "{operation}");
+        }
     }
 
     /// Forgets the calls made and the outcomes delivered so far.
@@ -175,6 +223,42 @@ impl TestEnv {
             .expect("describe peering")
             .expect("the peering")
     }
+}
+
+/// `policy` with `from` replaced by `to` (which must change it).
+pub fn edited(policy: &str, from: &str, to: &str) -> String {
+    let edited = policy.replace(from, to);
+    assert_ne!(
+        edited, policy,
+        "the policy text this test edits has changed"
+    );
+    edited
+}
+
+/// [`WIRING_POLICY`] whose accepter is the DB instance `payments-db` (its own group, its DB
+/// subnet group's tables), not the groups tagged `role=rds-db`.
+pub fn db_instance_policy() -> String {
+    edited(
+        WIRING_POLICY,
+        "      accepter:\n        security_group_tags: { role: rds-db }",
+        "      accepter:\n        db_instances: [payments-db]",
+    )
+}
+
+/// [`DEFAULT_POLICY`] whose rule requires an approval.
+pub fn held_policy() -> String {
+    edited(
+        DEFAULT_POLICY,
+        "required_tags: { team: payments }",
+        "required_tags: { team: payments }\n    approval: required",
+    )
+}
+
+/// The first outcome of a run, which must be of `kind`.
+pub fn first_of(outcomes: &[Outcome], kind: OutcomeKind) -> &Outcome {
+    let first = outcomes.first();
+    assert_eq!(first.map(|o| o.kind), Some(kind), "{outcomes:?}");
+    &outcomes[0]
 }
 
 /// The one outcome of a run.

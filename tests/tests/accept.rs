@@ -6,28 +6,22 @@ use peerwire::outcome::OutcomeKind;
 use peerwire::plan::{Overlap, OverlapSource, Reason};
 use peerwire::policy::Condition;
 use peerwire::testing::net;
-use peerwire_integration::{decision, TestEnv, DEFAULT_POLICY, REQUESTER_ACCOUNT, TAGS};
+use peerwire_integration::{
+    decision, edited, first_of, held_policy, TestEnv, DEFAULT_POLICY, REQUESTER_ACCOUNT,
+};
 
 #[tokio::test]
 async fn an_allowlisted_request_is_accepted() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
     let pcx = env.pending_peering().await;
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
     assert_eq!(report.run.outcomes.len(), 1);
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Accepted, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Accepted);
     assert_eq!(outcome.rule.as_deref(), Some("payments-ecs-to-rds"));
     assert_eq!(env.status(&pcx).await, "active");
-    let ops: Vec<String> = env
-        .calls()
-        .calls()
-        .into_iter()
-        .map(|c| c.operation)
-        .collect();
+    let ops = env.operations();
     assert_eq!(
         ops,
         [
@@ -70,18 +64,13 @@ async fn an_allowlisted_request_is_accepted() {
 #[tokio::test]
 async fn a_request_from_an_unknown_account_is_never_accepted() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let (vpc, pcx) = env
-        .scenario
-        .request_from_new_vpc("999999999999", "10.9.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (vpc, pcx) = env.request_from("999999999999", "10.9.0.0/16").await;
 
-    let report = handle_request_event(&env.app, &env.cloudtrail_event(&pcx, "999999999999", &vpc))
-        .await
-        .unwrap();
+    let report = env
+        .request_door(&env.cloudtrail_event(&pcx, "999999999999", &vpc))
+        .await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
         decision(&report.run).reasons.iter().any(|r| matches!(r,
             Reason::Rule(Condition::NoRuleNamesAccount { account, .. }) if account == "999999999999")),
@@ -95,20 +84,21 @@ async fn a_request_from_an_unknown_account_is_never_accepted() {
 
 #[tokio::test]
 async fn an_unknown_account_stays_pending_when_unmatched_requests_are_held() {
-    let env = TestEnv::new(&DEFAULT_POLICY.replace("unmatched: reject", "unmatched: hold")).await;
-    let (vpc, pcx) = env
-        .scenario
-        .request_from_new_vpc("999999999999", "10.9.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let env = TestEnv::new(&edited(
+        DEFAULT_POLICY,
+        "unmatched: reject",
+        "unmatched: hold",
+    ))
+    .await;
+    let (vpc, pcx) = env.request_from("999999999999", "10.9.0.0/16").await;
     let event = env.cloudtrail_event(&pcx, "999999999999", &vpc);
 
-    let held = handle_request_event(&env.app, &event).await.unwrap();
+    let held = env.request_door(&event).await;
     assert_eq!(held.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
 
     // Not even an approval accepts a request outside every rule.
     let approval = env.approval_event(&pcx, "mallory@example.com");
-    let after = handle_request_event(&env.app, &approval).await.unwrap();
+    let after = env.request_door(&approval).await;
     assert_eq!(after.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
     assert_eq!(env.status(&pcx).await, "pending-acceptance");
     assert!(
@@ -121,11 +111,7 @@ async fn an_unknown_account_stays_pending_when_unmatched_requests_are_held() {
 #[tokio::test]
 async fn a_cidr_outside_the_allowed_ranges_is_refused() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let (vpc, pcx) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "192.168.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (vpc, pcx) = env.request_from(REQUESTER_ACCOUNT, "192.168.0.0/16").await;
 
     let report = handle_request_event(
         &env.app,
@@ -134,8 +120,7 @@ async fn a_cidr_outside_the_allowed_ranges_is_refused() {
     .await
     .unwrap();
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
         decision(&report.run).reasons.iter().any(|r| matches!(r,
             Reason::Rule(Condition::CidrOutsideAllowed { cidr, .. }) if *cidr == net("192.168.0.0/16"))),
@@ -148,14 +133,13 @@ async fn a_cidr_outside_the_allowed_ranges_is_refused() {
 #[tokio::test]
 async fn a_cidr_broader_than_the_minimum_prefix_is_refused() {
     // AWS VPCs are /16 to /28, so a /20 minimum shows the check on a real VPC.
-    let env =
-        TestEnv::new(&DEFAULT_POLICY.replace("min_prefix_length: 16", "min_prefix_length: 20"))
-            .await;
-    let (vpc, pcx) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.64.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let env = TestEnv::new(&edited(
+        DEFAULT_POLICY,
+        "min_prefix_length: 16",
+        "min_prefix_length: 20",
+    ))
+    .await;
+    let (vpc, pcx) = env.request_from(REQUESTER_ACCOUNT, "10.64.0.0/16").await;
 
     let report = handle_request_event(
         &env.app,
@@ -164,8 +148,7 @@ async fn a_cidr_broader_than_the_minimum_prefix_is_refused() {
     .await
     .unwrap();
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
         decision(&report.run).reasons.iter().any(|r| matches!(r,
             Reason::Rule(Condition::CidrTooBroad { cidr, min_prefix_length: 20, .. })
@@ -187,12 +170,9 @@ async fn overlap_with_a_secondary_cidr_of_the_requester_is_refused() {
         .await
         .unwrap();
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
         decision(&report.run).reasons.iter().any(|r| matches!(r,
             Reason::Overlap(Overlap { requester_cidr, conflicting, .. })
@@ -214,12 +194,9 @@ async fn overlap_with_an_accepter_cidr_is_refused() {
         .await
         .unwrap();
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
         decision(&report.run).reasons.iter().any(|r| matches!(r,
             Reason::Overlap(Overlap { conflicting, source: OverlapSource::VpcCidr { vpc_id }, .. })
@@ -239,12 +216,9 @@ async fn overlap_with_an_existing_accepter_route_is_refused_and_names_the_table(
         .unwrap();
     let pcx = env.pending_peering().await;
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
         decision(&report.run).reasons.iter().any(|r| matches!(r,
             Reason::Overlap(Overlap { source: OverlapSource::Route { route_table_id, target }, .. })
@@ -256,16 +230,10 @@ async fn overlap_with_an_existing_accepter_route_is_refused_and_names_the_table(
 
 #[tokio::test]
 async fn a_held_request_is_accepted_by_the_approval_event() {
-    let policy = DEFAULT_POLICY.replace(
-        "required_tags: { team: payments }",
-        "required_tags: { team: payments }\n    approval: required",
-    );
-    let env = TestEnv::new(&policy).await;
+    let env = TestEnv::new(&held_policy()).await;
     let pcx = env.pending_peering().await;
 
-    let held = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let held = env.request_door(&env.request_event(&pcx)).await;
     assert_eq!(held.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
     assert_eq!(env.status(&pcx).await, "pending-acceptance");
     assert!(env.calls().ec2_writes().is_empty());
@@ -273,10 +241,9 @@ async fn a_held_request_is_accepted_by_the_approval_event() {
     assert_eq!(delivered[0]["detail-type"], "Peering Approval Required");
 
     let approval = env.approval_event(&pcx, "alice@example.com");
-    let approved = handle_request_event(&env.app, &approval).await.unwrap();
+    let approved = env.request_door(&approval).await;
 
-    let outcome = &approved.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Accepted, "{outcome:?}");
+    let outcome = first_of(&approved.run.outcomes, OutcomeKind::Accepted);
     assert_eq!(outcome.approved_by.as_deref(), Some("alice@example.com"));
     assert_eq!(env.status(&pcx).await, "active");
 }
@@ -291,9 +258,7 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let good = env.pending_peering().await;
 
-    let report = handle_request_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let report = env.request_door(&env.sweep_event()).await;
 
     let kind_of = |id: &str| {
         report
@@ -315,9 +280,7 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
 
     // The next sweep finds nothing pending and writes nothing to EC2.
     let writes_before = env.calls().ec2_writes().len();
-    let again = handle_request_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let again = env.request_door(&env.sweep_event()).await;
     assert!(again.run.outcomes.is_empty());
     assert_eq!(env.calls().ec2_writes().len(), writes_before);
 }
@@ -330,7 +293,7 @@ async fn replaying_the_same_event_five_times_accepts_once_then_writes_nothing() 
 
     let mut kinds = Vec::new();
     for _ in 0..5 {
-        let report = handle_request_event(&env.app, &event).await.unwrap();
+        let report = env.request_door(&event).await;
         kinds.extend(report.run.outcomes.iter().map(|o| o.kind));
     }
 
@@ -356,15 +319,9 @@ async fn deleted_and_failed_peerings_are_skipped_cleanly() {
     let deleted = env.pending_peering().await;
     env.delete_peering(&deleted).await;
     // A requester VPC overlapping the accepter's: AWS fails the request itself.
-    let (overlapping_vpc, failed) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.1.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (overlapping_vpc, failed) = env.request_from(REQUESTER_ACCOUNT, "10.1.0.0/16").await;
 
-    let first = handle_request_event(&env.app, &env.request_event(&deleted))
-        .await
-        .unwrap();
+    let first = env.request_door(&env.request_event(&deleted)).await;
     let second = handle_request_event(
         &env.app,
         &env.cloudtrail_event(&failed, REQUESTER_ACCOUNT, &overlapping_vpc),
@@ -425,9 +382,11 @@ async fn a_malformed_event_is_a_typed_error_with_no_aws_call() {
 
 #[tokio::test]
 async fn an_accepter_outside_the_policy_is_ignored_without_any_call() {
-    let env = TestEnv::new(
-        &DEFAULT_POLICY.replace("regions: [us-east-1]\nrules", "regions: [eu-west-1]\nrules"),
-    )
+    let env = TestEnv::new(&edited(
+        DEFAULT_POLICY,
+        "regions: [us-east-1]\nrules",
+        "regions: [eu-west-1]\nrules",
+    ))
     .await;
     let env_policy_check = DEFAULT_POLICY.contains("regions: [us-east-1]\nrules");
     assert!(
@@ -436,9 +395,7 @@ async fn an_accepter_outside_the_policy_is_ignored_without_any_call() {
     );
     let pcx = env.pending_peering().await;
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
     assert!(report.run.outcomes.is_empty());
     assert_eq!(report.run.ignored, vec![pcx.clone()]);

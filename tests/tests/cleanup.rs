@@ -1,12 +1,11 @@
 //! Cleanup of deleted and rejected peerings: exactly what peerwire created goes, and nothing
 //! a person added, on both sides.
 
-use peerwire::doors::cleanup::handle_cleanup_event;
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::Finding;
 use peerwire::testing::net;
 use peerwire_emulator::scenario::Side;
-use peerwire_integration::{TestEnv, WIRING_POLICY};
+use peerwire_integration::{first_of, TestEnv, WIRING_POLICY};
 
 /// Every route anywhere in `side`'s account still targeting `pcx`.
 async fn routes_to(side: &Side, pcx: &str) -> usize {
@@ -31,12 +30,9 @@ async fn cleanup_removes_exactly_what_peerwire_created_and_nothing_a_person_adde
     assert_eq!(routes_to(requester, &pcx).await, 3);
     env.delete_peering(&pcx).await;
 
-    let report = handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.cleanup_door(&env.deleted_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::CleanedUp, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::CleanedUp);
     // The person's narrower route is not the shape of peerwire's: it stays, reported.
     assert_eq!(routes_to(accepter, &pcx).await, 1);
     assert!(
@@ -62,11 +58,11 @@ async fn replayed_cleanup_events_are_no_ops() {
     let pcx = env.wired_peering().await;
     env.delete_peering(&pcx).await;
     let event = env.deleted_event(&pcx);
-    handle_cleanup_event(&env.app, &event).await.unwrap();
+    env.cleanup_door(&event).await;
     env.settle().await;
 
     for _ in 0..3 {
-        let report = handle_cleanup_event(&env.app, &event).await.unwrap();
+        let report = env.cleanup_door(&event).await;
         assert!(report.run.outcomes.is_empty());
     }
 
@@ -84,9 +80,7 @@ async fn the_sweep_cleans_a_deleted_peering_no_event_announced() {
     let pcx = env.wired_peering().await;
     env.delete_peering(&pcx).await;
 
-    let report = handle_cleanup_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let report = env.cleanup_door(&env.sweep_event()).await;
 
     assert_eq!(report.run.outcomes.len(), 1);
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::CleanedUp);
@@ -99,9 +93,7 @@ async fn a_live_peering_is_never_cleaned_even_if_an_event_says_so() {
     let env = TestEnv::new(WIRING_POLICY).await;
     let pcx = env.wired_peering().await;
 
-    let report = handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.cleanup_door(&env.deleted_event(&pcx)).await;
 
     assert!(report.run.outcomes.is_empty());
     assert_eq!(report.run.ignored, std::slice::from_ref(&pcx));

@@ -9,18 +9,13 @@ use peerwire::reconcile::Reconciled;
 use peerwire::testing::id;
 use peerwire_cli::{find, plan::reconcile};
 use peerwire_diagnose::{diagnose_peering, Diagnosis, Layer, LayerId, Status};
-use peerwire_integration::{TestEnv, DB_PORT, REGION, WIRING_POLICY};
+use peerwire_integration::{db_instance_policy, TestEnv, DB_PORT, REGION};
 use serde_json::Value;
 
 /// The demo's policy: PostgreSQL on 5432 from the ECS task groups to DB instance `payments-db`,
 /// whose DB subnet group spans the three accepter subnets.
 fn policy() -> String {
-    let policy = WIRING_POLICY.replace(
-        "      accepter:\n        security_group_tags: { role: rds-db }",
-        "      accepter:\n        db_instances: [payments-db]",
-    );
-    assert_ne!(policy, WIRING_POLICY);
-    policy
+    db_instance_policy()
 }
 
 /// A world with `payments-db` and a peering a person accepted, not wired yet.
@@ -321,12 +316,7 @@ async fn plan_writes_nothing_and_apply_makes_exactly_the_planned_calls() {
     let report = env.wire(&pcx).await;
     let applied = report.run.reconciled[0].applied();
 
-    let written: Vec<String> = env
-        .calls()
-        .ec2_writes()
-        .into_iter()
-        .map(|c| c.operation)
-        .collect();
+    let written = env.written();
     assert_eq!(written, planned);
     assert_eq!(applied.len(), planned.len());
     // Routes in 3 + 3 tables, the DB group's ingress, DNS on both sides.

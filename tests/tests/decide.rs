@@ -11,8 +11,8 @@ use peerwire::Error;
 use peerwire_emulator::organizations::{move_account, nested_account};
 use peerwire_emulator::{samples, HUB_ACCOUNT};
 use peerwire_integration::{
-    about, decision, decision_about, only, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, DEFAULT_POLICY,
-    REGION, REQUESTER_ACCOUNT, TAGS, WIRING_POLICY,
+    about, decision, decision_about, held_policy, only, EnvOptions, TestEnv, ACCEPTER_ACCOUNT,
+    DEFAULT_POLICY, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
 };
 use serde_json::{json, Value};
 
@@ -28,9 +28,7 @@ async fn a_tag_only_the_accepter_put_on_its_view_does_not_match() {
         .await
         .unwrap();
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
     let outcome = only(&report.run.outcomes);
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
@@ -50,9 +48,7 @@ async fn a_requester_without_a_member_role_is_held_because_its_tags_cannot_be_re
         .await
         .unwrap();
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
     let outcome = only(&report.run.outcomes);
     assert_eq!(outcome.kind, OutcomeKind::ApprovalRequired, "{outcome:?}");
@@ -72,20 +68,10 @@ async fn a_requester_without_a_member_role_is_held_because_its_tags_cannot_be_re
 #[tokio::test]
 async fn of_two_requests_for_one_cidr_a_sweep_accepts_one_and_rejects_the_other_naming_it() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let (_, first) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.5.0.0/16", TAGS)
-        .await
-        .unwrap();
-    let (_, second) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.5.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (_, first) = env.request_from(REQUESTER_ACCOUNT, "10.5.0.0/16").await;
+    let (_, second) = env.request_from(REQUESTER_ACCOUNT, "10.5.0.0/16").await;
 
-    let report = handle_request_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let report = env.request_door(&env.sweep_event()).await;
 
     let kinds = [first.as_str(), second.as_str()].map(|pcx| about(&report.run.outcomes, pcx).kind);
     assert_eq!(
@@ -119,16 +105,8 @@ async fn of_two_requests_for_one_cidr_a_sweep_accepts_one_and_rejects_the_other_
 #[tokio::test]
 async fn two_colliding_requests_decided_at_the_same_time_leave_exactly_one_live() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let (vpc_a, first) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.6.0.0/16", TAGS)
-        .await
-        .unwrap();
-    let (vpc_b, second) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.6.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (vpc_a, first) = env.request_from(REQUESTER_ACCOUNT, "10.6.0.0/16").await;
+    let (vpc_b, second) = env.request_from(REQUESTER_ACCOUNT, "10.6.0.0/16").await;
     let event_a = env.cloudtrail_event(&first, REQUESTER_ACCOUNT, &vpc_a);
     let event_b = env.cloudtrail_event(&second, REQUESTER_ACCOUNT, &vpc_b);
 
@@ -190,13 +168,6 @@ async fn a_peering_that_does_not_settle_in_time_fails_the_run_for_a_retry() {
 
 // ---- approvals bound to what was approved ----
 
-fn held_policy() -> String {
-    DEFAULT_POLICY.replace(
-        "required_tags: { team: payments }",
-        "required_tags: { team: payments }\n    approval: required",
-    )
-}
-
 #[tokio::test]
 async fn a_denial_from_an_approver_rejects_with_its_reason() {
     let env = TestEnv::new(&held_policy()).await;
@@ -209,7 +180,7 @@ async fn a_denial_from_an_approver_rejects_with_its_reason() {
         "arn:aws:sts::333333333333:assumed-role/Approver/bob",
         "the database is being migrated",
     );
-    let report = handle_request_event(&env.app, &denial).await.unwrap();
+    let report = env.request_door(&denial).await;
 
     let outcome = only(&report.run.outcomes);
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
@@ -237,7 +208,7 @@ async fn an_approval_for_other_cidrs_or_from_a_stranger_releases_nothing() {
     });
     let stranger = approval(&env, &pcx, |e| e["account"] = json!("999999999999"));
     for event in [other_cidrs, stranger] {
-        let report = handle_request_event(&env.app, &event).await.unwrap();
+        let report = env.request_door(&event).await;
         let outcome = only(&report.run.outcomes);
         assert_eq!(outcome.kind, OutcomeKind::ApprovalRequired, "{outcome:?}");
         assert!(
@@ -259,9 +230,7 @@ async fn approval_required_is_said_once_however_many_sweeps_see_the_request() {
 
     let mut said = Vec::new();
     for _ in 0..3 {
-        let report = handle_request_event(&env.app, &env.sweep_event())
-            .await
-            .unwrap();
+        let report = env.request_door(&env.sweep_event()).await;
         said.extend(report.run.outcomes.iter().map(|o| o.kind));
     }
 
@@ -346,9 +315,9 @@ rules:
         .request_from_new_vpc(&vended, "10.7.0.0/16", &[])
         .await
         .unwrap();
-    let report = handle_request_event(&env.app, &env.cloudtrail_event(&first, &vended, &vpc))
-        .await
-        .unwrap();
+    let report = env
+        .request_door(&env.cloudtrail_event(&first, &vended, &vpc))
+        .await;
     let accepted = only(&report.run.outcomes);
     assert_eq!(accepted.kind, OutcomeKind::Accepted, "{accepted:?}");
 
@@ -360,9 +329,9 @@ rules:
         .request_from_new_vpc(&vended, "10.8.0.0/16", &[])
         .await
         .unwrap();
-    let report = handle_request_event(&env.app, &env.cloudtrail_event(&second, &vended, &vpc))
-        .await
-        .unwrap();
+    let report = env
+        .request_door(&env.cloudtrail_event(&second, &vended, &vpc))
+        .await;
     let rejected = only(&report.run.outcomes);
     assert_eq!(rejected.kind, OutcomeKind::Rejected, "{rejected:?}");
     assert!(

@@ -1,9 +1,10 @@
 //! Keeping wired peerings true: re-checks located by CloudTrail EC2 events, RDS failovers and
 //! the schedule, against the patched emulator.
 
-use peerwire::doors::drift::handle_drift_event;
 use peerwire::outcome::OutcomeKind;
-use peerwire_integration::{TestEnv, ACCEPTER_ACCOUNT, WIRING_POLICY};
+use peerwire_integration::{
+    db_instance_policy, first_of, TestEnv, ACCEPTER_ACCOUNT, WIRING_POLICY,
+};
 use serde_json::json;
 
 /// A peering accepted and wired, with the call log and outcomes emptied.
@@ -32,7 +33,7 @@ async fn a_new_subnet_with_a_new_route_table_gets_the_route_from_its_events() {
         ACCEPTER_ACCOUNT,
         json!({"vpcId": accepter.vpc_id, "cidrBlock": "10.1.20.0/24"}),
     );
-    let report = handle_drift_event(&env.app, &created).await.unwrap();
+    let report = env.drift_door(&created).await;
     assert!(report.run.outcomes.is_empty(), "{:?}", report.run.outcomes);
     assert!(env.calls().ec2_writes().is_empty());
 
@@ -47,10 +48,9 @@ async fn a_new_subnet_with_a_new_route_table_gets_the_route_from_its_events() {
         json!({"routeTableId": table, "subnetId": subnet}),
     );
 
-    let report = handle_drift_event(&env.app, &associated).await.unwrap();
+    let report = env.drift_door(&associated).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::DriftRepaired, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::DriftRepaired);
     assert!(
         outcome
             .reasons
@@ -82,7 +82,7 @@ async fn a_route_deleted_out_of_band_is_restored() {
         json!({"routeTableId": table, "destinationCidrBlock": "10.1.0.0/16"}),
     );
 
-    let report = handle_drift_event(&env.app, &event).await.unwrap();
+    let report = env.drift_door(&event).await;
 
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::DriftRepaired);
     assert_eq!(
@@ -104,7 +104,7 @@ async fn a_revoked_rule_is_restored() {
         json!({"groupId": accepter.security_group_id}),
     );
 
-    let report = handle_drift_event(&env.app, &event).await.unwrap();
+    let report = env.drift_door(&event).await;
 
     let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::DriftRepaired);
@@ -115,12 +115,7 @@ async fn a_revoked_rule_is_restored() {
 
 #[tokio::test]
 async fn a_failover_to_a_standby_whose_subnet_table_lacked_the_route_is_repaired() {
-    let policy = WIRING_POLICY.replace(
-        "      accepter:\n        security_group_tags: { role: rds-db }",
-        "      accepter:\n        db_instances: [payments-db]",
-    );
-    assert_ne!(policy, WIRING_POLICY);
-    let env = TestEnv::new(&policy).await;
+    let env = TestEnv::new(&db_instance_policy()).await;
     env.scenario.create_db("payments-db").await.unwrap();
     let pcx = wired(&env).await;
     let accepter = &env.scenario.accepter;
@@ -134,10 +129,9 @@ async fn a_failover_to_a_standby_whose_subnet_table_lacked_the_route_is_repaired
     env.scenario.fail_over_db("payments-db").await.unwrap();
     let failover = env.failover_event(ACCEPTER_ACCOUNT, "payments-db");
 
-    let report = handle_drift_event(&env.app, &failover).await.unwrap();
+    let report = env.drift_door(&failover).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::DriftRepaired, "{outcome:?}");
+    first_of(&report.run.outcomes, OutcomeKind::DriftRepaired);
     assert_eq!(
         accepter.destinations_via(&bare, &pcx).await.unwrap(),
         ["10.0.0.0/16"]
@@ -166,9 +160,7 @@ async fn the_scheduled_sweep_alone_converges_everything() {
         .await
         .unwrap();
 
-    let report = handle_drift_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let report = env.drift_door(&env.sweep_event()).await;
 
     let outcome = &report.run.outcomes[0];
     assert_eq!(outcome.kind, OutcomeKind::DriftRepaired);
@@ -183,9 +175,7 @@ async fn the_scheduled_sweep_alone_converges_everything() {
     );
 
     env.calls().take();
-    let again = handle_drift_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let again = env.drift_door(&env.sweep_event()).await;
     assert!(again.run.outcomes.is_empty());
     assert!(env.calls().calls().iter().all(|c| !c.is_write()));
 }
@@ -202,7 +192,7 @@ async fn events_from_accounts_no_policy_covers_are_ignored_without_a_call() {
     let failover = env.failover_event("999999999999", "other-db");
 
     for event in [stranger, failover] {
-        let report = handle_drift_event(&env.app, &event).await.unwrap();
+        let report = env.drift_door(&event).await;
         assert!(report.run.outcomes.is_empty());
         assert_eq!(report.run.ignored, ["999999999999"]);
     }
@@ -222,15 +212,10 @@ async fn a_change_in_a_vpc_without_peerings_only_reads() {
         json!({"vpcId": lonely}),
     );
 
-    let report = handle_drift_event(&env.app, &event).await.unwrap();
+    let report = env.drift_door(&event).await;
 
     assert!(report.run.outcomes.is_empty());
-    let ops: Vec<String> = env
-        .calls()
-        .calls()
-        .into_iter()
-        .map(|c| c.operation)
-        .collect();
+    let ops = env.operations();
     assert_eq!(
         ops,
         [

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::support::world::{EndState, World};
+use crate::support::Rng;
 use peerwire::doors::Door;
 use peerwire::outcome::OutcomeKind;
 use peerwire_emulator::workspace_root;
@@ -135,25 +136,6 @@ async fn accepted_and_wired(world: &mut World) -> (String, EndState, usize) {
     assert_eq!(kinds, [OutcomeKind::Wired]);
     let writes = app.aws.calls().ec2_writes().len();
     (pcx.clone(), world.snapshot(&pcx).await, writes)
-}
-
-/// A deterministic xorshift64* generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            items.swap(i, j);
-        }
-    }
 }
 
 fn problem_free(problems: &[String]) {

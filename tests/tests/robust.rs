@@ -3,14 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use peerwire::doors::cleanup::handle_cleanup_event;
-use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::events::WiringTrigger;
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::Finding;
 use peerwire_emulator::scenario::Side;
 use peerwire_integration::{
-    EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
+    edited, first_of, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT,
+    WIRING_POLICY,
 };
 
 /// Every route anywhere in `side`'s account still targeting `pcx`.
@@ -37,8 +36,7 @@ async fn a_refused_step_stops_neither_the_other_steps_nor_the_other_side() {
 
     let report = env.wire(&pcx).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Failed);
     assert_eq!(
         outcome.error.as_ref().unwrap().error_type,
         "peerwire.AwsAccessDenied"
@@ -73,12 +71,9 @@ async fn cleanup_cleans_the_accepter_side_when_the_requesters_role_is_denied() {
         .await
         .unwrap();
 
-    let report = handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.cleanup_door(&env.deleted_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Failed);
     assert!(
         outcome
             .reasons
@@ -93,19 +88,17 @@ async fn cleanup_cleans_the_accepter_side_when_the_requesters_role_is_denied() {
 
 #[tokio::test]
 async fn cleanup_does_not_even_read_a_side_the_policy_does_not_manage() {
-    let policy = WIRING_POLICY.replace(
+    let policy = edited(
+        WIRING_POLICY,
         "      requester:\n        security_group_tags: { role: ecs-tasks }",
         "      requester:\n        manage: false",
     );
-    assert_ne!(policy, WIRING_POLICY);
     let env = TestEnv::new(&policy).await;
     let pcx = env.wired_peering().await;
     env.delete_peering(&pcx).await;
     env.calls().take();
 
-    handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
-        .await
-        .unwrap();
+    env.cleanup_door(&env.deleted_event(&pcx)).await;
 
     // The event comes from the requester account: one AssumeRole there to read the peering,
     // none for its leftovers; the accepter side is cleaned.
@@ -142,9 +135,7 @@ async fn the_sweep_removes_what_is_left_of_a_peering_aws_forgot_and_nothing_a_pe
         .await;
     assert!(gone.is_err(), "the emulator forgot the peering: {gone:?}");
 
-    let report = handle_cleanup_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let report = env.cleanup_door(&env.sweep_event()).await;
 
     let outcome = report
         .run
@@ -166,9 +157,7 @@ async fn the_sweep_removes_what_is_left_of_a_peering_aws_forgot_and_nothing_a_pe
         "{rules:?}"
     );
     // A second sweep finds nothing left.
-    let again = handle_cleanup_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let again = env.cleanup_door(&env.sweep_event()).await;
     assert!(again.run.outcomes.is_empty(), "{:?}", again.run.outcomes);
 }
 
@@ -185,8 +174,7 @@ async fn a_route_past_the_quota_is_not_attempted_and_the_rest_is_wired() {
 
     let report = env.wire(&pcx).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::WiringBlocked, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::WiringBlocked);
     let quota: Vec<_> = outcome
         .findings
         .iter()
@@ -228,9 +216,7 @@ async fn a_sweep_cut_short_by_its_deadline_starts_the_next_one_with_what_it_miss
     assert_eq!(cut.run.not_reached.len(), 1);
     assert_eq!(cut.run.not_reached[0], pcx);
 
-    let next = handle_wiring_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let next = env.wiring_door(&env.sweep_event()).await;
     assert_eq!(next.run.outcomes.len(), 1);
     assert_eq!(next.run.outcomes[0].kind, OutcomeKind::Wired);
     assert!(next.run.not_reached.is_empty());
@@ -284,13 +270,12 @@ async fn an_active_peering_whose_requester_role_is_denied_is_told_once_a_day_not
         .unwrap();
 
     let sweep = || env.sweep_event();
-    let first = handle_wiring_event(&env.app, &sweep()).await.unwrap();
-    let again = handle_wiring_event(&env.app, &sweep()).await.unwrap();
+    let first = env.wiring_door(&sweep()).await;
+    let again = env.wiring_door(&sweep()).await;
 
     // The rule needs the requester's own tags, which only its member role can read: not wired,
     // and a person is told why, once.
-    let outcome = &first.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    let outcome = first_of(&first.run.outcomes, OutcomeKind::Failed);
     assert_eq!(outcome.peering_id.as_ref().unwrap().as_str(), pcx);
     assert!(
         outcome.reasons[0].contains("cannot be verified")

@@ -1,14 +1,13 @@
 //! Wiring an active peering on both sides, against the patched emulator. Each test is a row of
 //! the troubleshooting table: which route, which rule, which DNS option, on which side.
 
-use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::model::Location;
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::{Ec2Action, Finding};
 use peerwire::reconcile::{Mode, Phases, Run, StepResult};
 use peerwire::testing::id;
 use peerwire_emulator::scenario::Side;
-use peerwire_integration::{TestEnv, WIRING_POLICY};
+use peerwire_integration::{db_instance_policy, edited, first_of, TestEnv, WIRING_POLICY};
 
 /// Destination -> target of every route of `table` as `side`'s owner sees it.
 async fn routes(side: &Side, table: &str) -> Vec<(String, String)> {
@@ -51,8 +50,7 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
 
     let report = env.wire(&pcx).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Wired, "{outcome:?}");
+    first_of(&report.run.outcomes, OutcomeKind::Wired);
     // Three route tables per side, the main one included (it serves subnet c).
     assert_routed(requester, "10.1.0.0/16", &pcx).await;
     assert_routed(accepter, "10.0.0.0/16", &pcx).await;
@@ -86,11 +84,14 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
         "one tag-filtered describe per side"
     );
     assert_eq!(count("DescribeDBInstances"), 0, "no DB instance named");
-    assert_eq!(count("CreateRoute"), 6);
-    assert_eq!(count("AuthorizeSecurityGroupIngress"), 1);
-    assert_eq!(count("AuthorizeSecurityGroupEgress"), 0);
-    assert_eq!(count("ModifyVpcPeeringConnectionOptions"), 2);
-    assert_eq!(count("PutEvents"), 1);
+    // One write per missing thing.
+    env.assert_counts(&[
+        ("CreateRoute", 6),
+        ("AuthorizeSecurityGroupIngress", 1),
+        ("AuthorizeSecurityGroupEgress", 0),
+        ("ModifyVpcPeeringConnectionOptions", 2),
+        ("PutEvents", 1),
+    ]);
     // Routes and rules are added on both sides: the two VPC quotas of each account, once.
     assert_eq!(count("GetServiceQuota"), 4);
     assert_eq!(env.calls().calls().len(), 30);
@@ -124,14 +125,12 @@ async fn a_re_run_with_nothing_to_do_only_reads() {
 async fn the_accepted_outcome_event_drives_the_wiring() {
     let env = TestEnv::new(WIRING_POLICY).await;
     let pcx = env.pending_peering().await;
-    peerwire::doors::request::handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    env.request_door(&env.request_event(&pcx)).await;
     // The real "accepted" event, as EventBridge delivered it.
     let accepted = env.delivered_outcomes().await.remove(0);
     assert_eq!(accepted["detail-type"], "Peering Request Accepted");
 
-    let report = handle_wiring_event(&env.app, &accepted).await.unwrap();
+    let report = env.wiring_door(&accepted).await;
 
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::Wired);
     let accepter = &env.scenario.accepter;
@@ -170,8 +169,7 @@ async fn a_transit_gateway_route_to_the_peer_is_left_alone_and_reported() {
 
     let report = env.wire(&pcx).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::WiringBlocked, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::WiringBlocked);
     assert!(outcome.findings.iter().any(|f| matches!(f,
         Finding::RouteConflict { route_table_id, target, .. }
             if route_table_id.as_str() == conflicted && target.to_string() == tgw)));
@@ -193,12 +191,7 @@ async fn a_transit_gateway_route_to_the_peer_is_left_alone_and_reported() {
 
 #[tokio::test]
 async fn a_db_subnet_group_over_three_azs_gets_every_table_and_nothing_else() {
-    let policy = WIRING_POLICY.replace(
-        "      accepter:\n        security_group_tags: { role: rds-db }",
-        "      accepter:\n        db_instances: [payments-db]",
-    );
-    assert_ne!(policy, WIRING_POLICY);
-    let env = TestEnv::new(&policy).await;
+    let env = TestEnv::new(&db_instance_policy()).await;
     env.scenario.create_db("payments-db").await.unwrap();
     let accepter = &env.scenario.accepter;
     // A fourth subnet with its own table, outside the DB subnet group: out of scope.
@@ -221,7 +214,8 @@ async fn a_db_subnet_group_over_three_azs_gets_every_table_and_nothing_else() {
 
 #[tokio::test]
 async fn a_same_region_peer_security_group_is_the_ingress_source_when_asked() {
-    let policy = WIRING_POLICY.replace(
+    let policy = edited(
+        WIRING_POLICY,
         "      ports: [5432]",
         "      ports: [5432]\n      ingress_source: security-group",
     );
@@ -299,9 +293,7 @@ async fn the_sweep_wires_every_active_peering_and_ignores_pending_ones() {
     let active = env.active_peering().await;
     let pending = env.pending_peering().await;
 
-    let report = handle_wiring_event(&env.app, &env.sweep_event())
-        .await
-        .unwrap();
+    let report = env.wiring_door(&env.sweep_event()).await;
 
     assert_eq!(report.run.outcomes.len(), 1);
     assert_eq!(report.run.outcomes[0].peering_id.as_ref().unwrap(), &active);
