@@ -88,12 +88,9 @@ async fn cleanup_cleans_the_accepter_side_when_the_requesters_role_is_denied() {
 
 #[tokio::test]
 async fn cleanup_does_not_even_read_a_side_the_policy_does_not_manage() {
-    let policy = edited(
-        WIRING_POLICY,
-        "      requester:\n        security_group_tags: { role: ecs-tasks }",
-        "      requester:\n        manage: false",
-    );
-    let env = TestEnv::new(&policy).await;
+    let unmanaged = "      requester:\n        manage: false";
+    let managed = "      requester:\n        security_group_tags: { role: ecs-tasks }";
+    let env = TestEnv::new(&edited(WIRING_POLICY, managed, unmanaged)).await;
     let pcx = env.wired_peering().await;
     env.delete_peering(&pcx).await;
     env.calls().take();
