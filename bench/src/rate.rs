@@ -12,6 +12,7 @@ use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
 use crate::calls::seed_spokes;
 use crate::record::{Clock, Sent};
 use crate::world::{sweep_event, Budget, Result, World, WIRING_POLICY};
+use peerwire_emulator::world::WorldOptions;
 use peerwire_emulator::EmulatorOptions;
 
 /// EC2's default bucket for mutating calls.
@@ -93,7 +94,11 @@ pub async fn run(peers: usize, tables: usize, budget: Budget, preopen: bool) -> 
     // Rules per group stay at AWS's 60.
     let routes_quota = (peers + 10).div_ceil(50).max(1) * 50;
     let options = EmulatorOptions::new().setting("routes_per_table", &routes_quota.to_string());
-    let world = World::start_with(&options, WIRING_POLICY).await?;
+    let options = WorldOptions {
+        emulator: options,
+        ..WorldOptions::default()
+    };
+    let world = World::start_with(options, WIRING_POLICY).await?;
     let (accepter, spokes) = seed_spokes(&world, peers, tables, tables).await?;
     if preopen {
         world.open_port(&accepter, 5432, "10.0.0.0/8").await?;

@@ -3,19 +3,16 @@
 //! product's [`App`] pointed at it with its own call log.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::ops::Deref;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::Credentials;
-use peerwire::aws::calls::CallLog;
-use peerwire::aws::clients::{default_https_client, AwsContext};
 use peerwire::aws::throttle::WriteBudget;
-use peerwire::config::{Config, PolicySource};
 use peerwire::App;
 use peerwire_emulator::scenario::{self, SeededVpc, VpcSpec, ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
-use peerwire_emulator::{Emulator, EmulatorOptions, REGION};
+use peerwire_emulator::world::{self, AppBuilder, WorldOptions};
+use peerwire_emulator::REGION;
 use serde_json::Value;
 
 use crate::record::Clock;
@@ -30,7 +27,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub use peerwire::testing::WIRING_POLICY;
 
 /// The tags the policy requires on the requester's own view of a request.
-pub const PEERING_TAGS: &[(&str, &str)] = &[("team", "payments")];
+pub use peerwire_emulator::scenario::PAYMENTS_TAGS as PEERING_TAGS;
 
 /// Calls in flight while seeding.
 pub const SEED_PARALLEL: usize = 8;
@@ -119,65 +116,44 @@ pub struct Sinks {
 impl Default for Sinks {
     fn default() -> Self {
         Self {
-            outcome_bus: "default".into(),
+            outcome_bus: world::DEFAULT_BUS.into(),
             ledger_table: None,
         }
     }
 }
 
-/// A server and its seeder.
+/// A server and its seeder: the emulator crate's world with nothing seeded but what each
+/// benchmark seeds through [`World::seeder`](peerwire_emulator::world::World::seeder). Derefs
+/// to it (`seeder`, `emulator`, `endpoint()`, `policy_path()`, `outcomes`).
 #[derive(Debug)]
-pub struct World {
-    /// Seeding's own context and call log, never counted.
-    pub seeder: scenario::Seeder,
-    policy: PathBuf,
-    // Last: the server outlives the clients.
-    pub emulator: Emulator,
+pub struct World(world::World<()>);
+
+impl Deref for World {
+    type Target = world::World<()>;
+
+    fn deref(&self) -> &world::World<()> {
+        &self.0
+    }
 }
 
 impl World {
     /// A server with every patch and default settings, and the policy fixture.
     pub async fn start() -> Result<Self> {
-        Self::start_with(&EmulatorOptions::new(), WIRING_POLICY).await
+        Self::start_with(WorldOptions::default(), WIRING_POLICY).await
     }
 
-    /// A server started with `options`, and `policy` in force.
-    pub async fn start_with(options: &EmulatorOptions, policy: &str) -> Result<Self> {
-        let emulator = Emulator::start_with(options).await?;
-        let seeder = scenario::seeder(&emulator).await;
-        let path = std::env::temp_dir().join(format!(
-            "peerwire-bench-policy-{}-{}.yaml",
-            std::process::id(),
-            emulator.endpoint_url().rsplit(':').next().unwrap_or("0")
-        ));
-        std::fs::write(&path, policy)?;
-        Ok(Self {
-            seeder,
-            policy: path,
-            emulator,
-        })
-    }
-
-    pub fn policy_path(&self) -> &Path {
-        &self.policy
-    }
-
-    pub fn endpoint(&self) -> &str {
-        self.emulator.endpoint_url()
+    /// A server started with `options` (its settings, an outcome capture, a ledger), and
+    /// `policy` in force.
+    pub async fn start_with(options: WorldOptions, policy: &str) -> Result<Self> {
+        Ok(Self(world::World::unseeded(policy, options).await?))
     }
 
     /// The product, as a function builds it at cold start, with a fresh call log (and the
     /// clock when given). Policy from the file, reused for 60 s as in production; outcomes to
     /// the default bus, no ledger.
     pub async fn app(&self, budget: Budget, clock: Option<&Clock>) -> App {
-        app_for(
-            self.endpoint(),
-            &self.policy,
-            budget,
-            clock,
-            &Sinks::default(),
-        )
-        .await
+        let app = AppBuilder::new(self.endpoint(), self.policy_path());
+        product(app, budget, clock).build().await
     }
 
     /// The requester's VPC (10.0.0.0/16, role=ecs-tasks) and the accepter's (10.1.0.0/16,
@@ -233,9 +209,18 @@ impl World {
     }
 }
 
-impl Drop for World {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.policy);
+/// `app` as a function builds it in production (the policy reused for 60 s), with `budget`
+/// and behind `clock` when given.
+fn product(app: AppBuilder, budget: Budget, clock: Option<&Clock>) -> AppBuilder {
+    let app = app
+        .policy_ttl(Duration::from_secs(60))
+        .write_budget(budget.write_budget());
+    match clock {
+        Some(clock) => {
+            let clock = clock.clone();
+            app.wrap_http(move |http| clock.wrap(http))
+        }
+        None => app,
     }
 }
 
@@ -249,29 +234,11 @@ pub async fn app_for(
     clock: Option<&Clock>,
     sinks: &Sinks,
 ) -> App {
-    let calls = CallLog::default();
-    let mut http = calls.wrap(default_https_client());
-    if let Some(clock) = clock {
-        http = clock.wrap(http);
+    let mut app = AppBuilder::new(endpoint, policy).outcome_bus(&sinks.outcome_bus);
+    if let Some(table) = &sinks.ledger_table {
+        app = app.ledger_table(table);
     }
-    let hub = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("test", "test", None, None, "emulator"))
-        .http_client(http)
-        .load()
-        .await;
-    let config = Config {
-        policy: PolicySource::File(policy.to_owned()),
-        policy_ttl: Duration::from_secs(60),
-        roles: scenario::roles(),
-        outcome_bus: sinks.outcome_bus.clone(),
-        ledger_table: sinks.ledger_table.clone(),
-        organizations_role_arn: None,
-    };
-    let aws =
-        AwsContext::new(hub, scenario::roles(), calls).with_write_budget(budget.write_budget());
-    App::new(&config, aws)
+    product(app, budget, clock).build().await
 }
 
 /// The CloudTrail `AcceptVpcPeeringConnection` event for `peering_id`.
@@ -306,5 +273,5 @@ pub fn sweep_event(n: usize) -> Value {
 }
 
 fn event_id(n: usize) -> String {
-    format!("00000000-0000-4000-8000-{n:012}")
+    peerwire_emulator::samples::event_id(n)
 }

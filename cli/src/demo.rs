@@ -7,9 +7,6 @@ use aws_sdk_ec2::error::SdkError;
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, PeeringConnectionOptionsRequest, PortRange, RuleAction,
 };
-use peerwire::aws::calls::CallLog;
-use peerwire::aws::clients::AwsContext;
-use peerwire::config::{Config, PolicySource};
 use peerwire::doors::cleanup::handle_cleanup_event;
 use peerwire::doors::drift::handle_drift_event;
 use peerwire::doors::request::handle_request_event;
@@ -20,8 +17,9 @@ use peerwire_emulator::outcomes::OutcomeCapture;
 use peerwire_emulator::samples::{
     cloudtrail_create_peering, cloudtrail_ec2_call, rds_event, PeeringRequestEvent,
 };
-use peerwire_emulator::scenario::{self, Scenario, ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
-use peerwire_emulator::{Emulator, REGION};
+use peerwire_emulator::scenario::{Scenario, ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
+use peerwire_emulator::world::{AppBuilder, World, WorldOptions};
+use peerwire_emulator::REGION;
 
 /// The policy the demo runs under; README documents the format.
 pub const DEMO_POLICY: &str = include_str!("../../examples/policy.yaml");
@@ -46,13 +44,15 @@ fn pretty(value: &impl serde::Serialize) -> String {
 
 pub async fn run(args: DemoArgs) -> Result<(), String> {
     step("starting the emulator (moto 5.2.5, patched) on a free loopback port");
-    let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
-    println!("endpoint {}", emulator.endpoint_url());
+    let world = World::start(DEMO_POLICY, WorldOptions::captured())
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("endpoint {}", world.endpoint());
 
     step(
         "seeding account A (111111111111, ECS, 10.0.0.0/16) and B (222222222222, RDS, 10.1.0.0/16)",
     );
-    let scenario = Scenario::seed(&emulator).await.map_err(|e| e.to_string())?;
+    let scenario = &world.scenario;
     println!(
         "A: {} subnets {:?}\nB: {} subnets {:?}",
         scenario.requester.vpc_id,
@@ -66,31 +66,17 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
 
-    let calls = CallLog::default();
-    let hub = emulator.hub_config(&calls).await;
-    // The capture queue has its own call log: only peerwire's calls are counted.
-    let capture_hub = emulator.hub_config(&CallLog::default()).await;
-    let capture = OutcomeCapture::create(&capture_hub, "peerwire-outcomes")
-        .await
-        .map_err(|e| e.to_string())?;
-    // One file per story: demos run side by side in one test process.
-    static STORY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let story = STORY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let policy_path =
-        std::env::temp_dir().join(format!("peerwire-demo-{}-{story}.yaml", std::process::id()));
-    std::fs::write(&policy_path, DEMO_POLICY).map_err(|e| e.to_string())?;
-    let config = Config {
-        policy: PolicySource::File(policy_path.clone()),
-        policy_ttl: Duration::from_secs(60),
-        roles: scenario::roles(),
-        outcome_bus: capture.bus_name.clone(),
-        ledger_table: None,
-        organizations_role_arn: None,
-    };
-    let app = App::new(&config, AwsContext::new(hub, scenario::roles(), calls));
+    // The capture queue has its own call log: only peerwire's calls are counted. The policy
+    // file is the world's own: demos run side by side in one test process.
+    let capture = world
+        .outcomes
+        .as_ref()
+        .ok_or("the world captures no outcome")?;
+    let product = world.product().policy_ttl(Duration::from_secs(60));
+    let app = product.build().await;
     // Built inside the box: this future is large, and the story already fills a test
     // thread's stack.
-    Box::pin(async { check_permissions(&emulator, &config, &scenario).await }).await?;
+    Box::pin(async { check_permissions(&product, scenario).await }).await?;
     step("policy in force");
     print!("{DEMO_POLICY}");
 
@@ -160,17 +146,9 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         println!("{}", pretty(event));
     }
 
-    wire_and_diagnose(
-        &app,
-        &scenario,
-        &capture,
-        &pcx,
-        &delivered,
-        args.break_layer,
-    )
-    .await?;
+    wire_and_diagnose(&app, scenario, capture, &pcx, &delivered, args.break_layer).await?;
     if args.break_layer.is_none() {
-        keep_true_and_clean_up(&app, &scenario, &capture, &pcx).await?;
+        keep_true_and_clean_up(&app, scenario, capture, &pcx).await?;
     }
 
     step("AWS calls made by peerwire, counted at the HTTP layer");
@@ -190,18 +168,13 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         println!("  {count:>3} × {kind:<5} {service:<6} {operation}");
     }
     println!("  {} calls in all", calls.len());
-    let _ = std::fs::remove_file(policy_path);
     Ok(())
 }
 
 /// `peerwire check-permissions` in account B before the first peering, as an operator runs it
 /// after deploying the member role: its own process, so its own call log. Every action must be
 /// allowed or not provable; a denied one fails the demo.
-async fn check_permissions(
-    emulator: &Emulator,
-    config: &Config,
-    scenario: &Scenario,
-) -> Result<(), String> {
+async fn check_permissions(product: &AppBuilder, scenario: &Scenario) -> Result<(), String> {
     let args = crate::permissions::CheckPermissionsArgs {
         account: ACCEPTER_ACCOUNT.to_owned(),
         region: REGION.to_owned(),
@@ -213,9 +186,7 @@ async fn check_permissions(
         args.account, args.region, scenario.accepter.vpc_id
     ));
     let target = args.check()?;
-    let calls = CallLog::default();
-    let hub = emulator.hub_config(&calls).await;
-    let app = App::new(config, AwsContext::new(hub, scenario::roles(), calls));
+    let app = product.build().await;
     let report = crate::permissions::check(&app, &target).await;
     print!("{}", crate::permissions::render(&report));
     match report.exit_code() {

@@ -7,9 +7,11 @@
 //! [`Emulator::set`], which posts them to the server's `/peerwire-emulator/settings`.
 
 pub mod flow_logs;
+pub mod organizations;
 pub mod outcomes;
 pub mod samples;
 pub mod scenario;
+pub mod world;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -25,6 +27,9 @@ use tokio::process::{Child, Command};
 
 /// Region of every emulated resource.
 pub const REGION: &str = "us-east-1";
+
+/// moto's default account: the hub's static test credentials act in it.
+pub const HUB_ACCOUNT: &str = "123456789012";
 
 /// Why the emulator could not be started or seeded.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +92,17 @@ impl HttpAnswer {
     /// The body as JSON (`Null` when it is not JSON).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The answer to `what` when it is a 200, else an error with its status and body.
+    pub fn success(self, what: &str) -> Result<Self, EmulatorError> {
+        if self.status == 200 {
+            return Ok(self);
+        }
+        let (status, body) = (self.status, self.body);
+        Err(EmulatorError::Http(format!(
+            "{what} answered {status}: {body}"
+        )))
     }
 }
 
@@ -347,14 +363,45 @@ impl Emulator {
     /// The hub's SDK configuration: static test credentials of moto's default account,
     /// `us-east-1`, this endpoint, and an HTTP client that records into `calls`.
     pub async fn hub_config(&self, calls: &CallLog) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new("test", "test", None, None, "emulator"))
-            .http_client(calls.wrap(default_https_client()))
-            .load()
-            .await
+        hub_config_at(
+            &self.endpoint,
+            calls.wrap(default_https_client()),
+            None,
+            None,
+        )
+        .await
     }
+
+    /// Empties every service of the server (`/moto-api/reset`); its settings stay.
+    pub async fn reset(&self) -> Result<(), EmulatorError> {
+        self.http("POST", "/moto-api/reset", &[], String::new())
+            .await?
+            .success("moto-api/reset")?;
+        Ok(())
+    }
+}
+
+/// The hub's SDK configuration against `endpoint` (the emulator, or a proxy in front of it):
+/// static test credentials of moto's default account, `us-east-1`, `http` as the HTTP client,
+/// and the SDK's default retry and timeouts unless given.
+pub async fn hub_config_at(
+    endpoint: &str,
+    http: aws_sdk_ec2::config::SharedHttpClient,
+    retry: Option<aws_config::retry::RetryConfig>,
+    timeouts: Option<aws_config::timeout::TimeoutConfig>,
+) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "emulator"))
+        .http_client(http);
+    if let Some(retry) = retry {
+        loader = loader.retry_config(retry);
+    }
+    if let Some(timeouts) = timeouts {
+        loader = loader.timeout_config(timeouts);
+    }
+    loader.load().await
 }
 
 /// Where the launcher serves its settings.

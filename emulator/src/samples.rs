@@ -16,6 +16,11 @@ pub const APPROVAL_GRANTED: &str = include_str!("../../events/approval-granted.j
 /// `events/approval-denied.json`.
 pub const APPROVAL_DENIED: &str = include_str!("../../events/approval-denied.json");
 
+/// The `n`th EventBridge event id of a run: `00000000-0000-4000-8000-<n, 12 digits>`.
+pub fn event_id(n: usize) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
 fn parse(sample: &str) -> Value {
     serde_json::from_str(sample).unwrap_or(Value::Null)
 }

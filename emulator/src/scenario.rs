@@ -6,6 +6,7 @@
 //! ([`hub`]). Both are re-exported here.
 
 mod hub;
+mod side;
 mod vpcs;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ pub use hub::{
     accept_peering_as_owner, fill_egress, open_port, request_peering_between, routes_by_peering,
     Hub, HubPeering, HubSpec,
 };
+pub use side::RuleRow;
 pub use vpcs::{
     location, seed_vpcs, seeder, subnet_cidrs, unlimited_writes, SeededVpc, Seeder, VpcSpec,
 };
@@ -28,6 +30,13 @@ pub const REQUESTER_ACCOUNT: &str = "111111111111";
 pub const ACCEPTER_ACCOUNT: &str = "222222222222";
 pub const ROLE_ARN_TEMPLATE: &str = "arn:aws:iam::{account}:role/peerwire-member";
 pub const EXTERNAL_ID: &str = "peerwire-emulator-external-id";
+
+/// The tags the policy fixtures require on the requester's own view of a request
+/// (`peerwire::testing::WIRING_POLICY`, `DEFAULT_POLICY`).
+pub const PAYMENTS_TAGS: &[(&str, &str)] = &[("team", "payments")];
+
+/// The database port every fixture opens.
+pub const DB_PORT: i32 = 5432;
 
 /// The member-role settings every emulated function uses.
 pub fn roles() -> RoleConfig {
@@ -51,6 +60,8 @@ fn new_id(operation: &str, id: Option<&str>) -> Result<String, EmulatorError> {
 /// One side's seeded VPC.
 #[derive(Debug, Clone)]
 pub struct Side {
+    /// Which side of the scenario's peerings this is.
+    pub role: peerwire::model::Side,
     pub account: String,
     pub ec2: aws_sdk_ec2::Client,
     pub vpc_id: String,
@@ -78,10 +89,15 @@ impl Scenario {
     /// Seeds account A (10.0.0.0/16, ECS-like) and account B (10.1.0.0/16, RDS-like), each with
     /// three private subnets in three AZs, three route tables (main included) and a group.
     pub async fn seed(emulator: &Emulator) -> Result<Self, EmulatorError> {
-        let seeder = Seeder::new(emulator).await;
+        Self::seed_with(Seeder::new(emulator).await).await
+    }
+
+    /// The same, through `seeder` (a world shares one seeder with its scenario).
+    pub async fn seed_with(seeder: Seeder) -> Result<Self, EmulatorError> {
         let requester_ec2 = seeder.ec2(REQUESTER_ACCOUNT, REGION).await?;
         let accepter_ec2 = seeder.ec2(ACCEPTER_ACCOUNT, REGION).await?;
         let requester = seed_side(
+            peerwire::model::Side::Requester,
             requester_ec2,
             REQUESTER_ACCOUNT,
             "10.0.0.0/16",
@@ -91,6 +107,7 @@ impl Scenario {
         )
         .await?;
         let accepter = seed_side(
+            peerwire::model::Side::Accepter,
             accepter_ec2,
             ACCEPTER_ACCOUNT,
             "10.1.0.0/16",
@@ -208,6 +225,7 @@ pub async fn create_vpc(ec2: &aws_sdk_ec2::Client, cidr: &str) -> Result<String,
 }
 
 async fn seed_side(
+    role: peerwire::model::Side,
     ec2: aws_sdk_ec2::Client,
     account: &str,
     cidr: &str,
@@ -235,6 +253,7 @@ async fn seed_side(
     let security_group_id =
         create_tagged_group(&ec2, &vpc_id, group_name, group_description, group_role).await?;
     Ok(Side {
+        role,
         account: account.to_owned(),
         ec2,
         vpc_id,
@@ -291,23 +310,41 @@ async fn own_route_table(
     vpc_id: &str,
     subnet: &str,
 ) -> Result<String, EmulatorError> {
+    let table = create_route_table(ec2, vpc_id).await?;
+    associate_route_table(ec2, &table, subnet).await?;
+    Ok(table)
+}
+
+/// A new route table of `vpc_id`, associated with nothing; returns its id.
+async fn create_route_table(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+) -> Result<String, EmulatorError> {
     let created = ec2
         .create_route_table()
         .vpc_id(vpc_id)
         .send()
         .await
         .map_err(|e| seed_err("CreateRouteTable", e))?;
-    let table = new_id(
+    new_id(
         "CreateRouteTable",
         created.route_table().and_then(|t| t.route_table_id()),
-    )?;
+    )
+}
+
+/// Associates `subnet` with `table`.
+async fn associate_route_table(
+    ec2: &aws_sdk_ec2::Client,
+    table: &str,
+    subnet: &str,
+) -> Result<(), EmulatorError> {
     ec2.associate_route_table()
-        .route_table_id(&table)
+        .route_table_id(table)
         .subnet_id(subnet)
         .send()
         .await
         .map_err(|e| seed_err("AssociateRouteTable", e))?;
-    Ok(table)
+    Ok(())
 }
 
 /// The main route table of each of `vpc_ids` (one account and region, at most 200 VPCs: one

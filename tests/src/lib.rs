@@ -1,38 +1,60 @@
-//! The integration harness: one patched moto server per test (so tests run in parallel and
-//! never share state), the two-account scenario, an outcome bus captured through SQS, and the
-//! product's [`App`] pointed at all of it with its own call log.
+//! The integration harness: one test's world ([`peerwire_emulator::world::World`]: a patched
+//! moto server of its own, so tests run in parallel and never share state, the two-account
+//! scenario, an outcome bus captured through SQS) and the product's [`App`] pointed at it with
+//! its own call log; plus what the tests read of a run ([`decision`], [`only`], [`about`]).
 //!
 //! Test-only code: panicking on a broken fixture is the right failure here.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::ops::Deref;
 
 use peerwire::aws::calls::CallLog;
-use peerwire::aws::clients::AwsContext;
-use peerwire::config::{Config, PolicySource};
+use peerwire::events::{CleanupTrigger, DriftTrigger, RequestTrigger, WiringTrigger};
+use peerwire::outcome::{Outcome, OutcomeKind};
+use peerwire::plan::request::Decision;
+use peerwire::plan::Reason;
+use peerwire::reconcile::{Reconciled, Report, RunLog};
 use peerwire::App;
-use peerwire_emulator::outcomes::OutcomeCapture;
-use peerwire_emulator::scenario::{self, Scenario};
-use peerwire_emulator::{Emulator, EmulatorOptions};
+use peerwire_emulator::world::{World, WorldOptions};
+use peerwire_emulator::EmulatorOptions;
 use serde_json::Value;
 
-pub use peerwire_emulator::scenario::{ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT};
+pub use peerwire_emulator::scenario::{
+    ACCEPTER_ACCOUNT, DB_PORT, PAYMENTS_TAGS as TAGS, REQUESTER_ACCOUNT,
+};
+pub use peerwire_emulator::world::LEDGER_TABLE;
 pub use peerwire_emulator::REGION;
 
 pub use peerwire::testing::{DEFAULT_POLICY, WIRING_POLICY};
 
-/// One test's world.
+/// One method per door: `$door(&event)` runs it as its function would, and unwraps.
+macro_rules! doors {
+    ($($(#[$doc:meta])* $door:ident => $trigger:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub async fn $door(&self, event: &Value) -> Report<$trigger> {
+                let run = peerwire::doors::handle::<$trigger>(&self.app, event, None);
+                run.await.expect(stringify!($door))
+            }
+        )*
+    };
+}
+
+/// One test's world and the product in it. Derefs to the [`World`]: `env.scenario`,
+/// `env.emulator`, `env.event_id()`, `env.request_event(..)`, ...
 #[derive(Debug)]
 pub struct TestEnv {
-    pub scenario: Scenario,
+    // First: the product's clients go before the server.
     pub app: App,
-    pub outcomes: OutcomeCapture,
-    policy_path: PathBuf,
-    next_event: AtomicUsize,
-    // Last: the server outlives every client above.
-    pub emulator: Emulator,
+    pub world: World,
+}
+
+impl Deref for TestEnv {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.world
+    }
 }
 
 /// What a test's world has beyond the default: emulator settings, a ledger table, an
@@ -46,8 +68,23 @@ pub struct EnvOptions {
     pub organizations_role_arn: Option<String>,
 }
 
-/// The ledger table a test's world creates.
-pub const LEDGER_TABLE: &str = "peerwire-ledger";
+impl EnvOptions {
+    /// The emulator started with `key` at `value`.
+    pub fn setting(key: &str, value: &str) -> Self {
+        Self {
+            emulator: EmulatorOptions::new().setting(key, value),
+            ..Self::default()
+        }
+    }
+
+    /// With the ledger table.
+    pub fn ledger() -> Self {
+        Self {
+            ledger: true,
+            ..Self::default()
+        }
+    }
+}
 
 impl TestEnv {
     /// A fresh emulator, seeded, with `policy` in force.
@@ -57,44 +94,29 @@ impl TestEnv {
 
     /// A fresh emulator started with `options`, seeded, with `policy` in force.
     pub async fn with(policy: &str, options: EnvOptions) -> Self {
-        let emulator = Emulator::start_with(&options.emulator)
-            .await
-            .expect("emulator starts");
-        let scenario = Scenario::seed(&emulator).await.expect("scenario seeds");
-        let calls = CallLog::default();
-        let hub = emulator.hub_config(&calls).await;
-        // The capture queue has its own call log: only peerwire's calls are counted.
-        let capture_hub = emulator.hub_config(&CallLog::default()).await;
-        let outcomes = OutcomeCapture::create(&capture_hub, "peerwire-outcomes")
-            .await
-            .expect("outcome bus");
-        let policy_path = unique_policy_path();
-        std::fs::write(&policy_path, policy).expect("policy file");
-        let config = Config {
-            policy: PolicySource::File(policy_path.clone()),
-            policy_ttl: Duration::from_secs(0),
-            roles: scenario::roles(),
-            outcome_bus: outcomes.bus_name.clone(),
-            ledger_table: options.ledger.then(|| LEDGER_TABLE.to_owned()),
-            organizations_role_arn: options.organizations_role_arn.clone(),
-        };
-        if options.ledger {
-            create_ledger(&capture_hub).await;
+        let world = World::start(
+            policy,
+            WorldOptions {
+                emulator: options.emulator,
+                outcome_capture: true,
+                ledger: options.ledger,
+            },
+        )
+        .await
+        .expect("world starts");
+        let mut app = world.product();
+        if let Some(arn) = &options.organizations_role_arn {
+            app = app.organizations_role(arn);
         }
-        let app = App::new(&config, AwsContext::new(hub, scenario::roles(), calls));
         Self {
-            scenario,
-            app,
-            outcomes,
-            policy_path,
-            next_event: AtomicUsize::new(1),
-            emulator,
+            app: app.build().await,
+            world,
         }
     }
 
     /// Replaces the policy; it applies from the next event on (the test TTL is 0).
     pub fn set_policy(&self, policy: &str) {
-        std::fs::write(&self.policy_path, policy).expect("policy file");
+        self.world.set_policy(policy).expect("policy file");
     }
 
     /// Every AWS call the product made so far.
@@ -102,196 +124,182 @@ impl TestEnv {
         self.app.aws.calls()
     }
 
-    /// A fresh EventBridge event id.
-    pub fn event_id(&self) -> String {
-        format!(
-            "00000000-0000-4000-8000-{:012}",
-            self.next_event.fetch_add(1, Ordering::Relaxed)
-        )
+    /// The outcome events delivered to the bus since the last call.
+    pub async fn delivered_outcomes(&self) -> Vec<Value> {
+        self.world
+            .delivered_outcomes()
+            .await
+            .expect("outcomes drain")
     }
 
-    /// The CloudTrail event the requester account emits for `peering_id` from `requester_vpc`.
-    pub fn cloudtrail_event(
-        &self,
-        peering_id: &str,
-        requester_account: &str,
-        requester_vpc: &str,
-    ) -> Value {
-        let event_id = self.event_id();
-        peerwire_emulator::samples::cloudtrail_create_peering(
-            &peerwire_emulator::samples::PeeringRequestEvent {
-                event_id: &event_id,
-                peering_id,
-                requester_account,
-                requester_vpc,
-                accepter_account: ACCEPTER_ACCOUNT,
-                accepter_vpc: &self.scenario.accepter.vpc_id,
-                region: REGION,
-            },
-        )
+    /// A peering a person accepted (tagged as the policies require), not wired.
+    pub async fn active_peering(&self) -> String {
+        self.world.active().await.expect("request and accept")
     }
 
-    /// The CloudTrail event for a request from the seeded requester VPC.
-    pub fn request_event(&self, peering_id: &str) -> Value {
-        self.cloudtrail_event(
-            peering_id,
-            REQUESTER_ACCOUNT,
-            &self.scenario.requester.vpc_id,
-        )
+    /// A tagged request from the seeded requester VPC, pending acceptance.
+    pub async fn pending_peering(&self) -> String {
+        self.world.pending().await.expect("request")
     }
 
-    /// The CloudTrail event the accepter account emits when `peering_id` is accepted.
-    pub fn accepted_event(&self, peering_id: &str) -> Value {
-        peerwire_emulator::samples::cloudtrail_accept_peering(
-            &self.event_id(),
-            peering_id,
-            ACCEPTER_ACCOUNT,
-            REGION,
-        )
+    doors! {
+        /// The request function (`peering-request`) handles `event`, which it must not refuse.
+        request_door => RequestTrigger;
+        /// The wiring function (`peering-wiring`) handles `event`, which it must not refuse.
+        wiring_door => WiringTrigger;
+        /// The drift function (`drift-recheck`) handles `event`, which it must not refuse.
+        drift_door => DriftTrigger;
+        /// The cleanup function (`peering-cleanup`) handles `event`, which it must not refuse.
+        cleanup_door => CleanupTrigger;
+    }
+
+    /// A new VPC with `cidr` in `account` asks, tagged, to peer with the accepter:
+    /// (VPC id, peering id).
+    pub async fn request_from(&self, account: &str, cidr: &str) -> (String, String) {
+        let request = self.scenario.request_from_new_vpc(account, cidr, TAGS);
+        request.await.expect("a VPC and its request")
+    }
+
+    /// The wiring function handles the accepted event of `pcx`.
+    pub async fn wire(&self, pcx: &str) -> Report<WiringTrigger> {
+        let accepted = self.accepted_event(pcx);
+        self.wiring_door(&accepted).await
+    }
+
+    /// The operations of every call the product made so far, in order.
+    pub fn operations(&self) -> Vec<String> {
+        let calls = self.calls().calls().into_iter();
+        calls.map(|c| c.operation).collect()
+    }
+
+    /// The operations of every EC2 write the product made so far, in order.
+    pub fn written(&self) -> Vec<String> {
+        let writes = self.calls().ec2_writes().into_iter();
+        writes.map(|c| c.operation).collect()
+    }
+
+    /// Each (operation, calls) of `expected` is how many times the product called it.
+    pub fn assert_counts(&self, expected: &[(&str, usize)]) {
+        for (operation, times) in expected {
+            assert_eq!(self.calls().count(operation), *times, "{operation}");
+        }
+    }
+
+    /// Forgets the calls made and the outcomes delivered so far.
+    pub async fn settle(&self) {
+        self.calls().take();
+        self.delivered_outcomes().await;
     }
 
     /// A peering a person accepted and the wiring function wired; the call log and the
     /// delivered outcomes start empty.
     pub async fn wired_peering(&self) -> String {
-        let pcx = self
-            .scenario
-            .request_peering(&[("team", "payments")])
-            .await
-            .expect("request");
-        self.scenario.accept_directly(&pcx).await.expect("accept");
-        peerwire::doors::wiring::handle_wiring_event(&self.app, &self.accepted_event(&pcx))
-            .await
-            .expect("wiring");
-        self.calls().take();
-        self.delivered_outcomes().await;
+        let pcx = self.active_peering().await;
+        self.wire(&pcx).await;
+        self.settle().await;
         pcx
     }
 
     /// The requester deletes `pcx`.
     pub async fn delete_peering(&self, pcx: &str) {
         self.scenario
-            .requester
-            .ec2
-            .delete_vpc_peering_connection()
-            .vpc_peering_connection_id(pcx)
-            .send()
+            .delete_peering(pcx)
             .await
             .expect("delete peering");
     }
 
-    /// The CloudTrail event of the requester deleting `pcx`.
-    pub fn deleted_event(&self, pcx: &str) -> Value {
-        peerwire_emulator::samples::cloudtrail_ec2_call(
-            &self.event_id(),
-            "DeleteVpcPeeringConnection",
-            REQUESTER_ACCOUNT,
-            REGION,
-            serde_json::json!({"vpcPeeringConnectionId": pcx}),
-        )
+    /// The peering's status as the accepter sees it.
+    pub async fn status(&self, pcx: &str) -> String {
+        self.scenario.status(pcx).await.expect("status")
     }
 
-    /// The outcome events delivered to the bus since the last call.
-    pub async fn delivered_outcomes(&self) -> Vec<Value> {
-        self.outcomes.drain().await.expect("outcomes drain")
-    }
-}
-
-impl Drop for TestEnv {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.policy_path);
+    /// `AllowDnsResolutionFromRemoteVpc` of `pcx` as the accepter reads it: (requester side,
+    /// accepter side).
+    pub async fn dns_options(&self, pcx: &str) -> (bool, bool) {
+        self.scenario
+            .accepter
+            .dns_options(pcx)
+            .await
+            .expect("describe peering")
+            .expect("the peering")
     }
 }
 
-/// The ledger table, as the template creates it: key `pk`, TTL on `expires_at`.
-async fn create_ledger(hub: &aws_config::SdkConfig) {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    let dynamodb = aws_sdk_dynamodb::Client::new(hub);
-    dynamodb
-        .create_table()
-        .table_name(LEDGER_TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .send()
-        .await
-        .expect("ledger table");
+/// `policy` with `from` replaced by `to` (which must change it).
+pub fn edited(policy: &str, from: &str, to: &str) -> String {
+    let edited = policy.replace(from, to);
+    assert_ne!(
+        edited, policy,
+        "the policy text this test edits has changed"
+    );
+    edited
 }
 
-fn unique_policy_path() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    std::env::temp_dir().join(format!(
-        "peerwire-policy-{}-{}.yaml",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ))
+/// [`WIRING_POLICY`] whose accepter is the DB instance `payments-db` (its own group, its DB
+/// subnet group's tables), not the groups tagged `role=rds-db`.
+pub fn db_instance_policy() -> String {
+    edited(
+        WIRING_POLICY,
+        "      accepter:\n        security_group_tags: { role: rds-db }",
+        "      accepter:\n        db_instances: [payments-db]",
+    )
 }
 
-/// Every route of `ec2`'s account still targeting `pcx`.
-pub async fn routes_to(ec2: &aws_sdk_ec2::Client, pcx: &str) -> usize {
-    let response = ec2
-        .describe_route_tables()
-        .send()
-        .await
-        .expect("route tables");
-    response
-        .route_tables()
+/// [`DEFAULT_POLICY`] whose rule requires an approval.
+pub fn held_policy() -> String {
+    edited(
+        DEFAULT_POLICY,
+        "required_tags: { team: payments }",
+        "required_tags: { team: payments }\n    approval: required",
+    )
+}
+
+/// The first outcome of a run, which must be of `kind`.
+pub fn first_of(outcomes: &[Outcome], kind: OutcomeKind) -> &Outcome {
+    let first = outcomes.first();
+    assert_eq!(first.map(|o| o.kind), Some(kind), "{outcomes:?}");
+    &outcomes[0]
+}
+
+/// The one outcome of a run.
+pub fn only(outcomes: &[Outcome]) -> &Outcome {
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    &outcomes[0]
+}
+
+/// The outcome about `pcx`.
+pub fn about<'a>(outcomes: &'a [Outcome], pcx: &str) -> &'a Outcome {
+    outcomes
         .iter()
-        .flat_map(|t| t.routes())
-        .filter(|r| r.vpc_peering_connection_id() == Some(pcx))
-        .count()
+        .find(|o| o.peering_id.as_ref().is_some_and(|p| p == pcx))
+        .unwrap_or_else(|| panic!("no outcome about {pcx}: {outcomes:?}"))
 }
 
-/// `AllowDnsResolutionFromRemoteVpc` of `pcx` as the accepter reads it: (requester side,
-/// accepter side).
-pub async fn dns_options(env: &TestEnv, pcx: &str) -> (bool, bool) {
-    dns_options_seen_by(&env.scenario.accepter.ec2, pcx)
-        .await
-        .expect("the peering")
-}
-
-/// The same as `ec2`'s account reads it; `None` when it describes no such peering.
-pub async fn dns_options_seen_by(ec2: &aws_sdk_ec2::Client, pcx: &str) -> Option<(bool, bool)> {
-    let response = ec2
-        .describe_vpc_peering_connections()
-        .vpc_peering_connection_ids(pcx)
-        .send()
-        .await
-        .expect("describe peering");
-    let p = response.vpc_peering_connections().first()?;
-    let on = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
-        info.and_then(|i| i.peering_options())
-            .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
-            .unwrap_or(false)
-    };
-    Some((on(p.requester_vpc_info()), on(p.accepter_vpc_info())))
-}
-
-/// The descriptions of every ingress rule of `group`.
-pub async fn ingress_descriptions(ec2: &aws_sdk_ec2::Client, group: &str) -> Vec<String> {
-    let response = ec2
-        .describe_security_groups()
-        .group_ids(group)
-        .send()
-        .await
-        .expect("group");
-    response.security_groups()[0]
-        .ip_permissions()
+/// The decision of a run that decided one request.
+pub fn decision(run: &RunLog) -> &Decision {
+    let decided: Vec<&Decision> = run
+        .reconciled
         .iter()
-        .flat_map(|p| p.ip_ranges())
-        .map(|r| r.description().unwrap_or_default().to_owned())
-        .collect()
+        .filter_map(Reconciled::decision)
+        .collect();
+    assert_eq!(decided.len(), 1, "{:?}", run.reconciled);
+    decided[0]
+}
+
+/// The decision a run made about `pcx`.
+pub fn decision_about<'a>(run: &'a RunLog, pcx: &str) -> &'a Decision {
+    run.reconciled
+        .iter()
+        .filter(|r| r.peering_id().as_str() == pcx)
+        .find_map(Reconciled::decision)
+        .unwrap_or_else(|| panic!("no decision about {pcx}: {:?}", run.reconciled))
+}
+
+/// The reason of `decision` that `pick` picks (fails naming every reason when none does).
+pub fn reason<'a, T>(decision: &'a Decision, pick: impl Fn(&'a Reason) -> Option<T>) -> T {
+    decision
+        .reasons
+        .iter()
+        .find_map(pick)
+        .unwrap_or_else(|| panic!("no such reason in {:?}", decision.reasons))
 }

@@ -3,30 +3,25 @@
 
 use peerwire::doors::request::handle_request_event;
 use peerwire::outcome::OutcomeKind;
-use peerwire_integration::{TestEnv, DEFAULT_POLICY};
-
-const TAGS: &[(&str, &str)] = &[("team", "payments")];
+use peerwire::plan::{Overlap, OverlapSource, Reason};
+use peerwire::policy::Condition;
+use peerwire::testing::net;
+use peerwire_integration::{
+    decision, edited, first_of, held_policy, TestEnv, DEFAULT_POLICY, REQUESTER_ACCOUNT,
+};
 
 #[tokio::test]
 async fn an_allowlisted_request_is_accepted() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
     assert_eq!(report.run.outcomes.len(), 1);
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Accepted, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Accepted);
     assert_eq!(outcome.rule.as_deref(), Some("payments-ecs-to-rds"));
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "active");
-    let ops: Vec<String> = env
-        .calls()
-        .calls()
-        .into_iter()
-        .map(|c| c.operation)
-        .collect();
+    assert_eq!(env.status(&pcx).await, "active");
+    let ops = env.operations();
     assert_eq!(
         ops,
         [
@@ -69,54 +64,43 @@ async fn an_allowlisted_request_is_accepted() {
 #[tokio::test]
 async fn a_request_from_an_unknown_account_is_never_accepted() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let (vpc, pcx) = env
-        .scenario
-        .request_from_new_vpc("999999999999", "10.9.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (vpc, pcx) = env.request_from("999999999999", "10.9.0.0/16").await;
 
-    let report = handle_request_event(&env.app, &env.cloudtrail_event(&pcx, "999999999999", &vpc))
-        .await
-        .unwrap();
+    let report = env
+        .request_door(&env.cloudtrail_event(&pcx, "999999999999", &vpc))
+        .await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
-        outcome.reasons.iter().any(|r| r.contains("999999999999")),
+        decision(&report.run).reasons.iter().any(|r| matches!(r,
+            Reason::Rule(Condition::NoRuleNamesAccount { account, .. }) if account == "999999999999")),
         "{:?}",
         outcome.reasons
     );
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+    assert_eq!(env.status(&pcx).await, "rejected");
     let delivered = env.delivered_outcomes().await;
     assert_eq!(delivered[0]["detail-type"], "Peering Request Rejected");
 }
 
 #[tokio::test]
 async fn an_unknown_account_stays_pending_when_unmatched_requests_are_held() {
-    let env = TestEnv::new(&DEFAULT_POLICY.replace("unmatched: reject", "unmatched: hold")).await;
-    let (vpc, pcx) = env
-        .scenario
-        .request_from_new_vpc("999999999999", "10.9.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let env = TestEnv::new(&edited(
+        DEFAULT_POLICY,
+        "unmatched: reject",
+        "unmatched: hold",
+    ))
+    .await;
+    let (vpc, pcx) = env.request_from("999999999999", "10.9.0.0/16").await;
     let event = env.cloudtrail_event(&pcx, "999999999999", &vpc);
 
-    let held = handle_request_event(&env.app, &event).await.unwrap();
+    let held = env.request_door(&event).await;
     assert_eq!(held.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
 
     // Not even an approval accepts a request outside every rule.
-    let approval = peerwire_emulator::samples::approval_granted(
-        &env.event_id(),
-        &pcx,
-        peerwire_integration::ACCEPTER_ACCOUNT,
-        "mallory@example.com",
-    );
-    let after = handle_request_event(&env.app, &approval).await.unwrap();
+    let approval = env.approval_event(&pcx, "mallory@example.com");
+    let after = env.request_door(&approval).await;
     assert_eq!(after.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
-    assert_eq!(
-        env.scenario.status(&pcx).await.unwrap(),
-        "pending-acceptance"
-    );
+    assert_eq!(env.status(&pcx).await, "pending-acceptance");
     assert!(
         env.calls().ec2_writes().is_empty(),
         "{:?}",
@@ -127,127 +111,96 @@ async fn an_unknown_account_stays_pending_when_unmatched_requests_are_held() {
 #[tokio::test]
 async fn a_cidr_outside_the_allowed_ranges_is_refused() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let (vpc, pcx) = env
-        .scenario
-        .request_from_new_vpc(
-            peerwire_integration::REQUESTER_ACCOUNT,
-            "192.168.0.0/16",
-            TAGS,
-        )
-        .await
-        .unwrap();
+    let (vpc, pcx) = env.request_from(REQUESTER_ACCOUNT, "192.168.0.0/16").await;
 
     let report = handle_request_event(
         &env.app,
-        &env.cloudtrail_event(&pcx, peerwire_integration::REQUESTER_ACCOUNT, &vpc),
+        &env.cloudtrail_event(&pcx, REQUESTER_ACCOUNT, &vpc),
     )
     .await
     .unwrap();
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
-        outcome.reasons.iter().any(|r| r.contains("192.168.0.0/16")),
+        decision(&report.run).reasons.iter().any(|r| matches!(r,
+            Reason::Rule(Condition::CidrOutsideAllowed { cidr, .. }) if *cidr == net("192.168.0.0/16"))),
         "{:?}",
         outcome.reasons
     );
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+    assert_eq!(env.status(&pcx).await, "rejected");
 }
 
 #[tokio::test]
 async fn a_cidr_broader_than_the_minimum_prefix_is_refused() {
     // AWS VPCs are /16 to /28, so a /20 minimum shows the check on a real VPC.
-    let env =
-        TestEnv::new(&DEFAULT_POLICY.replace("min_prefix_length: 16", "min_prefix_length: 20"))
-            .await;
-    let (vpc, pcx) = env
-        .scenario
-        .request_from_new_vpc(
-            peerwire_integration::REQUESTER_ACCOUNT,
-            "10.64.0.0/16",
-            TAGS,
-        )
-        .await
-        .unwrap();
+    let env = TestEnv::new(&edited(
+        DEFAULT_POLICY,
+        "min_prefix_length: 16",
+        "min_prefix_length: 20",
+    ))
+    .await;
+    let (vpc, pcx) = env.request_from(REQUESTER_ACCOUNT, "10.64.0.0/16").await;
 
     let report = handle_request_event(
         &env.app,
-        &env.cloudtrail_event(&pcx, peerwire_integration::REQUESTER_ACCOUNT, &vpc),
+        &env.cloudtrail_event(&pcx, REQUESTER_ACCOUNT, &vpc),
     )
     .await
     .unwrap();
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
-        outcome
-            .reasons
-            .iter()
-            .any(|r| r.contains("10.64.0.0/16") && r.contains("/20")),
+        decision(&report.run).reasons.iter().any(|r| matches!(r,
+            Reason::Rule(Condition::CidrTooBroad { cidr, min_prefix_length: 20, .. })
+                if *cidr == net("10.64.0.0/16"))),
         "{:?}",
         outcome.reasons
     );
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+    assert_eq!(env.status(&pcx).await, "rejected");
 }
 
 #[tokio::test]
 async fn overlap_with_a_secondary_cidr_of_the_requester_is_refused() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
     // The requester VPC grows into the accepter's range after asking.
     env.scenario
         .requester
-        .ec2
-        .associate_vpc_cidr_block()
-        .vpc_id(&env.scenario.requester.vpc_id)
-        .cidr_block("10.1.128.0/17")
-        .send()
+        .associate_cidr("10.1.128.0/17")
         .await
         .unwrap();
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
-        outcome
-            .reasons
-            .iter()
-            .any(|r| r.contains("10.1.128.0/17") && r.contains("10.1.0.0/16")),
+        decision(&report.run).reasons.iter().any(|r| matches!(r,
+            Reason::Overlap(Overlap { requester_cidr, conflicting, .. })
+                if *requester_cidr == net("10.1.128.0/17") && *conflicting == net("10.1.0.0/16"))),
         "{:?}",
         outcome.reasons
     );
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+    assert_eq!(env.status(&pcx).await, "rejected");
 }
 
 #[tokio::test]
 async fn overlap_with_an_accepter_cidr_is_refused() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
     // The accepter VPC gained a secondary CIDR inside the requester's range.
     env.scenario
         .accepter
-        .ec2
-        .associate_vpc_cidr_block()
-        .vpc_id(&env.scenario.accepter.vpc_id)
-        .cidr_block("10.0.64.0/18")
-        .send()
+        .associate_cidr("10.0.64.0/18")
         .await
         .unwrap();
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
-        outcome
-            .reasons
-            .iter()
-            .any(|r| r.contains("10.0.64.0/18") && r.contains(&env.scenario.accepter.vpc_id)),
+        decision(&report.run).reasons.iter().any(|r| matches!(r,
+            Reason::Overlap(Overlap { conflicting, source: OverlapSource::VpcCidr { vpc_id }, .. })
+                if *conflicting == net("10.0.64.0/18") && *vpc_id == env.scenario.accepter.vpc_id)),
         "{:?}",
         outcome.reasons
     );
@@ -258,37 +211,18 @@ async fn overlap_with_an_existing_accepter_route_is_refused_and_names_the_table(
     let env = TestEnv::new(DEFAULT_POLICY).await;
     let accepter = &env.scenario.accepter;
     let tgw = accepter
-        .ec2
-        .create_transit_gateway()
-        .send()
-        .await
-        .unwrap()
-        .transit_gateway()
-        .and_then(|t| t.transit_gateway_id())
-        .unwrap()
-        .to_owned();
-    accepter
-        .ec2
-        .create_route()
-        .route_table_id(&accepter.route_tables[1])
-        .destination_cidr_block("10.0.0.0/16")
-        .transit_gateway_id(&tgw)
-        .send()
+        .route_via_new_transit_gateway(&accepter.route_tables[1], "10.0.0.0/16")
         .await
         .unwrap();
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Rejected);
     assert!(
-        outcome
-            .reasons
-            .iter()
-            .any(|r| r.contains(&accepter.route_tables[1]) && r.contains(&tgw)),
+        decision(&report.run).reasons.iter().any(|r| matches!(r,
+            Reason::Overlap(Overlap { source: OverlapSource::Route { route_table_id, target }, .. })
+                if *route_table_id == accepter.route_tables[1] && target.to_string() == tgw)),
         "{:?}",
         outcome.reasons
     );
@@ -296,37 +230,22 @@ async fn overlap_with_an_existing_accepter_route_is_refused_and_names_the_table(
 
 #[tokio::test]
 async fn a_held_request_is_accepted_by_the_approval_event() {
-    let policy = DEFAULT_POLICY.replace(
-        "required_tags: { team: payments }",
-        "required_tags: { team: payments }\n    approval: required",
-    );
-    let env = TestEnv::new(&policy).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let env = TestEnv::new(&held_policy()).await;
+    let pcx = env.pending_peering().await;
 
-    let held = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let held = env.request_door(&env.request_event(&pcx)).await;
     assert_eq!(held.run.outcomes[0].kind, OutcomeKind::ApprovalRequired);
-    assert_eq!(
-        env.scenario.status(&pcx).await.unwrap(),
-        "pending-acceptance"
-    );
+    assert_eq!(env.status(&pcx).await, "pending-acceptance");
     assert!(env.calls().ec2_writes().is_empty());
     let delivered = env.delivered_outcomes().await;
     assert_eq!(delivered[0]["detail-type"], "Peering Approval Required");
 
-    let approval = peerwire_emulator::samples::approval_granted(
-        &env.event_id(),
-        &pcx,
-        peerwire_integration::ACCEPTER_ACCOUNT,
-        "alice@example.com",
-    );
-    let approved = handle_request_event(&env.app, &approval).await.unwrap();
+    let approval = env.approval_event(&pcx, "alice@example.com");
+    let approved = env.request_door(&approval).await;
 
-    let outcome = &approved.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Accepted, "{outcome:?}");
+    let outcome = first_of(&approved.run.outcomes, OutcomeKind::Accepted);
     assert_eq!(outcome.approved_by.as_deref(), Some("alice@example.com"));
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "active");
+    assert_eq!(env.status(&pcx).await, "active");
 }
 
 #[tokio::test]
@@ -337,10 +256,9 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     // make the good one lose.
     let untagged = env.scenario.request_peering(&[]).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let good = env.scenario.request_peering(TAGS).await.unwrap();
+    let good = env.pending_peering().await;
 
-    let sweep = peerwire_emulator::samples::schedule_sweep(&env.event_id());
-    let report = handle_request_event(&env.app, &sweep).await.unwrap();
+    let report = env.request_door(&env.sweep_event()).await;
 
     let kind_of = |id: &str| {
         report
@@ -353,8 +271,8 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     assert_eq!(kind_of(&good), Some(OutcomeKind::Accepted));
     assert_eq!(kind_of(&untagged), Some(OutcomeKind::Rejected));
     assert_eq!(report.run.outcomes.len(), 2);
-    assert_eq!(env.scenario.status(&good).await.unwrap(), "active");
-    assert_eq!(env.scenario.status(&untagged).await.unwrap(), "rejected");
+    assert_eq!(env.status(&good).await, "active");
+    assert_eq!(env.status(&untagged).await, "rejected");
     // Two requests to one accepter VPC: the VPC is read once per run (and the requester VPC,
     // checked for the one matching a rule, once).
     assert_eq!(env.calls().count("DescribeVpcs"), 2);
@@ -362,12 +280,7 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
 
     // The next sweep finds nothing pending and writes nothing to EC2.
     let writes_before = env.calls().ec2_writes().len();
-    let again = handle_request_event(
-        &env.app,
-        &peerwire_emulator::samples::schedule_sweep(&env.event_id()),
-    )
-    .await
-    .unwrap();
+    let again = env.request_door(&env.sweep_event()).await;
     assert!(again.run.outcomes.is_empty());
     assert_eq!(env.calls().ec2_writes().len(), writes_before);
 }
@@ -375,12 +288,12 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
 #[tokio::test]
 async fn replaying_the_same_event_five_times_accepts_once_then_writes_nothing() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
     let event = env.request_event(&pcx);
 
     let mut kinds = Vec::new();
     for _ in 0..5 {
-        let report = handle_request_event(&env.app, &event).await.unwrap();
+        let report = env.request_door(&event).await;
         kinds.extend(report.run.outcomes.iter().map(|o| o.kind));
     }
 
@@ -403,32 +316,15 @@ async fn replaying_the_same_event_five_times_accepts_once_then_writes_nothing() 
 #[tokio::test]
 async fn deleted_and_failed_peerings_are_skipped_cleanly() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let deleted = env.scenario.request_peering(TAGS).await.unwrap();
-    env.scenario
-        .requester
-        .ec2
-        .delete_vpc_peering_connection()
-        .vpc_peering_connection_id(&deleted)
-        .send()
-        .await
-        .unwrap();
+    let deleted = env.pending_peering().await;
+    env.delete_peering(&deleted).await;
     // A requester VPC overlapping the accepter's: AWS fails the request itself.
-    let (overlapping_vpc, failed) = env
-        .scenario
-        .request_from_new_vpc(peerwire_integration::REQUESTER_ACCOUNT, "10.1.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (overlapping_vpc, failed) = env.request_from(REQUESTER_ACCOUNT, "10.1.0.0/16").await;
 
-    let first = handle_request_event(&env.app, &env.request_event(&deleted))
-        .await
-        .unwrap();
+    let first = env.request_door(&env.request_event(&deleted)).await;
     let second = handle_request_event(
         &env.app,
-        &env.cloudtrail_event(
-            &failed,
-            peerwire_integration::REQUESTER_ACCOUNT,
-            &overlapping_vpc,
-        ),
+        &env.cloudtrail_event(&failed, REQUESTER_ACCOUNT, &overlapping_vpc),
     )
     .await
     .unwrap();
@@ -486,26 +382,23 @@ async fn a_malformed_event_is_a_typed_error_with_no_aws_call() {
 
 #[tokio::test]
 async fn an_accepter_outside_the_policy_is_ignored_without_any_call() {
-    let env = TestEnv::new(
-        &DEFAULT_POLICY.replace("regions: [us-east-1]\nrules", "regions: [eu-west-1]\nrules"),
-    )
+    let env = TestEnv::new(&edited(
+        DEFAULT_POLICY,
+        "regions: [us-east-1]\nrules",
+        "regions: [eu-west-1]\nrules",
+    ))
     .await;
     let env_policy_check = DEFAULT_POLICY.contains("regions: [us-east-1]\nrules");
     assert!(
         env_policy_check,
         "the policy text this test edits has changed"
     );
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
     assert!(report.run.outcomes.is_empty());
     assert_eq!(report.run.ignored, vec![pcx.clone()]);
     assert!(env.calls().calls().is_empty(), "{:?}", env.calls().calls());
-    assert_eq!(
-        env.scenario.status(&pcx).await.unwrap(),
-        "pending-acceptance"
-    );
+    assert_eq!(env.status(&pcx).await, "pending-acceptance");
 }

@@ -3,48 +3,34 @@
 //! one thing the way people do, and the diagnosis must name that layer, and only that layer,
 //! with the resource and the subnets at fault.
 
-use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, PeeringConnectionOptionsRequest, PortRange, RuleAction,
-};
-use peerwire::doors::wiring::handle_wiring_event;
+use aws_sdk_ec2::types::RuleAction;
 use peerwire::model::{PeeringRef, Side};
 use peerwire::reconcile::Reconciled;
 use peerwire::testing::id;
 use peerwire_cli::{find, plan::reconcile};
 use peerwire_diagnose::{diagnose_peering, Diagnosis, Layer, LayerId, Status};
-use peerwire_integration::{TestEnv, REGION, WIRING_POLICY};
+use peerwire_integration::{db_instance_policy, TestEnv, DB_PORT, REGION};
 use serde_json::Value;
-
-const TAGS: &[(&str, &str)] = &[("team", "payments")];
 
 /// The demo's policy: PostgreSQL on 5432 from the ECS task groups to DB instance `payments-db`,
 /// whose DB subnet group spans the three accepter subnets.
 fn policy() -> String {
-    let policy = WIRING_POLICY.replace(
-        "      accepter:\n        security_group_tags: { role: rds-db }",
-        "      accepter:\n        db_instances: [payments-db]",
-    );
-    assert_ne!(policy, WIRING_POLICY);
-    policy
+    db_instance_policy()
 }
 
 /// A world with `payments-db` and a peering a person accepted, not wired yet.
 async fn accepted() -> (TestEnv, String) {
     let env = TestEnv::new(&policy()).await;
     env.scenario.create_db("payments-db").await.unwrap();
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
+    let pcx = env.active_peering().await;
     (env, pcx)
 }
 
 /// The same, wired by the wiring door; the call log starts empty.
 async fn wired() -> (TestEnv, String) {
     let (env, pcx) = accepted().await;
-    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
-    env.calls().take();
-    env.delivered_outcomes().await;
+    env.wire(&pcx).await;
+    env.settle().await;
     (env, pcx)
 }
 
@@ -131,16 +117,9 @@ async fn a_wired_peering_diagnoses_clean_with_reads_only() {
 #[tokio::test]
 async fn dns_resolves_to_a_public_ip_when_the_accepter_turns_its_option_off() {
     let (env, pcx) = wired().await;
-    let off = PeeringConnectionOptionsRequest::builder()
-        .allow_dns_resolution_from_remote_vpc(false)
-        .build();
     env.scenario
         .accepter
-        .ec2
-        .modify_vpc_peering_connection_options()
-        .vpc_peering_connection_id(&pcx)
-        .accepter_peering_connection_options(off)
-        .send()
+        .set_remote_dns_resolution(&pcx, false)
         .await
         .unwrap();
 
@@ -158,14 +137,7 @@ async fn connection_times_out_when_a_task_subnet_s_table_lost_its_route() {
     let (env, pcx) = wired().await;
     let requester = &env.scenario.requester;
     let table = &requester.route_tables[0];
-    requester
-        .ec2
-        .delete_route()
-        .route_table_id(table)
-        .destination_cidr_block("10.1.0.0/16")
-        .send()
-        .await
-        .unwrap();
+    requester.delete_route(table, "10.1.0.0/16").await.unwrap();
 
     let d = diagnose(&env, &pcx).await;
 
@@ -189,14 +161,7 @@ async fn a_db_subnet_without_the_route_breaks_routes_and_rds_naming_subnet_and_a
     let (env, pcx) = wired().await;
     let accepter = &env.scenario.accepter;
     let table = &accepter.route_tables[1];
-    accepter
-        .ec2
-        .delete_route()
-        .route_table_id(table)
-        .destination_cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap();
+    accepter.delete_route(table, "10.0.0.0/16").await.unwrap();
 
     let d = diagnose(&env, &pcx).await;
 
@@ -220,21 +185,7 @@ async fn a_db_subnet_without_the_route_breaks_routes_and_rds_naming_subnet_and_a
 async fn connection_refused_when_the_db_group_lost_its_ingress_rule() {
     let (env, pcx) = wired().await;
     let accepter = &env.scenario.accepter;
-    accepter
-        .ec2
-        .revoke_security_group_ingress()
-        .group_id(&accepter.security_group_id)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(5432)
-                .to_port(5432)
-                .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/16").build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    env.scenario.revoke_db_ingress().await.unwrap();
 
     let d = diagnose(&env, &pcx).await;
 
@@ -251,46 +202,11 @@ async fn connection_refused_when_the_db_group_lost_its_ingress_rule() {
     );
 }
 
-/// The accepter VPC's default network ACL.
-async fn default_acl(env: &TestEnv) -> String {
-    let accepter = &env.scenario.accepter;
-    accepter
-        .ec2
-        .describe_network_acls()
-        .filters(
-            Filter::builder()
-                .name("vpc-id")
-                .values(&accepter.vpc_id)
-                .build(),
-        )
-        .filters(Filter::builder().name("default").values("true").build())
-        .send()
-        .await
-        .unwrap()
-        .network_acls()[0]
-        .network_acl_id()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_nacl_deny_for_the_db_port_names_the_acl_the_rule_and_every_db_subnet() {
     let (env, pcx) = wired().await;
     let accepter = &env.scenario.accepter;
-    let acl = default_acl(&env).await;
-    accepter
-        .ec2
-        .create_network_acl_entry()
-        .network_acl_id(&acl)
-        .rule_number(50)
-        .egress(false)
-        .protocol("6")
-        .rule_action(RuleAction::Deny)
-        .cidr_block("10.0.0.0/16")
-        .port_range(PortRange::builder().from(5432).to(5432).build())
-        .send()
-        .await
-        .unwrap();
+    let acl = deny_db_port_in(&env).await;
 
     let d = diagnose(&env, &pcx).await;
 
@@ -315,52 +231,15 @@ async fn a_nacl_deny_for_the_db_port_names_the_acl_the_rule_and_every_db_subnet(
 async fn a_custom_nacl_without_the_return_path_breaks_only_the_subnet_it_serves() {
     let (env, pcx) = wired().await;
     let accepter = &env.scenario.accepter;
-    let ec2 = &accepter.ec2;
     // A custom ACL that lets the tasks in on 5432 but lets no reply out: stateless.
-    let custom = ec2
-        .create_network_acl()
-        .vpc_id(&accepter.vpc_id)
-        .send()
-        .await
-        .unwrap()
-        .network_acl()
-        .and_then(|a| a.network_acl_id())
-        .unwrap()
-        .to_owned();
-    ec2.create_network_acl_entry()
-        .network_acl_id(&custom)
-        .rule_number(100)
-        .egress(false)
-        .protocol("6")
-        .rule_action(RuleAction::Allow)
-        .cidr_block("10.0.0.0/16")
-        .port_range(PortRange::builder().from(5432).to(5432).build())
-        .send()
+    let custom = accepter.new_network_acl().await.unwrap();
+    accepter
+        .inbound_tcp_entry(&custom, 100, RuleAction::Allow, DB_PORT, "10.0.0.0/16")
         .await
         .unwrap();
     let subnet_a = &accepter.subnet_ids[0];
-    let default = ec2
-        .describe_network_acls()
-        .filters(
-            Filter::builder()
-                .name("association.subnet-id")
-                .values(subnet_a)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let association = default.network_acls()[0]
-        .associations()
-        .iter()
-        .find(|a| a.subnet_id() == Some(subnet_a.as_str()))
-        .and_then(|a| a.network_acl_association_id())
-        .unwrap()
-        .to_owned();
-    ec2.replace_network_acl_association()
-        .association_id(association)
-        .network_acl_id(&custom)
-        .send()
+    accepter
+        .move_subnet_to_acl(subnet_a, &custom)
         .await
         .unwrap();
 
@@ -385,7 +264,7 @@ async fn a_custom_nacl_without_the_return_path_breaks_only_the_subnet_it_serves(
 async fn a_pending_peering_is_named_and_nothing_after_it_is_checked() {
     let env = TestEnv::new(&policy()).await;
     env.scenario.create_db("payments-db").await.unwrap();
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
 
     let d = diagnose(&env, &pcx).await;
 
@@ -434,17 +313,10 @@ async fn plan_writes_nothing_and_apply_makes_exactly_the_planned_calls() {
 
     env.calls().take();
     // The wiring function, on the same peering: it must write exactly what plan printed.
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
     let applied = report.run.reconciled[0].applied();
 
-    let written: Vec<String> = env
-        .calls()
-        .ec2_writes()
-        .into_iter()
-        .map(|c| c.operation)
-        .collect();
+    let written = env.written();
     assert_eq!(written, planned);
     assert_eq!(applied.len(), planned.len());
     // Routes in 3 + 3 tables, the DB group's ingress, DNS on both sides.
@@ -577,25 +449,14 @@ async fn the_json_output_validates_against_the_documented_schema() {
     let (env, pcx) = wired().await;
     let healthy = serde_json::to_value(diagnose(&env, &pcx).await).unwrap();
     // Break two layers, so problems with and without subnets are in the document too.
-    env.scenario
-        .accepter
-        .ec2
-        .delete_route()
-        .route_table_id(&env.scenario.accepter.route_tables[1])
-        .destination_cidr_block("10.0.0.0/16")
-        .send()
+    let accepter = &env.scenario.accepter;
+    accepter
+        .delete_route(&accepter.route_tables[1], "10.0.0.0/16")
         .await
         .unwrap();
-    let off = PeeringConnectionOptionsRequest::builder()
-        .allow_dns_resolution_from_remote_vpc(false)
-        .build();
     env.scenario
         .accepter
-        .ec2
-        .modify_vpc_peering_connection_options()
-        .vpc_peering_connection_id(&pcx)
-        .accepter_peering_connection_options(off)
-        .send()
+        .set_remote_dns_resolution(&pcx, false)
         .await
         .unwrap();
     let broken = serde_json::to_value(diagnose(&env, &pcx).await).unwrap();
@@ -683,19 +544,10 @@ async fn accepter_flow_log(env: &TestEnv, records: &[String]) -> String {
 
 /// Adds rule 50 denying tcp/5432 in from the requester to the accepter's default ACL.
 async fn deny_db_port_in(env: &TestEnv) -> String {
-    let acl = default_acl(env).await;
-    env.scenario
-        .accepter
-        .ec2
-        .create_network_acl_entry()
-        .network_acl_id(&acl)
-        .rule_number(50)
-        .egress(false)
-        .protocol("6")
-        .rule_action(RuleAction::Deny)
-        .cidr_block("10.0.0.0/16")
-        .port_range(PortRange::builder().from(5432).to(5432).build())
-        .send()
+    let accepter = &env.scenario.accepter;
+    let acl = accepter.default_network_acl().await.unwrap();
+    accepter
+        .inbound_tcp_entry(&acl, 50, RuleAction::Deny, DB_PORT, "10.0.0.0/16")
         .await
         .unwrap();
     acl
@@ -786,21 +638,7 @@ async fn flow_log_rejections_behind_a_nacl_deny_are_attributed_to_that_acl() {
 async fn flow_log_rejections_at_a_db_group_without_the_rule_are_attributed_to_the_group() {
     let (env, pcx) = wired().await;
     let accepter = &env.scenario.accepter;
-    accepter
-        .ec2
-        .revoke_security_group_ingress()
-        .group_id(&accepter.security_group_id)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(5432)
-                .to_port(5432)
-                .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/16").build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    env.scenario.revoke_db_ingress().await.unwrap();
     accepter_flow_log(&env, &rejected_from_task_a()).await;
 
     let d = diagnose(&env, &pcx).await;

@@ -2,31 +2,19 @@
 //! each owner, peerings pass through transient states, two requests may want one CIDR at once,
 //! approvals are bound to what was approved, and vended accounts are allowed by their OU.
 
-use aws_sdk_ec2::types::Tag;
 use peerwire::doors::request::handle_request_event;
 use peerwire::doors::wiring::handle_wiring_event;
-use peerwire::outcome::{Outcome, OutcomeKind};
+use peerwire::outcome::OutcomeKind;
+use peerwire::plan::{Overlap, OverlapSource, Reason};
+use peerwire::policy::Condition;
 use peerwire::Error;
-use peerwire_emulator::samples;
-use peerwire_emulator::EmulatorOptions;
+use peerwire_emulator::organizations::{move_account, nested_account};
+use peerwire_emulator::{samples, HUB_ACCOUNT};
 use peerwire_integration::{
-    EnvOptions, TestEnv, ACCEPTER_ACCOUNT, DEFAULT_POLICY, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
+    about, decision, decision_about, held_policy, only, EnvOptions, TestEnv, ACCEPTER_ACCOUNT,
+    DEFAULT_POLICY, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
 };
 use serde_json::{json, Value};
-
-const TAGS: &[(&str, &str)] = &[("team", "payments")];
-
-fn only(outcomes: &[Outcome]) -> &Outcome {
-    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
-    &outcomes[0]
-}
-
-fn about<'a>(outcomes: &'a [Outcome], pcx: &str) -> &'a Outcome {
-    outcomes
-        .iter()
-        .find(|o| o.peering_id.as_ref().is_some_and(|p| p == pcx))
-        .unwrap_or_else(|| panic!("no outcome about {pcx}: {outcomes:?}"))
-}
 
 // ---- tags belong to each owner ----
 
@@ -36,25 +24,17 @@ async fn a_tag_only_the_accepter_put_on_its_view_does_not_match() {
     let pcx = env.scenario.request_peering(&[]).await.unwrap();
     env.scenario
         .accepter
-        .ec2
-        .create_tags()
-        .resources(&pcx)
-        .tags(Tag::builder().key("team").value("payments").build())
-        .send()
+        .tag_peering(&pcx, "team", "payments")
         .await
         .unwrap();
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
     let outcome = only(&report.run.outcomes);
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
     assert!(
-        outcome
-            .reasons
-            .iter()
-            .any(|r| r.contains("requester's view has team=(missing)")),
+        decision(&report.run).reasons.iter().any(|r| matches!(r,
+            Reason::Rule(Condition::TagMismatch { key, found: None, .. }) if key == "team")),
         "{outcome:?}"
     );
 }
@@ -62,29 +42,24 @@ async fn a_tag_only_the_accepter_put_on_its_view_does_not_match() {
 #[tokio::test]
 async fn a_requester_without_a_member_role_is_held_because_its_tags_cannot_be_read() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
     env.emulator
         .set("deny_assume_role", REQUESTER_ACCOUNT)
         .await
         .unwrap();
 
-    let report = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.request_door(&env.request_event(&pcx)).await;
 
     let outcome = only(&report.run.outcomes);
     assert_eq!(outcome.kind, OutcomeKind::ApprovalRequired, "{outcome:?}");
     assert!(
-        outcome
+        decision(&report.run)
             .reasons
             .iter()
-            .any(|r| r.contains("tags could not be read")),
+            .any(|r| matches!(r, Reason::Rule(Condition::TagsUnreadable { .. }))),
         "{outcome:?}"
     );
-    assert_eq!(
-        env.scenario.status(&pcx).await.unwrap(),
-        "pending-acceptance"
-    );
+    assert_eq!(env.status(&pcx).await, "pending-acceptance");
     assert!(env.calls().ec2_writes().is_empty());
 }
 
@@ -93,19 +68,10 @@ async fn a_requester_without_a_member_role_is_held_because_its_tags_cannot_be_re
 #[tokio::test]
 async fn of_two_requests_for_one_cidr_a_sweep_accepts_one_and_rejects_the_other_naming_it() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let (_, first) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.5.0.0/16", TAGS)
-        .await
-        .unwrap();
-    let (_, second) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.5.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (_, first) = env.request_from(REQUESTER_ACCOUNT, "10.5.0.0/16").await;
+    let (_, second) = env.request_from(REQUESTER_ACCOUNT, "10.5.0.0/16").await;
 
-    let sweep = samples::schedule_sweep(&env.event_id());
-    let report = handle_request_event(&env.app, &sweep).await.unwrap();
+    let report = env.request_door(&env.sweep_event()).await;
 
     let kinds = [first.as_str(), second.as_str()].map(|pcx| about(&report.run.outcomes, pcx).kind);
     assert_eq!(
@@ -124,26 +90,23 @@ async fn of_two_requests_for_one_cidr_a_sweep_accepts_one_and_rejects_the_other_
     let rejected = about(&report.run.outcomes, loser);
     assert_eq!(rejected.kind, OutcomeKind::Rejected);
     assert!(
-        rejected.reasons.iter().any(|r| r.contains(winner.as_str())),
+        decision_about(&report.run, loser)
+            .reasons
+            .iter()
+            .any(|r| matches!(r,
+            Reason::Overlap(Overlap { source: OverlapSource::Peering { peering_id }, .. })
+                if peering_id == winner)),
         "{rejected:?}"
     );
-    assert_eq!(env.scenario.status(winner).await.unwrap(), "active");
-    assert_eq!(env.scenario.status(loser).await.unwrap(), "rejected");
+    assert_eq!(env.status(winner).await, "active");
+    assert_eq!(env.status(loser).await, "rejected");
 }
 
 #[tokio::test]
 async fn two_colliding_requests_decided_at_the_same_time_leave_exactly_one_live() {
     let env = TestEnv::new(DEFAULT_POLICY).await;
-    let (vpc_a, first) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.6.0.0/16", TAGS)
-        .await
-        .unwrap();
-    let (vpc_b, second) = env
-        .scenario
-        .request_from_new_vpc(REQUESTER_ACCOUNT, "10.6.0.0/16", TAGS)
-        .await
-        .unwrap();
+    let (vpc_a, first) = env.request_from(REQUESTER_ACCOUNT, "10.6.0.0/16").await;
+    let (vpc_b, second) = env.request_from(REQUESTER_ACCOUNT, "10.6.0.0/16").await;
     let event_a = env.cloudtrail_event(&first, REQUESTER_ACCOUNT, &vpc_a);
     let event_b = env.cloudtrail_event(&second, REQUESTER_ACCOUNT, &vpc_b);
 
@@ -156,7 +119,7 @@ async fn two_colliding_requests_decided_at_the_same_time_leave_exactly_one_live(
     let live: Vec<String> = {
         let mut live = Vec::new();
         for pcx in [&first, &second] {
-            let status = env.scenario.status(pcx).await.unwrap();
+            let status = env.status(pcx).await;
             if status == "active" || status == "provisioning" {
                 live.push(status);
             }
@@ -170,18 +133,16 @@ async fn two_colliding_requests_decided_at_the_same_time_leave_exactly_one_live(
 
 #[tokio::test]
 async fn an_acceptance_announced_while_provisioning_is_waited_for_then_wired() {
-    let options = EnvOptions {
-        emulator: EmulatorOptions::new().setting("provisioning_seconds", "2"),
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(WIRING_POLICY, options).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "provisioning");
+    let env = TestEnv::with(
+        WIRING_POLICY,
+        EnvOptions::setting("provisioning_seconds", "2"),
+    )
+    .await;
+    let pcx = env.active_peering().await;
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    assert_eq!(env.status(&pcx).await, "provisioning");
+
+    let report = env.wire(&pcx).await;
 
     let outcome = only(&report.run.outcomes);
     assert_eq!(outcome.kind, OutcomeKind::Wired, "{outcome:?}");
@@ -189,13 +150,12 @@ async fn an_acceptance_announced_while_provisioning_is_waited_for_then_wired() {
 
 #[tokio::test]
 async fn a_peering_that_does_not_settle_in_time_fails_the_run_for_a_retry() {
-    let options = EnvOptions {
-        emulator: EmulatorOptions::new().setting("provisioning_seconds", "120"),
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(WIRING_POLICY, options).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
+    let env = TestEnv::with(
+        WIRING_POLICY,
+        EnvOptions::setting("provisioning_seconds", "120"),
+    )
+    .await;
+    let pcx = env.active_peering().await;
 
     let err = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
         .await
@@ -208,17 +168,10 @@ async fn a_peering_that_does_not_settle_in_time_fails_the_run_for_a_retry() {
 
 // ---- approvals bound to what was approved ----
 
-fn held_policy() -> String {
-    DEFAULT_POLICY.replace(
-        "required_tags: { team: payments }",
-        "required_tags: { team: payments }\n    approval: required",
-    )
-}
-
 #[tokio::test]
 async fn a_denial_from_an_approver_rejects_with_its_reason() {
     let env = TestEnv::new(&held_policy()).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
 
     let denial = samples::approval_denied(
         &env.event_id(),
@@ -227,17 +180,20 @@ async fn a_denial_from_an_approver_rejects_with_its_reason() {
         "arn:aws:sts::333333333333:assumed-role/Approver/bob",
         "the database is being migrated",
     );
-    let report = handle_request_event(&env.app, &denial).await.unwrap();
+    let report = env.request_door(&denial).await;
 
     let outcome = only(&report.run.outcomes);
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
-    assert!(outcome.reasons[0].contains("the database is being migrated"));
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "rejected");
+    assert!(
+        matches!(&decision(&report.run).reasons[0],
+            Reason::DeniedBy { reason, .. } if reason == "the database is being migrated"),
+        "{outcome:?}"
+    );
+    assert_eq!(env.status(&pcx).await, "rejected");
 }
 
 fn approval(env: &TestEnv, pcx: &str, edit: impl FnOnce(&mut Value)) -> Value {
-    let mut event =
-        samples::approval_granted(&env.event_id(), pcx, ACCEPTER_ACCOUNT, "alice@example.com");
+    let mut event = env.approval_event(pcx, "alice@example.com");
     edit(&mut event);
     event
 }
@@ -245,41 +201,36 @@ fn approval(env: &TestEnv, pcx: &str, edit: impl FnOnce(&mut Value)) -> Value {
 #[tokio::test]
 async fn an_approval_for_other_cidrs_or_from_a_stranger_releases_nothing() {
     let env = TestEnv::new(&held_policy()).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let pcx = env.pending_peering().await;
 
     let other_cidrs = approval(&env, &pcx, |e| {
         e["detail"]["requester_cidrs"] = json!(["10.9.0.0/16"]);
     });
     let stranger = approval(&env, &pcx, |e| e["account"] = json!("999999999999"));
     for event in [other_cidrs, stranger] {
-        let report = handle_request_event(&env.app, &event).await.unwrap();
+        let report = env.request_door(&event).await;
         let outcome = only(&report.run.outcomes);
         assert_eq!(outcome.kind, OutcomeKind::ApprovalRequired, "{outcome:?}");
         assert!(
-            outcome.reasons.iter().any(|r| r.contains("was refused")),
+            decision(&report.run)
+                .reasons
+                .iter()
+                .any(|r| matches!(r, Reason::ApprovalRefused { .. })),
             "{outcome:?}"
         );
     }
-    assert_eq!(
-        env.scenario.status(&pcx).await.unwrap(),
-        "pending-acceptance"
-    );
+    assert_eq!(env.status(&pcx).await, "pending-acceptance");
     assert!(env.calls().ec2_writes().is_empty());
 }
 
 #[tokio::test]
 async fn approval_required_is_said_once_however_many_sweeps_see_the_request() {
-    let options = EnvOptions {
-        ledger: true,
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(&held_policy(), options).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
+    let env = TestEnv::with(&held_policy(), EnvOptions::ledger()).await;
+    let pcx = env.pending_peering().await;
 
     let mut said = Vec::new();
     for _ in 0..3 {
-        let sweep = samples::schedule_sweep(&env.event_id());
-        let report = handle_request_event(&env.app, &sweep).await.unwrap();
+        let report = env.request_door(&env.sweep_event()).await;
         said.extend(report.run.outcomes.iter().map(|o| o.kind));
     }
 
@@ -288,13 +239,9 @@ async fn approval_required_is_said_once_however_many_sweeps_see_the_request() {
 
 #[tokio::test]
 async fn identical_events_handled_at_once_wire_and_report_once() {
-    let options = EnvOptions {
-        ledger: true,
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(WIRING_POLICY, options).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
+    let env = TestEnv::with(WIRING_POLICY, EnvOptions::ledger()).await;
+    let pcx = env.active_peering().await;
+
     let event = env.accepted_event(&pcx);
 
     let runs = futures_join_all((0..5).map(|_| handle_wiring_event(&env.app, &event))).await;
@@ -338,68 +285,16 @@ async fn futures_join_all<F: std::future::Future>(
 
 // ---- vended accounts, allowed by their OU ----
 
-const ORG_ACCOUNT: &str = "123456789012";
-
-async fn org(env: &TestEnv, action: &str, body: Value) -> Value {
-    let answer = env
-        .emulator
-        .call_json(
-            ORG_ACCOUNT,
-            "organizations",
-            &format!("AWSOrganizationsV20161128.{action}"),
-            &body,
-        )
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200, "{action}: {answer:?}");
-    answer.json()
-}
-
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_default().to_owned()
-}
-
 #[tokio::test]
 async fn an_account_moved_into_the_ou_is_accepted_and_one_moved_out_is_rejected() {
     let options = EnvOptions {
         organizations_role_arn: Some(format!(
-            "arn:aws:iam::{ORG_ACCOUNT}:role/peerwire-organizations"
+            "arn:aws:iam::{HUB_ACCOUNT}:role/peerwire-organizations"
         )),
         ..EnvOptions::default()
     };
     let env = TestEnv::with(DEFAULT_POLICY, options).await;
-    org(&env, "CreateOrganization", json!({"FeatureSet": "ALL"})).await;
-    let root = text(&org(&env, "ListRoots", json!({})).await["Roots"][0]["Id"]);
-    let workloads = text(
-        &org(
-            &env,
-            "CreateOrganizationalUnit",
-            json!({"ParentId": root, "Name": "workloads"}),
-        )
-        .await["OrganizationalUnit"]["Id"],
-    );
-    let team = text(
-        &org(
-            &env,
-            "CreateOrganizationalUnit",
-            json!({"ParentId": workloads, "Name": "payments"}),
-        )
-        .await["OrganizationalUnit"]["Id"],
-    );
-    let vended = text(
-        &org(
-            &env,
-            "CreateAccount",
-            json!({"AccountName": "orders", "Email": "orders@example.com"}),
-        )
-        .await["CreateAccountStatus"]["AccountId"],
-    );
-    org(
-        &env,
-        "MoveAccount",
-        json!({"AccountId": vended, "SourceParentId": root, "DestinationParentId": team}),
-    )
-    .await;
+    let (vended, [team, workloads, root]) = nested_account(&env.emulator, "orders").await.unwrap();
     // The rule names the parent OU; the account sits one level below it.
     env.set_policy(&format!(
         r#"
@@ -420,30 +315,28 @@ rules:
         .request_from_new_vpc(&vended, "10.7.0.0/16", &[])
         .await
         .unwrap();
-    let report = handle_request_event(&env.app, &env.cloudtrail_event(&first, &vended, &vpc))
-        .await
-        .unwrap();
+    let report = env
+        .request_door(&env.cloudtrail_event(&first, &vended, &vpc))
+        .await;
     let accepted = only(&report.run.outcomes);
     assert_eq!(accepted.kind, OutcomeKind::Accepted, "{accepted:?}");
 
-    org(
-        &env,
-        "MoveAccount",
-        json!({"AccountId": vended, "SourceParentId": team, "DestinationParentId": root}),
-    )
-    .await;
+    move_account(&env.emulator, &vended, &team, &root)
+        .await
+        .unwrap();
     let (vpc, second) = env
         .scenario
         .request_from_new_vpc(&vended, "10.8.0.0/16", &[])
         .await
         .unwrap();
-    let report = handle_request_event(&env.app, &env.cloudtrail_event(&second, &vended, &vpc))
-        .await
-        .unwrap();
+    let report = env
+        .request_door(&env.cloudtrail_event(&second, &vended, &vpc))
+        .await;
     let rejected = only(&report.run.outcomes);
     assert_eq!(rejected.kind, OutcomeKind::Rejected, "{rejected:?}");
     assert!(
-        rejected.reasons[0].contains("nor in its OUs"),
+        matches!(&decision(&report.run).reasons[0],
+            Reason::Rule(Condition::AccountOutsideOus { account, .. }) if account == &vended),
         "{rejected:?}"
     );
 }

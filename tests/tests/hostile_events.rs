@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::support::world::World;
+use crate::support::Rng;
 use peerwire::doors::Door;
 use peerwire::events::{
     parse_cleanup_event, parse_drift_event, parse_request_event, parse_wiring_event, EventError,
@@ -30,31 +31,6 @@ use peerwire_integration::{
     ACCEPTER_ACCOUNT, DEFAULT_POLICY, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
 };
 use serde_json::{json, Value};
-
-/// A deterministic xorshift64* generator.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 /// Ids that are not ids.
 const BAD_IDS: &[&str] = &[

@@ -6,11 +6,9 @@
 
 use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
 use peerwire::aws::permissions::Job;
-use peerwire::doors::wiring::handle_wiring_event;
 use peerwire_cli::permissions::{
     actions, check, render, CheckPermissionsArgs, Proof, Report, Verdict,
 };
-use peerwire_emulator::EmulatorOptions;
 use peerwire_integration::{
     EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
 };
@@ -78,19 +76,7 @@ fn verdict(report: &Report, action: &str) -> Verdict {
 /// The DryRun calls changed nothing: no route to the test network, no rule from it.
 async fn nothing_changed(env: &TestEnv) {
     let accepter = &env.scenario.accepter;
-    let tables = accepter
-        .ec2
-        .describe_route_tables()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("vpc-id")
-                .values(&accepter.vpc_id)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    for table in tables.route_tables() {
+    for table in accepter.route_tables().await.unwrap() {
         for route in table.routes() {
             assert_ne!(
                 route.destination_cidr_block(),
@@ -99,14 +85,8 @@ async fn nothing_changed(env: &TestEnv) {
             );
         }
     }
-    let groups = accepter
-        .ec2
-        .describe_security_groups()
-        .group_ids(&accepter.security_group_id)
-        .send()
-        .await
-        .unwrap();
-    let text = format!("{groups:?}");
+    let group = accepter.security_group().await.unwrap();
+    let text = format!("{group:?}");
     assert!(!text.contains("192.0.2.0/24"), "{text}");
 }
 
@@ -208,15 +188,8 @@ async fn accepter_flow_log_group(env: &TestEnv) -> String {
 #[tokio::test]
 async fn with_a_wired_peering_and_a_flow_log_every_call_aims_at_real_resources() {
     let env = TestEnv::new(WIRING_POLICY).await;
-    let pcx = env
-        .scenario
-        .request_peering(&[("team", "payments")])
-        .await
-        .unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
-    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let pcx = env.active_peering().await;
+    env.wire(&pcx).await;
     let group = accepter_flow_log_group(&env).await;
 
     let report =
@@ -232,21 +205,13 @@ async fn with_a_wired_peering_and_a_flow_log_every_call_aims_at_real_resources()
     assert_eq!(subjects.log_group.as_deref(), Some(group.as_str()));
     assert_eq!(verdict(&report, "logs:FilterLogEvents"), Verdict::Allowed);
     // DryRun Delete, Reject and DeleteRoute left the peering and its routes alone.
-    assert_eq!(env.scenario.status(&pcx).await.unwrap(), "active");
+    assert_eq!(env.status(&pcx).await, "active");
     let table = subjects.route_table.clone().unwrap();
-    let routes = env
-        .scenario
-        .accepter
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(&table)
-        .send()
-        .await
-        .unwrap();
-    assert!(routes.route_tables()[0]
-        .routes()
-        .iter()
-        .any(|r| r.vpc_peering_connection_id() == Some(pcx.as_str())));
+    let routes = env.scenario.accepter.routes(&table).await.unwrap();
+    assert!(
+        routes.iter().any(|(_, target)| *target == pcx),
+        "{routes:?}"
+    );
     nothing_changed(&env).await;
 
     // The requester sets its own side's options.
@@ -262,11 +227,7 @@ async fn with_a_wired_peering_and_a_flow_log_every_call_aims_at_real_resources()
 
 /// The scenario with the emulator's `deny_actions` set to `actions`.
 async fn denying(actions: &str) -> TestEnv {
-    let options = EnvOptions {
-        emulator: EmulatorOptions::new().setting("deny_actions", actions),
-        ..EnvOptions::default()
-    };
-    TestEnv::with(WIRING_POLICY, options).await
+    TestEnv::with(WIRING_POLICY, EnvOptions::setting("deny_actions", actions)).await
 }
 
 /// The other account's role is not affected by what the accepter's is denied.

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::support::world::{EndState, World};
+use crate::support::Rng;
 use peerwire::doors::Door;
 use peerwire::outcome::OutcomeKind;
 use peerwire_emulator::workspace_root;
@@ -104,14 +105,9 @@ async fn precondition(world: &mut World, door: Door) -> String {
         Door::Wiring => world.active().await,
         Door::Drift => {
             let pcx = world.wired().await;
-            world
-                .scenario
-                .accepter
-                .ec2
-                .delete_route()
-                .route_table_id(&world.scenario.accepter.route_tables[0])
-                .destination_cidr_block(&world.scenario.requester.cidr)
-                .send()
+            let (requester, accepter) = (&world.scenario.requester, &world.scenario.accepter);
+            accepter
+                .delete_route(&accepter.route_tables[0], &requester.cidr)
                 .await
                 .expect("drift: delete a route");
             pcx
@@ -140,25 +136,6 @@ async fn accepted_and_wired(world: &mut World) -> (String, EndState, usize) {
     assert_eq!(kinds, [OutcomeKind::Wired]);
     let writes = app.aws.calls().ec2_writes().len();
     (pcx.clone(), world.snapshot(&pcx).await, writes)
-}
-
-/// A deterministic xorshift64* generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            items.swap(i, j);
-        }
-    }
 }
 
 fn problem_free(problems: &[String]) {

@@ -3,31 +3,29 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::{IpPermission, IpRange};
-use peerwire::doors::cleanup::handle_cleanup_event;
-use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::events::WiringTrigger;
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::Finding;
-use peerwire_emulator::samples;
-use peerwire_emulator::EmulatorOptions;
+use peerwire_emulator::scenario::Side;
 use peerwire_integration::{
-    dns_options, ingress_descriptions, routes_to, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION,
-    REQUESTER_ACCOUNT, WIRING_POLICY,
+    edited, first_of, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT,
+    WIRING_POLICY,
 };
 
-const TAGS: &[(&str, &str)] = &[("team", "payments")];
+/// Every route anywhere in `side`'s account still targeting `pcx`.
+async fn routes_to(side: &Side, pcx: &str) -> usize {
+    side.routes_via(pcx).await.unwrap()
+}
 
-async fn accepted(env: &TestEnv) -> String {
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
-    pcx
+/// The descriptions of the inbound rules of `side`'s tagged group.
+async fn ingress_descriptions(side: &Side) -> Vec<String> {
+    side.ingress_descriptions().await.unwrap()
 }
 
 #[tokio::test]
 async fn a_refused_step_stops_neither_the_other_steps_nor_the_other_side() {
     let env = TestEnv::new(WIRING_POLICY).await;
-    let pcx = accepted(&env).await;
+    let pcx = env.active_peering().await;
     env.emulator
         .set(
             "deny_actions",
@@ -36,12 +34,9 @@ async fn a_refused_step_stops_neither_the_other_steps_nor_the_other_side() {
         .await
         .unwrap();
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Failed);
     assert_eq!(
         outcome.error.as_ref().unwrap().error_type,
         "peerwire.AwsAccessDenied"
@@ -53,9 +48,9 @@ async fn a_refused_step_stops_neither_the_other_steps_nor_the_other_side() {
         .filter(|r| r.contains("failed: CreateRoute failed: UnauthorizedOperation"))
         .collect();
     assert_eq!(failed.len(), 3, "{outcome:?}");
-    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 3);
-    assert_eq!(routes_to(&env.scenario.requester.ec2, &pcx).await, 0);
-    assert_eq!(dns_options(&env, &pcx).await, (true, true));
+    assert_eq!(routes_to(&env.scenario.accepter, &pcx).await, 3);
+    assert_eq!(routes_to(&env.scenario.requester, &pcx).await, 0);
+    assert_eq!(env.dns_options(&pcx).await, (true, true));
     assert!(outcome
         .changes
         .iter()
@@ -76,12 +71,9 @@ async fn cleanup_cleans_the_accepter_side_when_the_requesters_role_is_denied() {
         .await
         .unwrap();
 
-    let report = handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.cleanup_door(&env.deleted_event(&pcx)).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Failed);
     assert!(
         outcome
             .reasons
@@ -89,30 +81,21 @@ async fn cleanup_cleans_the_accepter_side_when_the_requesters_role_is_denied() {
             .any(|r| r.starts_with("requester side (111111111111) not cleaned")),
         "{outcome:?}"
     );
-    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
-    let accepter_rules = ingress_descriptions(
-        &env.scenario.accepter.ec2,
-        &env.scenario.accepter.security_group_id,
-    )
-    .await;
+    assert_eq!(routes_to(&env.scenario.accepter, &pcx).await, 0);
+    let accepter_rules = ingress_descriptions(&env.scenario.accepter).await;
     assert!(accepter_rules.iter().all(|d| !d.starts_with("peerwire:")));
 }
 
 #[tokio::test]
 async fn cleanup_does_not_even_read_a_side_the_policy_does_not_manage() {
-    let policy = WIRING_POLICY.replace(
-        "      requester:\n        security_group_tags: { role: ecs-tasks }",
-        "      requester:\n        manage: false",
-    );
-    assert_ne!(policy, WIRING_POLICY);
-    let env = TestEnv::new(&policy).await;
+    let unmanaged = "      requester:\n        manage: false";
+    let managed = "      requester:\n        security_group_tags: { role: ecs-tasks }";
+    let env = TestEnv::new(&edited(WIRING_POLICY, managed, unmanaged)).await;
     let pcx = env.wired_peering().await;
     env.delete_peering(&pcx).await;
     env.calls().take();
 
-    handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
-        .await
-        .unwrap();
+    env.cleanup_door(&env.deleted_event(&pcx)).await;
 
     // The event comes from the requester account: one AssumeRole there to read the peering,
     // none for its leftovers; the accepter side is cleaned.
@@ -123,7 +106,7 @@ async fn cleanup_does_not_even_read_a_side_the_policy_does_not_manage() {
         .filter(|c| c.operation == "DescribeRouteTables")
         .count();
     assert_eq!(describes_in_requester, 1, "{:?}", env.calls().calls());
-    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
+    assert_eq!(routes_to(&env.scenario.accepter, &pcx).await, 0);
 }
 
 #[tokio::test]
@@ -133,23 +116,7 @@ async fn the_sweep_removes_what_is_left_of_a_peering_aws_forgot_and_nothing_a_pe
     let accepter = &env.scenario.accepter;
     // A person's own rule for the requester CIDR, without peerwire's marker.
     accepter
-        .ec2
-        .authorize_security_group_ingress()
-        .group_id(&accepter.security_group_id)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(6432)
-                .to_port(6432)
-                .ip_ranges(
-                    IpRange::builder()
-                        .cidr_ip("10.0.0.0/16")
-                        .description("pgbouncer, added by alice")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
+        .authorize_tcp_ingress(6432, "10.0.0.0/16", "pgbouncer, added by alice")
         .await
         .unwrap();
     env.delete_peering(&pcx).await;
@@ -165,8 +132,7 @@ async fn the_sweep_removes_what_is_left_of_a_peering_aws_forgot_and_nothing_a_pe
         .await;
     assert!(gone.is_err(), "the emulator forgot the peering: {gone:?}");
 
-    let sweep = samples::schedule_sweep(&env.event_id());
-    let report = handle_cleanup_event(&env.app, &sweep).await.unwrap();
+    let report = env.cleanup_door(&env.sweep_event()).await;
 
     let outcome = report
         .run
@@ -176,9 +142,9 @@ async fn the_sweep_removes_what_is_left_of_a_peering_aws_forgot_and_nothing_a_pe
         .unwrap_or_else(|| panic!("{:?}", report.run.outcomes));
     assert_eq!(outcome.kind, OutcomeKind::CleanedUp);
     for side in [&env.scenario.accepter, &env.scenario.requester] {
-        assert_eq!(routes_to(&side.ec2, &pcx).await, 0, "{}", side.account);
+        assert_eq!(routes_to(side, &pcx).await, 0, "{}", side.account);
     }
-    let rules = ingress_descriptions(&accepter.ec2, &accepter.security_group_id).await;
+    let rules = ingress_descriptions(accepter).await;
     assert!(
         rules.iter().all(|d| !d.starts_with("peerwire:")),
         "{rules:?}"
@@ -188,45 +154,34 @@ async fn the_sweep_removes_what_is_left_of_a_peering_aws_forgot_and_nothing_a_pe
         "{rules:?}"
     );
     // A second sweep finds nothing left.
-    let again = handle_cleanup_event(&env.app, &samples::schedule_sweep(&env.event_id()))
-        .await
-        .unwrap();
+    let again = env.cleanup_door(&env.sweep_event()).await;
     assert!(again.run.outcomes.is_empty(), "{:?}", again.run.outcomes);
 }
 
 #[tokio::test]
 async fn a_route_past_the_quota_is_not_attempted_and_the_rest_is_wired() {
-    let options = EnvOptions {
-        emulator: EmulatorOptions::new().setting("routes_per_table", "1"),
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(WIRING_POLICY, options).await;
+    let env = TestEnv::with(WIRING_POLICY, EnvOptions::setting("routes_per_table", "1")).await;
     // One route already in the accepter's first table: the table is full.
     let accepter = &env.scenario.accepter;
     accepter
-        .ec2
-        .create_route()
-        .route_table_id(&accepter.route_tables[0])
-        .destination_cidr_block("192.168.0.0/24")
-        .gateway_id("local")
-        .send()
+        .route_via_gateway(&accepter.route_tables[0], "192.168.0.0/24", "local")
         .await
         .ok();
-    let pcx = accepted(&env).await;
+    let pcx = env.active_peering().await;
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::WiringBlocked, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::WiringBlocked);
     let quota: Vec<_> = outcome
         .findings
         .iter()
         .filter(|f| matches!(f, Finding::QuotaExceeded { .. }))
         .collect();
     assert!(!quota.is_empty(), "{outcome:?}");
-    assert!(quota[0].to_string().contains("of 1 used"), "{quota:?}");
+    assert!(
+        matches!(quota[0], Finding::QuotaExceeded { limit: 1, .. }),
+        "{quota:?}"
+    );
     // Nothing was refused by AWS: what did not fit was not attempted.
     assert!(
         outcome
@@ -235,7 +190,7 @@ async fn a_route_past_the_quota_is_not_attempted_and_the_rest_is_wired() {
             .all(|r| !r.contains("RouteLimitExceeded")),
         "{outcome:?}"
     );
-    assert_eq!(dns_options(&env, &pcx).await, (true, true));
+    assert_eq!(env.dns_options(&pcx).await, (true, true));
     assert_eq!(
         env.calls().count("GetServiceQuota"),
         4,
@@ -245,16 +200,12 @@ async fn a_route_past_the_quota_is_not_attempted_and_the_rest_is_wired() {
 
 #[tokio::test]
 async fn a_sweep_cut_short_by_its_deadline_starts_the_next_one_with_what_it_missed() {
-    let options = EnvOptions {
-        ledger: true,
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(WIRING_POLICY, options).await;
-    let pcx = accepted(&env).await;
+    let env = TestEnv::with(WIRING_POLICY, EnvOptions::ledger()).await;
+    let pcx = env.active_peering().await;
 
     // A deadline inside the safety margin: no peering is started.
     let deadline = Instant::now() + Duration::from_secs(5);
-    let sweep = samples::schedule_sweep(&env.event_id());
+    let sweep = env.sweep_event();
     let cut = peerwire::doors::handle::<WiringTrigger>(&env.app, &sweep, Some(deadline))
         .await
         .unwrap();
@@ -262,9 +213,7 @@ async fn a_sweep_cut_short_by_its_deadline_starts_the_next_one_with_what_it_miss
     assert_eq!(cut.run.not_reached.len(), 1);
     assert_eq!(cut.run.not_reached[0], pcx);
 
-    let next = handle_wiring_event(&env.app, &samples::schedule_sweep(&env.event_id()))
-        .await
-        .unwrap();
+    let next = env.wiring_door(&env.sweep_event()).await;
     assert_eq!(next.run.outcomes.len(), 1);
     assert_eq!(next.run.outcomes[0].kind, OutcomeKind::Wired);
     assert!(next.run.not_reached.is_empty());
@@ -272,16 +221,10 @@ async fn a_sweep_cut_short_by_its_deadline_starts_the_next_one_with_what_it_miss
 
 #[tokio::test]
 async fn a_plan_claim_outlives_its_apply_by_a_minute_only() {
-    let options = EnvOptions {
-        ledger: true,
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(WIRING_POLICY, options).await;
-    let pcx = accepted(&env).await;
+    let env = TestEnv::with(WIRING_POLICY, EnvOptions::ledger()).await;
+    let pcx = env.active_peering().await;
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::Wired);
 
     // The same route removed again later must be repaired, not taken for a duplicate of the
@@ -316,25 +259,20 @@ async fn a_plan_claim_outlives_its_apply_by_a_minute_only() {
 
 #[tokio::test]
 async fn an_active_peering_whose_requester_role_is_denied_is_told_once_a_day_not_ignored() {
-    let options = EnvOptions {
-        ledger: true,
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(WIRING_POLICY, options).await;
-    let pcx = accepted(&env).await;
+    let env = TestEnv::with(WIRING_POLICY, EnvOptions::ledger()).await;
+    let pcx = env.active_peering().await;
     env.emulator
         .set("deny_assume_role", REQUESTER_ACCOUNT)
         .await
         .unwrap();
 
-    let sweep = || samples::schedule_sweep(&env.event_id());
-    let first = handle_wiring_event(&env.app, &sweep()).await.unwrap();
-    let again = handle_wiring_event(&env.app, &sweep()).await.unwrap();
+    let sweep = || env.sweep_event();
+    let first = env.wiring_door(&sweep()).await;
+    let again = env.wiring_door(&sweep()).await;
 
     // The rule needs the requester's own tags, which only its member role can read: not wired,
     // and a person is told why, once.
-    let outcome = &first.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Failed, "{outcome:?}");
+    let outcome = first_of(&first.run.outcomes, OutcomeKind::Failed);
     assert_eq!(outcome.peering_id.as_ref().unwrap().as_str(), pcx);
     assert!(
         outcome.reasons[0].contains("cannot be verified")
@@ -342,7 +280,7 @@ async fn an_active_peering_whose_requester_role_is_denied_is_told_once_a_day_not
         "{outcome:?}"
     );
     assert!(again.run.outcomes.is_empty(), "{:?}", again.run.outcomes);
-    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
+    assert_eq!(routes_to(&env.scenario.accepter, &pcx).await, 0);
     assert!(env.calls().ec2_writes().is_empty());
 }
 

@@ -1,151 +1,69 @@
 //! Wiring an active peering on both sides, against the patched emulator. Each test is a row of
 //! the troubleshooting table: which route, which rule, which DNS option, on which side.
 
-use aws_sdk_ec2::types::Filter;
-use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::model::Location;
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::{Ec2Action, Finding};
 use peerwire::reconcile::{Mode, Phases, Run, StepResult};
 use peerwire::testing::id;
-use peerwire_integration::{dns_options, TestEnv, WIRING_POLICY};
+use peerwire_emulator::scenario::Side;
+use peerwire_integration::{db_instance_policy, edited, first_of, TestEnv, WIRING_POLICY};
 
-const TAGS: &[(&str, &str)] = &[("team", "payments")];
-
-/// A peering accepted by a person (no peerwire decision), ready to wire.
-async fn active_peering(env: &TestEnv) -> String {
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
-    pcx
-}
-
-/// Destination -> target of every route of `table` as `side_ec2` sees it.
-async fn routes(ec2: &aws_sdk_ec2::Client, table: &str) -> Vec<(String, String)> {
-    let response = ec2
-        .describe_route_tables()
-        .route_table_ids(table)
-        .send()
-        .await
-        .unwrap();
-    response.route_tables()[0]
-        .routes()
-        .iter()
-        .filter_map(|r| {
-            let target = r
-                .vpc_peering_connection_id()
-                .or(r.gateway_id())
-                .or(r.transit_gateway_id())?;
-            Some((r.destination_cidr_block()?.to_owned(), target.to_owned()))
-        })
-        .collect()
+/// Destination -> target of every route of `table` as `side`'s owner sees it.
+async fn routes(side: &Side, table: &str) -> Vec<(String, String)> {
+    side.routes(table).await.unwrap()
 }
 
 fn has_route(routes: &[(String, String)], destination: &str, target: &str) -> bool {
     routes.iter().any(|(d, t)| d == destination && t == target)
 }
 
-/// (protocol, from, to, peer, description) of the group's ingress or egress rules.
-async fn rules(
-    ec2: &aws_sdk_ec2::Client,
-    group: &str,
-    egress: bool,
-) -> Vec<(String, i32, i32, String, String)> {
-    let response = ec2
-        .describe_security_groups()
-        .group_ids(group)
-        .send()
-        .await
-        .unwrap();
-    let group = &response.security_groups()[0];
-    let permissions = if egress {
-        group.ip_permissions_egress()
-    } else {
-        group.ip_permissions()
-    };
-    let mut out = Vec::new();
-    for p in permissions {
-        let proto = p.ip_protocol().unwrap_or_default().to_owned();
-        let (from, to) = (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
-        for r in p.ip_ranges() {
-            out.push((
-                proto.clone(),
-                from,
-                to,
-                r.cidr_ip().unwrap_or_default().to_owned(),
-                r.description().unwrap_or_default().to_owned(),
-            ));
-        }
-        for g in p.user_id_group_pairs() {
-            out.push((
-                proto.clone(),
-                from,
-                to,
-                format!(
-                    "{}/{}",
-                    g.user_id().unwrap_or_default(),
-                    g.group_id().unwrap_or_default()
-                ),
-                g.description().unwrap_or_default().to_owned(),
-            ));
-        }
+/// Every route table of `side`, the main one last (it serves subnet c).
+fn every_table(side: &Side) -> impl Iterator<Item = &String> {
+    side.route_tables.iter().chain([&side.main_route_table])
+}
+
+/// Each of `side`'s tables routes `destination` through `pcx`.
+async fn assert_routed(side: &Side, destination: &str, pcx: &str) {
+    for table in every_table(side) {
+        let routes = routes(side, table).await;
+        assert!(has_route(&routes, destination, pcx), "{table}: {routes:?}");
     }
-    out
+}
+
+/// The rule peerwire adds: TCP 5432 from (or to) `peer`, marked as its own for `pcx`.
+fn db_rule(peer: &str, pcx: &str) -> (String, i32, i32, String, String) {
+    (
+        "tcp".to_owned(),
+        5432,
+        5432,
+        peer.to_owned(),
+        format!("peerwire:{pcx}"),
+    )
 }
 
 #[tokio::test]
 async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_sides() {
     let env = TestEnv::new(WIRING_POLICY).await;
-    let pcx = active_peering(&env).await;
+    let pcx = env.active_peering().await;
     let (requester, accepter) = (&env.scenario.requester, &env.scenario.accepter);
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Wired, "{outcome:?}");
+    first_of(&report.run.outcomes, OutcomeKind::Wired);
     // Three route tables per side, the main one included (it serves subnet c).
-    for table in requester
-        .route_tables
-        .iter()
-        .chain([&requester.main_route_table])
-    {
-        let routes = routes(&requester.ec2, table).await;
-        assert!(
-            has_route(&routes, "10.1.0.0/16", &pcx),
-            "{table}: {routes:?}"
-        );
-    }
-    for table in accepter
-        .route_tables
-        .iter()
-        .chain([&accepter.main_route_table])
-    {
-        let routes = routes(&accepter.ec2, table).await;
-        assert!(
-            has_route(&routes, "10.0.0.0/16", &pcx),
-            "{table}: {routes:?}"
-        );
-    }
+    assert_routed(requester, "10.1.0.0/16", &pcx).await;
+    assert_routed(accepter, "10.0.0.0/16", &pcx).await;
     // DB port only, from the requester CIDR only, marked as peerwire's.
-    let ingress = rules(&accepter.ec2, &accepter.security_group_id, false).await;
-    assert_eq!(
-        ingress,
-        [(
-            "tcp".to_owned(),
-            5432,
-            5432,
-            "10.0.0.0/16".to_owned(),
-            format!("peerwire:{pcx}")
-        )]
-    );
+    let ingress = accepter.ingress_rules().await.unwrap();
+    assert_eq!(ingress, [db_rule("10.0.0.0/16", &pcx)]);
     // The task group's default allow-all egress already covers 10.1.0.0/16:5432.
-    let egress = rules(&requester.ec2, &requester.security_group_id, true).await;
+    let egress = requester.egress_rules().await.unwrap();
     assert!(
         egress.iter().all(|r| !r.4.starts_with("peerwire:")),
         "{egress:?}"
     );
-    assert_eq!(dns_options(&env, &pcx).await, (true, true));
+    assert_eq!(env.dns_options(&pcx).await, (true, true));
 
     // The exact calls: filtered describes per side, one write per missing thing.
     let count = |op: &str| env.calls().count(op);
@@ -166,11 +84,14 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
         "one tag-filtered describe per side"
     );
     assert_eq!(count("DescribeDBInstances"), 0, "no DB instance named");
-    assert_eq!(count("CreateRoute"), 6);
-    assert_eq!(count("AuthorizeSecurityGroupIngress"), 1);
-    assert_eq!(count("AuthorizeSecurityGroupEgress"), 0);
-    assert_eq!(count("ModifyVpcPeeringConnectionOptions"), 2);
-    assert_eq!(count("PutEvents"), 1);
+    // One write per missing thing.
+    env.assert_counts(&[
+        ("CreateRoute", 6),
+        ("AuthorizeSecurityGroupIngress", 1),
+        ("AuthorizeSecurityGroupEgress", 0),
+        ("ModifyVpcPeeringConnectionOptions", 2),
+        ("PutEvents", 1),
+    ]);
     // Routes and rules are added on both sides: the two VPC quotas of each account, once.
     assert_eq!(count("GetServiceQuota"), 4);
     assert_eq!(env.calls().calls().len(), 30);
@@ -186,16 +107,9 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
 #[tokio::test]
 async fn a_re_run_with_nothing_to_do_only_reads() {
     let env = TestEnv::new(WIRING_POLICY).await;
-    let pcx = active_peering(&env).await;
-    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
-    env.calls().take();
-    env.delivered_outcomes().await;
+    let pcx = env.wired_peering().await;
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
 
     assert!(report.run.outcomes.is_empty(), "{:?}", report.run.outcomes);
     let calls = env.calls().calls();
@@ -210,22 +124,17 @@ async fn a_re_run_with_nothing_to_do_only_reads() {
 #[tokio::test]
 async fn the_accepted_outcome_event_drives_the_wiring() {
     let env = TestEnv::new(WIRING_POLICY).await;
-    let pcx = env.scenario.request_peering(TAGS).await.unwrap();
-    peerwire::doors::request::handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let pcx = env.pending_peering().await;
+    env.request_door(&env.request_event(&pcx)).await;
     // The real "accepted" event, as EventBridge delivered it.
     let accepted = env.delivered_outcomes().await.remove(0);
     assert_eq!(accepted["detail-type"], "Peering Request Accepted");
 
-    let report = handle_wiring_event(&env.app, &accepted).await.unwrap();
+    let report = env.wiring_door(&accepted).await;
 
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::Wired);
-    let routes = routes(
-        &env.scenario.accepter.ec2,
-        &env.scenario.accepter.main_route_table,
-    )
-    .await;
+    let accepter = &env.scenario.accepter;
+    let routes = routes(accepter, &accepter.main_route_table).await;
     assert!(has_route(&routes, "10.0.0.0/16", &pcx), "{routes:?}");
 }
 
@@ -233,31 +142,15 @@ async fn the_accepted_outcome_event_drives_the_wiring() {
 async fn two_cidrs_on_one_side_are_both_routed_and_opened_in_one_call() {
     let env = TestEnv::new(WIRING_POLICY).await;
     let requester = &env.scenario.requester;
-    requester
-        .ec2
-        .associate_vpc_cidr_block()
-        .vpc_id(&requester.vpc_id)
-        .cidr_block("10.2.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let pcx = active_peering(&env).await;
+    requester.associate_cidr("10.2.0.0/16").await.unwrap();
+    let pcx = env.active_peering().await;
 
-    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    env.wire(&pcx).await;
 
     let accepter = &env.scenario.accepter;
-    for table in accepter
-        .route_tables
-        .iter()
-        .chain([&accepter.main_route_table])
-    {
-        let routes = routes(&accepter.ec2, table).await;
-        assert!(has_route(&routes, "10.0.0.0/16", &pcx), "{routes:?}");
-        assert!(has_route(&routes, "10.2.0.0/16", &pcx), "{routes:?}");
-    }
-    let ingress = rules(&accepter.ec2, &accepter.security_group_id, false).await;
+    assert_routed(accepter, "10.0.0.0/16", &pcx).await;
+    assert_routed(accepter, "10.2.0.0/16", &pcx).await;
+    let ingress = accepter.ingress_rules().await.unwrap();
     let sources: Vec<&str> = ingress.iter().map(|r| r.3.as_str()).collect();
     assert_eq!(sources, ["10.0.0.0/16", "10.2.0.0/16"]);
     assert_eq!(env.calls().count("AuthorizeSecurityGroupIngress"), 1);
@@ -266,46 +159,28 @@ async fn two_cidrs_on_one_side_are_both_routed_and_opened_in_one_call() {
 #[tokio::test]
 async fn a_transit_gateway_route_to_the_peer_is_left_alone_and_reported() {
     let env = TestEnv::new(WIRING_POLICY).await;
-    let pcx = active_peering(&env).await;
+    let pcx = env.active_peering().await;
     let accepter = &env.scenario.accepter;
-    let tgw = accepter
-        .ec2
-        .create_transit_gateway()
-        .send()
-        .await
-        .unwrap()
-        .transit_gateway()
-        .and_then(|t| t.transit_gateway_id())
-        .unwrap()
-        .to_owned();
     let conflicted = &accepter.route_tables[0];
-    accepter
-        .ec2
-        .create_route()
-        .route_table_id(conflicted)
-        .destination_cidr_block("10.0.0.0/16")
-        .transit_gateway_id(&tgw)
-        .send()
+    let tgw = accepter
+        .route_via_new_transit_gateway(conflicted, "10.0.0.0/16")
         .await
         .unwrap();
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::WiringBlocked, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::WiringBlocked);
     assert!(outcome.findings.iter().any(|f| matches!(f,
         Finding::RouteConflict { route_table_id, target, .. }
             if route_table_id.as_str() == conflicted && target.to_string() == tgw)));
     assert!(has_route(
-        &routes(&accepter.ec2, conflicted).await,
+        &routes(accepter, conflicted).await,
         "10.0.0.0/16",
         &tgw
     ));
     // Everything else was still wired.
     assert!(has_route(
-        &routes(&accepter.ec2, &accepter.route_tables[1]).await,
+        &routes(accepter, &accepter.route_tables[1]).await,
         "10.0.0.0/16",
         &pcx
     ));
@@ -316,97 +191,43 @@ async fn a_transit_gateway_route_to_the_peer_is_left_alone_and_reported() {
 
 #[tokio::test]
 async fn a_db_subnet_group_over_three_azs_gets_every_table_and_nothing_else() {
-    let policy = WIRING_POLICY.replace(
-        "      accepter:\n        security_group_tags: { role: rds-db }",
-        "      accepter:\n        db_instances: [payments-db]",
-    );
-    assert_ne!(policy, WIRING_POLICY);
-    let env = TestEnv::new(&policy).await;
+    let env = TestEnv::new(&db_instance_policy()).await;
     env.scenario.create_db("payments-db").await.unwrap();
     let accepter = &env.scenario.accepter;
     // A fourth subnet with its own table, outside the DB subnet group: out of scope.
-    let other = accepter
-        .ec2
-        .create_subnet()
-        .vpc_id(&accepter.vpc_id)
-        .cidr_block("10.1.9.0/24")
-        .availability_zone("us-east-1d")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .unwrap()
-        .to_owned();
-    let other_table = accepter
-        .ec2
-        .create_route_table()
-        .vpc_id(&accepter.vpc_id)
-        .send()
-        .await
-        .unwrap()
-        .route_table()
-        .and_then(|t| t.route_table_id())
-        .unwrap()
-        .to_owned();
-    accepter
-        .ec2
-        .associate_route_table()
-        .route_table_id(&other_table)
-        .subnet_id(&other)
-        .send()
+    let (_, other_table) = accepter
+        .add_subnet_with_table("10.1.9.0/24", "us-east-1d")
         .await
         .unwrap();
-    let pcx = active_peering(&env).await;
+    let pcx = env.active_peering().await;
 
-    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    env.wire(&pcx).await;
 
-    for table in accepter
-        .route_tables
-        .iter()
-        .chain([&accepter.main_route_table])
-    {
-        let routes = routes(&accepter.ec2, table).await;
-        assert!(
-            has_route(&routes, "10.0.0.0/16", &pcx),
-            "{table}: {routes:?}"
-        );
-    }
-    let routes = routes(&accepter.ec2, &other_table).await;
+    assert_routed(accepter, "10.0.0.0/16", &pcx).await;
+    let routes = routes(accepter, &other_table).await;
     assert!(!routes.iter().any(|(_, t)| t == &pcx), "{routes:?}");
     // The DB's own security group is opened, found through the instance.
-    let ingress = rules(&accepter.ec2, &accepter.security_group_id, false).await;
+    let ingress = accepter.ingress_rules().await.unwrap();
     assert_eq!(ingress.len(), 1, "{ingress:?}");
     assert_eq!(env.calls().count("DescribeDBInstances"), 1);
 }
 
 #[tokio::test]
 async fn a_same_region_peer_security_group_is_the_ingress_source_when_asked() {
-    let policy = WIRING_POLICY.replace(
+    let policy = edited(
+        WIRING_POLICY,
         "      ports: [5432]",
         "      ports: [5432]\n      ingress_source: security-group",
     );
     let env = TestEnv::new(&policy).await;
-    let pcx = active_peering(&env).await;
+    let pcx = env.active_peering().await;
 
-    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    env.wire(&pcx).await;
 
     let accepter = &env.scenario.accepter;
-    let ingress = rules(&accepter.ec2, &accepter.security_group_id, false).await;
-    assert_eq!(
-        ingress,
-        [(
-            "tcp".to_owned(),
-            5432,
-            5432,
-            format!("111111111111/{}", env.scenario.requester.security_group_id),
-            format!("peerwire:{pcx}")
-        )]
-    );
+    let ingress = accepter.ingress_rules().await.unwrap();
+    let requester_group = format!("111111111111/{}", env.scenario.requester.security_group_id);
+    assert_eq!(ingress, [db_rule(&requester_group, &pcx)]);
 }
 
 #[tokio::test]
@@ -414,47 +235,20 @@ async fn egress_is_added_only_where_the_task_group_does_not_already_allow_it() {
     let env = TestEnv::new(WIRING_POLICY).await;
     let requester = &env.scenario.requester;
     // A locked-down task group: no default allow-all egress.
-    requester
-        .ec2
-        .revoke_security_group_egress()
-        .group_id(&requester.security_group_id)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("-1")
-                .ip_ranges(
-                    aws_sdk_ec2::types::IpRange::builder()
-                        .cidr_ip("0.0.0.0/0")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let pcx = active_peering(&env).await;
+    requester.revoke_default_egress().await.unwrap();
+    let pcx = env.active_peering().await;
 
-    handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    env.wire(&pcx).await;
 
-    let egress = rules(&requester.ec2, &requester.security_group_id, true).await;
-    assert_eq!(
-        egress,
-        [(
-            "tcp".to_owned(),
-            5432,
-            5432,
-            "10.1.0.0/16".to_owned(),
-            format!("peerwire:{pcx}")
-        )]
-    );
+    let egress = requester.egress_rules().await.unwrap();
+    assert_eq!(egress, [db_rule("10.1.0.0/16", &pcx)]);
 }
 
 #[tokio::test]
 async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_next_run_converges()
 {
     let env = TestEnv::new(WIRING_POLICY).await;
-    let pcx = active_peering(&env).await;
+    let pcx = env.active_peering().await;
     let at = Location::new(id("222222222222"), id("us-east-1"));
     let ec2 = env.app.aws.ec2(&at).await;
     let peering = peerwire::aws::observe::describe_peering(&ec2, &at, &id(&pcx))
@@ -472,37 +266,7 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
     // Between observe and apply, someone moves subnet a to the main table and deletes its table.
     let accepter = &env.scenario.accepter;
     let doomed = &accepter.route_tables[0];
-    let association = accepter
-        .ec2
-        .describe_route_tables()
-        .filters(
-            Filter::builder()
-                .name("route-table-id")
-                .values(doomed)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .route_tables()[0]
-        .associations()[0]
-        .route_table_association_id()
-        .unwrap()
-        .to_owned();
-    accepter
-        .ec2
-        .disassociate_route_table()
-        .association_id(association)
-        .send()
-        .await
-        .unwrap();
-    accepter
-        .ec2
-        .delete_route_table()
-        .route_table_id(doomed)
-        .send()
-        .await
-        .unwrap();
+    accepter.delete_route_table(doomed).await.unwrap();
 
     let applying = Run::start(&env.app, "test", "test", mode).await.unwrap();
     let applied = applying.apply_plan(&peering, &plan).await;
@@ -518,9 +282,7 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
 
     // The next run re-observes: subnet a now uses the main table, which is routed.
     env.calls().take();
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
     assert!(report.run.outcomes.is_empty(), "{:?}", report.run.outcomes);
     assert!(env.calls().calls().iter().all(|c| !c.is_write()));
 }
@@ -528,30 +290,23 @@ async fn a_route_table_deleted_between_observe_and_apply_does_not_crash_and_the_
 #[tokio::test]
 async fn the_sweep_wires_every_active_peering_and_ignores_pending_ones() {
     let env = TestEnv::new(WIRING_POLICY).await;
-    let active = active_peering(&env).await;
-    let pending = env.scenario.request_peering(TAGS).await.unwrap();
+    let active = env.active_peering().await;
+    let pending = env.pending_peering().await;
 
-    let sweep = peerwire_emulator::samples::schedule_sweep(&env.event_id());
-    let report = handle_wiring_event(&env.app, &sweep).await.unwrap();
+    let report = env.wiring_door(&env.sweep_event()).await;
 
     assert_eq!(report.run.outcomes.len(), 1);
     assert_eq!(report.run.outcomes[0].peering_id.as_ref().unwrap(), &active);
-    assert_eq!(
-        env.scenario.status(&pending).await.unwrap(),
-        "pending-acceptance"
-    );
+    assert_eq!(env.status(&pending).await, "pending-acceptance");
 }
 
 #[tokio::test]
 async fn a_peering_no_rule_matches_is_not_wired() {
     let env = TestEnv::new(WIRING_POLICY).await;
     // Accepted by a person, without the required tag: outside the policy.
-    let pcx = env.scenario.request_peering(&[]).await.unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
+    let pcx = env.scenario.accepted_peering(&[]).await.unwrap();
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
 
     assert!(report.run.outcomes.is_empty());
     assert_eq!(report.run.ignored, vec![pcx]);

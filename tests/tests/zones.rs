@@ -4,12 +4,10 @@
 //! did not make is never touched.
 
 use aws_sdk_route53::types::{HostedZoneConfig, TagResourceType, Vpc, VpcRegion};
-use peerwire::doors::cleanup::handle_cleanup_event;
-use peerwire::doors::drift::handle_drift_event;
-use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::outcome::OutcomeKind;
-use peerwire_emulator::samples;
-use peerwire_integration::{TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT, WIRING_POLICY};
+use peerwire_integration::{
+    first_of, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
+};
 
 /// [`WIRING_POLICY`] with the accepter's zone `zone_id` to associate with the requester VPC.
 fn policy_with_zone(zone_id: &str) -> String {
@@ -47,6 +45,15 @@ async fn accepter_zone(env: &TestEnv, name: &str) -> String {
         .to_owned()
 }
 
+/// A world whose policy associates the accepter's zone `orders.db.internal` (its id) with the
+/// requester VPC.
+async fn zone_world() -> (TestEnv, String) {
+    let env = TestEnv::new(WIRING_POLICY).await;
+    let zone = accepter_zone(&env, "orders.db.internal").await;
+    env.set_policy(&policy_with_zone(&zone));
+    (env, zone)
+}
+
 /// The VPCs associated with `zone_id`, as its owner sees them.
 async fn zone_vpcs(env: &TestEnv, zone_id: &str) -> Vec<String> {
     let zone = route53(env, ACCEPTER_ACCOUNT)
@@ -56,11 +63,8 @@ async fn zone_vpcs(env: &TestEnv, zone_id: &str) -> Vec<String> {
         .send()
         .await
         .unwrap();
-    let mut vpcs: Vec<String> = zone
-        .vpcs()
-        .iter()
-        .filter_map(|v| v.vpc_id().map(str::to_owned))
-        .collect();
+    let vpcs = zone.vpcs().iter().filter_map(|v| v.vpc_id());
+    let mut vpcs: Vec<String> = vpcs.map(str::to_owned).collect();
     vpcs.sort();
     vpcs
 }
@@ -103,19 +107,10 @@ async fn authorizations(env: &TestEnv, zone_id: &str) -> usize {
 
 #[tokio::test]
 async fn the_accepters_zone_is_associated_with_the_requester_vpc_in_four_writes_then_kept() {
-    let env = TestEnv::new(WIRING_POLICY).await;
-    let zone = accepter_zone(&env, "orders.db.internal").await;
-    env.set_policy(&policy_with_zone(&zone));
-    let pcx = env
-        .scenario
-        .request_peering(&[("team", "payments")])
-        .await
-        .unwrap();
-    env.scenario.accept_directly(&pcx).await.unwrap();
+    let (env, zone) = zone_world().await;
+    let pcx = env.active_peering().await;
 
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wire(&pcx).await;
 
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::Wired);
     let (requester_vpc, accepter_vpc) = (
@@ -134,21 +129,20 @@ async fn the_accepters_zone_is_associated_with_the_requester_vpc_in_four_writes_
         0,
         "authorization deleted"
     );
-    let count = |op: &str| env.calls().count(op);
-    assert_eq!(count("GetHostedZone"), 1);
-    assert_eq!(count("ListTagsForResources"), 1);
-    assert_eq!(count("ChangeTagsForResource"), 1);
-    assert_eq!(count("CreateVPCAssociationAuthorization"), 1);
-    assert_eq!(count("AssociateVPCWithHostedZone"), 1);
-    assert_eq!(count("DeleteVPCAssociationAuthorization"), 1);
+    env.assert_counts(&[
+        ("GetHostedZone", 1),
+        ("ListTagsForResources", 1),
+        ("ChangeTagsForResource", 1),
+        ("CreateVPCAssociationAuthorization", 1),
+        ("AssociateVPCWithHostedZone", 1),
+        ("DeleteVPCAssociationAuthorization", 1),
+    ]);
     // The wiring of README's scenario (30 calls) and the zone's 2 reads and 4 writes.
     assert_eq!(env.calls().calls().len(), 36, "{:?}", env.calls().calls());
 
     // Converged: the zone costs its two reads, nothing more.
     env.calls().take();
-    let again = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let again = env.wire(&pcx).await;
     assert!(again.run.outcomes.is_empty(), "{:?}", again.run.outcomes);
     let calls = env.calls().calls();
     assert!(calls.iter().all(|c| !c.is_write()), "{calls:?}");
@@ -157,9 +151,7 @@ async fn the_accepters_zone_is_associated_with_the_requester_vpc_in_four_writes_
 
 #[tokio::test]
 async fn a_zone_disassociated_by_hand_is_associated_again_without_a_second_record() {
-    let env = TestEnv::new(WIRING_POLICY).await;
-    let zone = accepter_zone(&env, "orders.db.internal").await;
-    env.set_policy(&policy_with_zone(&zone));
+    let (env, zone) = zone_world().await;
     let pcx = env.wired_peering().await;
     route53(&env, REQUESTER_ACCOUNT)
         .await
@@ -170,18 +162,17 @@ async fn a_zone_disassociated_by_hand_is_associated_again_without_a_second_recor
         .await
         .unwrap();
 
-    let report = handle_drift_event(&env.app, &samples::schedule_sweep(&env.event_id()))
-        .await
-        .unwrap();
+    let report = env.drift_door(&env.sweep_event()).await;
 
-    let outcome = &report.run.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::DriftRepaired, "{outcome:?}");
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::DriftRepaired);
     assert_eq!(outcome.peering_id.as_ref().unwrap().as_str(), pcx);
     assert!(zone_vpcs(&env, &zone)
         .await
         .contains(&env.scenario.requester.vpc_id));
-    assert_eq!(env.calls().count("ChangeTagsForResource"), 0);
-    assert_eq!(env.calls().count("AssociateVPCWithHostedZone"), 1);
+    env.assert_counts(&[
+        ("ChangeTagsForResource", 0),
+        ("AssociateVPCWithHostedZone", 1),
+    ]);
 }
 
 #[tokio::test]
@@ -214,9 +205,7 @@ async fn cleanup_disassociates_what_peerwire_recorded_and_leaves_a_persons_assoc
     assert!(zone_vpcs(&env, &ours).await.contains(&requester_vpc));
     env.delete_peering(&pcx).await;
 
-    let report = handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.cleanup_door(&env.deleted_event(&pcx)).await;
 
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::CleanedUp);
     assert!(!zone_vpcs(&env, &ours).await.contains(&requester_vpc));

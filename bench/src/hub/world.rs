@@ -6,28 +6,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use peerwire::aws::calls::CallLog;
-use peerwire_emulator::outcomes::OutcomeCapture;
 use peerwire_emulator::scenario::{self, Hub};
+use peerwire_emulator::world::{WorldOptions, LEDGER_TABLE, OUTCOME_BUS};
 use peerwire_emulator::EmulatorOptions;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::{secs, thousands, Shape};
 use crate::world::{Budget, Result, World};
 
-/// The outcome bus every hub world captures.
-const BUS: &str = "peerwire-outcomes";
-/// The ledger table every hub world creates (as `tests/src/lib.rs` does).
-const LEDGER_TABLE: &str = "peerwire-ledger";
-/// moto's default account: the hub's own (static test credentials).
-const HUB_ACCOUNT: &str = "123456789012";
-
-/// One seeded hub world.
+/// One seeded hub world: the world captures the outcomes and has the ledger table.
 pub(super) struct HubWorld {
     pub(super) world: World,
     pub(super) hub: Hub,
-    capture: OutcomeCapture,
 }
 
 pub(super) async fn seed(
@@ -41,10 +32,12 @@ pub(super) async fn seed(
         .setting("sg_rules_per_group", &quota)
         .setting("routes_per_table", &quota);
     let started = Instant::now();
-    let world = World::start_with(&options, policy).await?;
-    let hub_config = world.emulator.hub_config(&CallLog::default()).await;
-    let capture = OutcomeCapture::create(&hub_config, BUS).await?;
-    create_ledger(&world).await?;
+    let options = WorldOptions {
+        emulator: options,
+        outcome_capture: true,
+        ledger: true,
+    };
+    let world = World::start_with(options, policy).await?;
     let spec = shape.spec();
     eprintln!(
         "[hub] {label}: seeding {} VPCs ({} accounts × {} regions × {} + {} accepter VPCs, {} route tables each) …",
@@ -66,34 +59,7 @@ pub(super) async fn seed(
         secs(started) - seeded,
         thousands(seeder_calls)
     );
-    Ok(HubWorld {
-        world,
-        hub,
-        capture,
-    })
-}
-
-/// The ledger table, as `tests/src/lib.rs` `create_ledger` makes it (DynamoDB's JSON protocol:
-/// the bench has no DynamoDB SDK of its own).
-async fn create_ledger(world: &World) -> Result<()> {
-    let answer = world
-        .emulator
-        .call_json(
-            HUB_ACCOUNT,
-            "dynamodb",
-            "DynamoDB_20120810.CreateTable",
-            &json!({
-                "TableName": LEDGER_TABLE,
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            }),
-        )
-        .await?;
-    if answer.status != 200 {
-        return Err(format!("CreateTable: {} {}", answer.status, answer.body).into());
-    }
-    Ok(())
+    Ok(HubWorld { world, hub })
 }
 
 /// One sweep as the child reported it.
@@ -176,7 +142,7 @@ pub(super) async fn run_child(
         .args(["--endpoint", world.world.endpoint()])
         .arg("--policy")
         .arg(world.world.policy_path())
-        .args(["--bus", BUS, "--ledger-table", LEDGER_TABLE])
+        .args(["--bus", OUTCOME_BUS, "--ledger-table", LEDGER_TABLE])
         .args(["--budget", &budget.arg()])
         .args(["--sweeps", &sweeps.to_string()])
         .args(["--pause-secs", &pause_secs.to_string()])
@@ -228,7 +194,7 @@ pub(super) async fn drain(world: &HubWorld) -> Result<Vec<(String, String)>> {
     let mut events = Vec::new();
     let mut quiet = 0;
     while quiet < 2 {
-        let batch = world.capture.drain().await?;
+        let batch = world.world.delivered_outcomes().await?;
         if batch.is_empty() {
             quiet += 1;
             tokio::time::sleep(Duration::from_millis(300)).await;

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_ec2::types::Filter;
 
+use super::side::{all_traffic_anywhere, tcp_permission};
 use super::vpcs::in_parallel;
 use super::{accept_peering, create_peering, seed_err, seed_vpcs, SeededVpc, Seeder, VpcSpec};
 use crate::EmulatorError;
@@ -45,19 +46,11 @@ pub async fn open_port(
         .await?
         .authorize_security_group_ingress()
         .group_id(&vpc.security_group_id)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(port)
-                .to_port(port)
-                .ip_ranges(
-                    aws_sdk_ec2::types::IpRange::builder()
-                        .cidr_ip(cidr)
-                        .description("opened by hand before peerwire")
-                        .build(),
-                )
-                .build(),
-        )
+        .ip_permissions(tcp_permission(
+            port,
+            cidr,
+            Some("opened by hand before peerwire"),
+        ))
         .send()
         .await
         .map_err(|e| seed_err("AuthorizeSecurityGroupIngress", e))?;
@@ -82,12 +75,7 @@ pub async fn fill_egress(
     let ec2 = seeder.ec2(&vpc.account, &vpc.region).await?;
     ec2.revoke_security_group_egress()
         .group_id(&vpc.security_group_id)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("-1")
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build(),
-        )
+        .ip_permissions(all_traffic_anywhere())
         .send()
         .await
         .map_err(|e| seed_err("RevokeSecurityGroupEgress", e))?;

@@ -25,17 +25,18 @@ pub fn unlimited_writes() -> WriteBudget {
 /// Seeding's clients: the product's own [`AwsContext`] (member roles through STS with the
 /// ExternalId, as production reaches accounts), with no write limit and its own call log (never
 /// counted with the product's), addressed by the scenario's account and region strings.
-#[derive(Debug)]
-pub struct Seeder(AwsContext);
+/// Cloning shares the context (its clients and cached credentials).
+#[derive(Debug, Clone)]
+pub struct Seeder(std::sync::Arc<AwsContext>);
 
 impl Seeder {
     /// A seeder on `emulator`.
     pub async fn new(emulator: &Emulator) -> Self {
         let calls = CallLog::default();
-        Self(
+        Self(std::sync::Arc::new(
             AwsContext::new(emulator.hub_config(&calls).await, roles(), calls)
                 .with_write_budget(unlimited_writes()),
-        )
+        ))
     }
 
     /// An EC2 client acting as `account` in `region`.

@@ -1,6 +1,5 @@
 //! The `ec2-dry-run` patch (`ec2_dry_run.py`).
 
-use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{IpPermission, IpRange, Tag};
 use peerwire_emulator::scenario::REQUESTER_ACCOUNT;
 
@@ -12,19 +11,6 @@ const EC2_DRY_RUN: &str = "ec2-dry-run";
 
 // ---------------------------------------------------------------------------------------------
 // ec2-dry-run
-
-/// (error code, HTTP status) of a call that must be refused.
-fn refusal<T: std::fmt::Debug, E: ProvideErrorMetadata>(
-    result: Result<T, aws_sdk_ec2::error::SdkError<E>>,
-) -> (String, u16) {
-    match result {
-        Ok(value) => panic!("expected a refusal, got {value:?}"),
-        Err(err) => (
-            err.code().unwrap_or("<no code>").to_owned(),
-            err.raw_response().map_or(0, |r| r.status().as_u16()),
-        ),
-    }
-}
 
 fn postgres_from(cidr: &str) -> IpPermission {
     IpPermission::builder()

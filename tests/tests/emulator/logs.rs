@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::types::{Filter, FlowLogsResourceType, LogDestinationType, TrafficType};
 use peerwire_emulator::scenario::{Scenario, REQUESTER_ACCOUNT};
-use peerwire_emulator::{Emulator, EmulatorOptions, HttpAnswer};
+use peerwire_emulator::{Emulator, HttpAnswer};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -158,10 +158,9 @@ async fn logs_space_delimited_filter_selects_flow_log_records() {
 
 #[tokio::test]
 async fn without_logs_space_delimited_filter_moto_returns_every_record() {
-    let emulator =
-        Emulator::start_with(&EmulatorOptions::new().disable(LOGS_SPACE_DELIMITED_FILTER))
-            .await
-            .unwrap();
+    let emulator = Emulator::start_with_disabled(&[LOGS_SPACE_DELIMITED_FILTER])
+        .await
+        .unwrap();
     flow_logs(&emulator).await;
     assert_eq!(
         matching(&emulator, "[..., action=REJECT, status]").await,

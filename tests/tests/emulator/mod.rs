@@ -28,8 +28,7 @@ use aws_sdk_ec2::Client;
 use peerwire_emulator::scenario::Scenario;
 use peerwire_emulator::{Emulator, EmulatorOptions};
 
-/// moto's default account: the hub's static test credentials act in it.
-pub(super) const HUB_ACCOUNT: &str = "123456789012";
+pub(super) use peerwire_emulator::HUB_ACCOUNT;
 
 /// A seeded world on a server with `disabled` patches turned off. The emulator is returned
 /// second so that it is dropped after the scenario's clients.
@@ -60,6 +59,19 @@ pub(super) fn error_code<T: std::fmt::Debug, E: ProvideErrorMetadata>(
     }
 }
 
+/// (error code, HTTP status) of a call that must be refused.
+pub(super) fn refusal<T: std::fmt::Debug, E: ProvideErrorMetadata>(
+    result: Result<T, aws_sdk_ec2::error::SdkError<E>>,
+) -> (String, u16) {
+    match result {
+        Ok(value) => panic!("expected a refusal, got {value:?}"),
+        Err(err) => (
+            err.code().unwrap_or("<no code>").to_owned(),
+            err.raw_response().map_or(0, |r| r.status().as_u16()),
+        ),
+    }
+}
+
 /// The error code and message of a call that must fail.
 pub(super) fn error_of<T: std::fmt::Debug, E: ProvideErrorMetadata>(
     result: Result<T, E>,
@@ -75,15 +87,7 @@ pub(super) fn error_of<T: std::fmt::Debug, E: ProvideErrorMetadata>(
 
 /// A pending peering from the requester's seeded VPC, accepted by the accepter.
 pub(super) async fn active_peering(scenario: &Scenario) -> String {
-    let pcx = scenario.request_peering(&[]).await.unwrap();
-    scenario
-        .accepter
-        .ec2
-        .accept_vpc_peering_connection()
-        .vpc_peering_connection_id(&pcx)
-        .send()
-        .await
-        .unwrap();
+    let pcx = scenario.accepted_peering(&[]).await.unwrap();
     assert_eq!(scenario.status(&pcx).await.unwrap(), "active");
     pcx
 }
@@ -96,13 +100,9 @@ pub(super) fn dns_resolution() -> PeeringConnectionOptionsRequest {
 
 /// `pcx` as `ec2`'s account describes it.
 pub(super) async fn described(ec2: &Client, pcx: &str) -> aws_sdk_ec2::types::VpcPeeringConnection {
-    let described = ec2
-        .describe_vpc_peering_connections()
-        .vpc_peering_connection_ids(pcx)
-        .send()
-        .await
-        .unwrap();
-    described.vpc_peering_connections()[0].clone()
+    let describe = ec2.describe_vpc_peering_connections();
+    let described = describe.vpc_peering_connection_ids(pcx).send().await;
+    described.unwrap().vpc_peering_connections()[0].clone()
 }
 
 /// (requester, accepter) AllowDnsResolutionFromRemoteVpc as `ec2`'s account describes them.

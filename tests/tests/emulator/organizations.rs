@@ -1,7 +1,6 @@
 //! Organizations (`organizations.py`): ListParents as moto does it, suspended and closing accounts.
 
-use super::HUB_ACCOUNT;
-use peerwire_emulator::{Emulator, EmulatorOptions};
+use peerwire_emulator::{organizations, Emulator};
 use serde_json::{json, Value};
 
 const ORGANIZATIONS_SUSPENDED_ACCOUNTS: &str = "organizations-suspended-accounts";
@@ -10,17 +9,7 @@ const ORGANIZATIONS_SUSPENDED_ACCOUNTS: &str = "organizations-suspended-accounts
 // Organizations
 
 async fn org(emulator: &Emulator, action: &str, body: Value) -> Value {
-    let answer = emulator
-        .call_json(
-            HUB_ACCOUNT,
-            "organizations",
-            &format!("AWSOrganizationsV20161128.{action}"),
-            &body,
-        )
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200, "{action}: {answer:?}");
-    answer.json()
+    organizations::call(emulator, action, body).await.unwrap()
 }
 
 fn text(value: &Value) -> String {
@@ -29,40 +18,9 @@ fn text(value: &Value) -> String {
 
 /// An organization with root → workloads → payments and one account in payments:
 /// (account id, [payments, workloads, root]).
-async fn nested_account(emulator: &Emulator) -> (String, Vec<String>) {
-    org(emulator, "CreateOrganization", json!({"FeatureSet": "ALL"})).await;
-    let root = text(&org(emulator, "ListRoots", json!({})).await["Roots"][0]["Id"]);
-    let workloads = text(
-        &org(
-            emulator,
-            "CreateOrganizationalUnit",
-            json!({"ParentId": root, "Name": "workloads"}),
-        )
-        .await["OrganizationalUnit"]["Id"],
-    );
-    let payments = text(
-        &org(
-            emulator,
-            "CreateOrganizationalUnit",
-            json!({"ParentId": workloads, "Name": "payments"}),
-        )
-        .await["OrganizationalUnit"]["Id"],
-    );
-    let account = text(
-        &org(
-            emulator,
-            "CreateAccount",
-            json!({"AccountName": "payments-db", "Email": "payments-db@example.com"}),
-        )
-        .await["CreateAccountStatus"]["AccountId"],
-    );
-    org(
-        emulator,
-        "MoveAccount",
-        json!({"AccountId": account, "SourceParentId": root, "DestinationParentId": payments}),
-    )
-    .await;
-    (account, vec![payments, workloads, root])
+async fn nested_account(emulator: &Emulator) -> (String, [String; 3]) {
+    let nested = organizations::nested_account(emulator, "payments-db");
+    nested.await.unwrap()
 }
 
 /// The account's status as DescribeAccount, ListAccounts and ListAccountsForParent show it.
@@ -107,7 +65,7 @@ async fn organizations_list_parents_walks_from_a_nested_account_to_the_root() {
         child = text(&parent["Id"]);
         assert!(chain.len() < 10, "no root above {account}: {chain:?}");
     }
-    assert_eq!(chain, expected);
+    assert_eq!(chain, expected.to_vec());
 }
 
 #[tokio::test]
@@ -133,10 +91,9 @@ async fn organizations_suspended_accounts_are_described_as_suspended() {
 
 #[tokio::test]
 async fn without_organizations_suspended_accounts_moto_keeps_every_account_active() {
-    let emulator =
-        Emulator::start_with(&EmulatorOptions::new().disable(ORGANIZATIONS_SUSPENDED_ACCOUNTS))
-            .await
-            .unwrap();
+    let emulator = Emulator::start_with_disabled(&[ORGANIZATIONS_SUSPENDED_ACCOUNTS])
+        .await
+        .unwrap();
     let (account, parents) = nested_account(&emulator).await;
     emulator.set("suspended_accounts", &account).await.unwrap();
     assert_eq!(

@@ -1,8 +1,6 @@
 //! The IAM patches (`sts_iam.py`): a member role that is missing or distrusts the hub (`assume-role-denied`: `deny_assume_role`, `require_external_id`) and a missing permission (`denied-actions`: `deny_actions`). Both default to off; each test shows the default, turns the setting on and asserts AWS's answer, and its `without_…` twin shows that plain moto ignores it.
 
-use super::HUB_ACCOUNT;
-use aws_sdk_ec2::error::ProvideErrorMetadata;
-use aws_sdk_ec2::error::SdkError;
+use super::{refusal, HUB_ACCOUNT};
 use peerwire::aws::calls::CallLog;
 use peerwire::aws::clients::AwsContext;
 use peerwire::config::RoleConfig;
@@ -165,19 +163,6 @@ async fn without_assume_role_denied_moto_lets_anyone_assume_any_role() {
 
 // ---------------------------------------------------------------------------------------------
 // denied-actions
-
-/// (error code, HTTP status) of an EC2 call that must be refused.
-fn refusal<T: std::fmt::Debug, E: ProvideErrorMetadata>(
-    result: Result<T, SdkError<E>>,
-) -> (String, u16) {
-    match result {
-        Ok(value) => panic!("expected a refusal, got {value:?}"),
-        Err(err) => (
-            err.code().unwrap_or("<no code>").to_owned(),
-            err.raw_response().map_or(0, |r| r.status().as_u16()),
-        ),
-    }
-}
 
 #[tokio::test]
 async fn denied_actions_answer_each_service_own_error() {

@@ -412,19 +412,3 @@ fn error_response(service: &str, fault: Fault) -> Message {
         body: body.into_bytes(),
     }
 }
-
-/// `POST {endpoint}/moto-api/reset`: empties every backend of the emulator.
-pub fn reset_emulator(endpoint: &str) {
-    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let request = Message {
-        start: "POST /moto-api/reset HTTP/1.1".into(),
-        headers: vec![("Host".into(), host.into())],
-        body: Vec::new(),
-    };
-    let response = forward(host, &request).expect("emulator reset");
-    assert!(
-        response.start.contains(" 200"),
-        "moto-api/reset answered {}",
-        response.start
-    );
-}
