@@ -3,7 +3,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { FUNCTIONS, PeerwireHub, PeerwireHubProps } from '../lib';
+import { FUNCTIONS, NOTIFICATIONS, PeerwireHub, PeerwireHubProps } from '../lib';
 import { REPO, stack, stubCode } from './helpers';
 
 function synth(props: Partial<PeerwireHubProps> = {}) {
@@ -40,7 +40,7 @@ describe('PeerwireHub', () => {
 
   test('every rule and schedule has a retry policy and a dead-letter queue', () => {
     const rules = template.findResources('AWS::Events::Rule');
-    expect(Object.keys(rules)).toHaveLength(FUNCTIONS.reduce((n, f) => n + f.rules.length + 1, 0) + 4);
+    expect(Object.keys(rules)).toHaveLength(FUNCTIONS.reduce((n, f) => n + f.rules.length + 1, 0) + NOTIFICATIONS.length);
     for (const rule of Object.values<any>(rules)) {
       for (const target of rule.Properties.Targets) {
         expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);

@@ -349,3 +349,32 @@ def _peering_lifecycle() -> None:
     VPCPeeringConnectionBackend.get_vpc_peering_connection = get
     VPCPeeringConnectionBackend.delete_vpc_peering_connection = delete
     _LIFECYCLE["on"] = True
+
+
+@patch("one-peering-per-vpc-pair")
+def _one_peering_per_vpc_pair() -> None:
+    """AWS (VPC Peering Guide, "VPC peering limitations"): "You cannot have more than one VPC
+    peering connection between two VPCs at the same time." Accepting a request between two VPCs
+    that another `provisioning` or `active` peering already joins (either way round) is
+    `VpcPeeringConnectionAlreadyExists` "A VPC peering connection between the VPCs already
+    exists." (EC2 API reference, "Error codes"). Requests themselves are not refused: the guide
+    does not say at which step AWS enforces the limit, and refusing the accept is the latest
+    point that keeps it. moto: any number of active peerings between the same two VPCs."""
+    from moto.ec2.models.vpc_peering_connections import VPCPeeringConnectionBackend
+
+    original_accept = VPCPeeringConnectionBackend.accept_vpc_peering_connection
+
+    def accept(self, vpc_pcx_id):
+        pcx = self.get_vpc_peering_connection(vpc_pcx_id)
+        pair = {pcx.vpc.id, pcx.peer_vpc.id}
+        for other in self.vpc_pcxs.values():
+            if other.id == pcx.id or {other.vpc.id, other.peer_vpc.id} != pair:
+                continue
+            if other._status.code in ("provisioning", "active"):
+                raise EC2ClientError(
+                    "VpcPeeringConnectionAlreadyExists",
+                    "A VPC peering connection between the VPCs already exists.",
+                )
+        return original_accept(self, vpc_pcx_id)
+
+    VPCPeeringConnectionBackend.accept_vpc_peering_connection = accept

@@ -25,6 +25,7 @@ ORDER = (
     "test-event-pattern",
     "peering-tags-per-owner",
     "peering-lifecycle",
+    "one-peering-per-vpc-pair",
     "route-blackhole",
     "assume-role-denied",
     "denied-actions",

@@ -3,8 +3,6 @@
 //! is the AWS behaviour the VPC Peering Guide documents, on the emulator made as strict.
 
 use aws_sdk_ec2::types::Filter;
-use peerwire::doors::cleanup::handle_cleanup_event;
-use peerwire::doors::drift::handle_drift_event;
 use peerwire::doors::request::handle_request_event;
 use peerwire::doors::wiring::handle_wiring_event;
 use peerwire::model::{Side, ROLLBACK_TAG};
@@ -12,18 +10,8 @@ use peerwire::outcome::{Outcome, OutcomeKind};
 use peerwire::plan::Finding;
 use peerwire_emulator::EmulatorOptions;
 use peerwire_integration::{
-    ingress_descriptions, routes_to, EnvOptions, TestEnv, DEFAULT_POLICY, REQUESTER_ACCOUNT,
-    WIRING_POLICY,
+    about, EnvOptions, TestEnv, DEFAULT_POLICY, REQUESTER_ACCOUNT, TAGS, WIRING_POLICY,
 };
-
-const TAGS: &[(&str, &str)] = &[("team", "payments")];
-
-fn about<'a>(outcomes: &'a [Outcome], pcx: &str) -> &'a Outcome {
-    outcomes
-        .iter()
-        .find(|o| o.peering_id.as_ref().is_some_and(|id| id.as_str() == pcx))
-        .unwrap_or_else(|| panic!("no outcome about {pcx}: {outcomes:?}"))
-}
 
 // ---- a member role that is gone ----
 
@@ -40,9 +28,7 @@ async fn a_deletion_from_an_account_whose_role_is_gone_is_cleaned_through_the_ac
         .await
         .unwrap();
 
-    let report = handle_cleanup_event(&env.app, &env.deleted_event(&pcx))
-        .await
-        .expect("not a failed run");
+    let report = env.cleanup_door(&env.deleted_event(&pcx)).await;
 
     let outcome = about(&report.run.outcomes, &pcx);
     let unreachable: Vec<Side> = outcome
@@ -57,12 +43,8 @@ async fn a_deletion_from_an_account_whose_role_is_gone_is_cleaned_through_the_ac
         })
         .collect();
     assert_eq!(unreachable, [Side::Requester], "{outcome:?}");
-    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
-    let rules = ingress_descriptions(
-        &env.scenario.accepter.ec2,
-        &env.scenario.accepter.security_group_id,
-    )
-    .await;
+    assert_eq!(env.scenario.accepter.routes_via(&pcx).await.unwrap(), 0);
+    let rules = env.scenario.accepter.ingress_descriptions().await.unwrap();
     assert!(rules.iter().all(|d| !d.contains(&pcx)), "{rules:?}");
 }
 
@@ -138,13 +120,11 @@ async fn a_peering_marked_for_rollback_is_deleted_by_the_wiring_function_never_w
         still_provisioning.as_ref().is_err_and(|e| e.is_transient()),
         "{still_provisioning:?}"
     );
-    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
+    assert_eq!(env.scenario.accepter.routes_via(&pcx).await.unwrap(), 0);
 
     // AWS finishes provisioning; the retried acceptance reaches the wiring function.
     env.emulator.set("clock_offset", "3600").await.unwrap();
-    let report = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let report = env.wiring_door(&env.accepted_event(&pcx)).await;
 
     let outcome = about(&report.run.outcomes, &pcx);
     assert_eq!(outcome.kind, OutcomeKind::Rejected, "{outcome:?}");
@@ -155,8 +135,8 @@ async fn a_peering_marked_for_rollback_is_deleted_by_the_wiring_function_never_w
             .any(|r| r.contains("pcx-0aaaaaaaaaaaaaaa0")),
         "{outcome:?}"
     );
-    assert_eq!(routes_to(&env.scenario.accepter.ec2, &pcx).await, 0);
-    assert_eq!(routes_to(&env.scenario.requester.ec2, &pcx).await, 0);
+    assert_eq!(env.scenario.accepter.routes_via(&pcx).await.unwrap(), 0);
+    assert_eq!(env.scenario.requester.routes_via(&pcx).await.unwrap(), 0);
     assert_eq!(env.scenario.status(&pcx).await.unwrap(), "deleted");
     assert_eq!(
         env.calls()
@@ -199,15 +179,12 @@ async fn colliding_requests(
 async fn rules_revived_by_peering_the_same_vpcs_again_are_re_marked_and_survive_the_old_cleanup() {
     let env = TestEnv::new(WIRING_POLICY).await;
     let old = env.wired_peering().await;
-    let group = env.scenario.accepter.security_group_id.clone();
-    let before = ingress_descriptions(&env.scenario.accepter.ec2, &group).await;
+    let before = env.scenario.accepter.ingress_descriptions().await.unwrap();
     env.delete_peering(&old).await;
 
     let new = env.scenario.request_peering(TAGS).await.unwrap();
     env.scenario.accept_directly(&new).await.unwrap();
-    let wired = handle_wiring_event(&env.app, &env.accepted_event(&new))
-        .await
-        .unwrap();
+    let wired = env.wiring_door(&env.accepted_event(&new)).await;
     let outcome = about(&wired.run.outcomes, &new);
     assert!(
         outcome
@@ -216,11 +193,9 @@ async fn rules_revived_by_peering_the_same_vpcs_again_are_re_marked_and_survive_
             .any(|c| c.operation() == "UpdateSecurityGroupRuleDescriptionsIngress"),
         "{outcome:?}"
     );
-    handle_cleanup_event(&env.app, &env.deleted_event(&old))
-        .await
-        .unwrap();
+    env.cleanup_door(&env.deleted_event(&old)).await;
 
-    let after = ingress_descriptions(&env.scenario.accepter.ec2, &group).await;
+    let after = env.scenario.accepter.ingress_descriptions().await.unwrap();
     assert_eq!(after.len(), before.len(), "{before:?} -> {after:?}");
     assert!(after.iter().all(|d| !d.contains(&old)), "{after:?}");
     assert!(after.iter().any(|d| d.contains(&new)), "{after:?}");
@@ -233,15 +208,12 @@ async fn rules_revived_by_peering_the_same_vpcs_again_are_re_marked_and_survive_
 async fn cleanup_keeps_the_rules_a_live_peering_of_the_same_vpcs_needs() {
     let env = TestEnv::new(WIRING_POLICY).await;
     let old = env.wired_peering().await;
-    let group = env.scenario.accepter.security_group_id.clone();
-    let before = ingress_descriptions(&env.scenario.accepter.ec2, &group).await;
+    let before = env.scenario.accepter.ingress_descriptions().await.unwrap();
     env.delete_peering(&old).await;
     let new = env.scenario.request_peering(TAGS).await.unwrap();
     env.scenario.accept_directly(&new).await.unwrap();
 
-    let cleaned = handle_cleanup_event(&env.app, &env.deleted_event(&old))
-        .await
-        .unwrap();
+    let cleaned = env.cleanup_door(&env.deleted_event(&old)).await;
 
     let outcome = about(&cleaned.run.outcomes, &old);
     assert!(
@@ -251,16 +223,14 @@ async fn cleanup_keeps_the_rules_a_live_peering_of_the_same_vpcs_needs() {
         )),
         "{outcome:?}"
     );
-    assert_eq!(routes_to(&env.scenario.accepter.ec2, &old).await, 0);
+    assert_eq!(env.scenario.accepter.routes_via(&old).await.unwrap(), 0);
     assert_eq!(
-        ingress_descriptions(&env.scenario.accepter.ec2, &group).await,
+        env.scenario.accepter.ingress_descriptions().await.unwrap(),
         before
     );
 
-    handle_wiring_event(&env.app, &env.accepted_event(&new))
-        .await
-        .unwrap();
-    let after = ingress_descriptions(&env.scenario.accepter.ec2, &group).await;
+    env.wiring_door(&env.accepted_event(&new)).await;
+    let after = env.scenario.accepter.ingress_descriptions().await.unwrap();
     assert_eq!(after.len(), before.len());
     assert!(after.iter().all(|d| !d.contains(&old)), "{after:?}");
 }
@@ -334,23 +304,19 @@ async fn a_corporate_supernet_to_a_vpn_does_not_refuse_a_request_the_peering_rou
     }
     let pcx = env.scenario.request_peering(TAGS).await.unwrap();
 
-    let decided = handle_request_event(&env.app, &env.request_event(&pcx))
-        .await
-        .unwrap();
+    let decided = env.request_door(&env.request_event(&pcx)).await;
     assert_eq!(
         about(&decided.run.outcomes, &pcx).kind,
         OutcomeKind::Accepted,
         "{:?}",
         decided.run.outcomes
     );
-    let wired = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let wired = env.wiring_door(&env.accepted_event(&pcx)).await;
 
     let outcome = about(&wired.run.outcomes, &pcx);
     assert_eq!(outcome.kind, OutcomeKind::Wired, "{outcome:?}");
     assert_eq!(
-        routes_to(&env.scenario.accepter.ec2, &pcx).await,
+        env.scenario.accepter.routes_via(&pcx).await.unwrap(),
         tables.len()
     );
 }
@@ -388,9 +354,7 @@ async fn propagated_routes_are_outside_the_quota_and_one_to_the_peer_cidr_is_nev
     // Two static routes per table: the local one and the peering's. Four propagated ones would
     // put the table over that if they counted.
     env.emulator.set("routes_per_table", "2").await.unwrap();
-    let wired = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let wired = env.wiring_door(&env.accepted_event(&pcx)).await;
     let outcome = about(&wired.run.outcomes, &pcx);
     assert_eq!(outcome.kind, OutcomeKind::Wired, "{outcome:?}");
     assert!(
@@ -401,7 +365,7 @@ async fn propagated_routes_are_outside_the_quota_and_one_to_the_peer_cidr_is_nev
         "{outcome:?}"
     );
     assert_eq!(
-        routes_to(&env.scenario.accepter.ec2, &pcx).await,
+        env.scenario.accepter.routes_via(&pcx).await.unwrap(),
         tables.len()
     );
 
@@ -423,9 +387,7 @@ async fn propagated_routes_are_outside_the_quota_and_one_to_the_peer_cidr_is_nev
         .send()
         .await
         .unwrap();
-    let rechecked = handle_wiring_event(&env.app, &env.accepted_event(&pcx))
-        .await
-        .unwrap();
+    let rechecked = env.wiring_door(&env.accepted_event(&pcx)).await;
     let outcome = about(&rechecked.run.outcomes, &pcx);
     assert_eq!(outcome.kind, OutcomeKind::WiringBlocked, "{outcome:?}");
     assert!(
@@ -436,7 +398,7 @@ async fn propagated_routes_are_outside_the_quota_and_one_to_the_peer_cidr_is_nev
         "{outcome:?}"
     );
     assert_eq!(
-        routes_to(&env.scenario.accepter.ec2, &pcx).await,
+        env.scenario.accepter.routes_via(&pcx).await.unwrap(),
         tables.len() - 1
     );
 }
@@ -508,7 +470,7 @@ async fn a_route_removed_again_and_again_is_repaired_each_time_and_said_once_as_
             serde_json::json!({"routeTableId": table, "destinationCidrBlock": cidr}),
         );
         event["detail"]["userIdentity"]["arn"] = serde_json::json!(DEPLOYER);
-        let report = handle_drift_event(&env.app, &event).await.unwrap();
+        let report = env.drift_door(&event).await;
         kinds.push(
             report
                 .run
@@ -518,7 +480,7 @@ async fn a_route_removed_again_and_again_is_repaired_each_time_and_said_once_as_
                 .map(|o| (o.kind, o.changed_by.clone(), o.reasons.first().cloned())),
         );
         assert_eq!(
-            routes_to(&env.scenario.accepter.ec2, &pcx).await,
+            env.scenario.accepter.routes_via(&pcx).await.unwrap(),
             3,
             "repaired"
         );

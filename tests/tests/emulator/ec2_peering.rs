@@ -1,4 +1,4 @@
-//! The EC2 peering patches (`ec2_peering.py`): CIDR block sets, overlapping CIDRs, describe filters and paging, peering options, per-owner tags, the lifecycle.
+//! The EC2 peering patches (`ec2_peering.py`): CIDR block sets, overlapping CIDRs, describe filters and paging, peering options, per-owner tags, the lifecycle, one peering per VPC pair.
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, Tag};
@@ -737,5 +737,48 @@ async fn without_peering_lifecycle_moto_never_dwells_expires_or_forgets() {
     assert_eq!(
         seen_status(accepter, "pcx-0123456789abcdef0").await,
         "absent"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// one-peering-per-vpc-pair
+
+const ONE_PEERING_PER_VPC_PAIR: &str = "one-peering-per-vpc-pair";
+
+/// Two requests between the same two VPCs; the first accepted. What accepting the second
+/// answers (an empty code when it is accepted).
+async fn second_accept_between_the_same_vpcs(disabled: &[&str]) -> String {
+    let (scenario, _emulator) = world(disabled).await;
+    let first = scenario.request_peering(&[]).await.unwrap();
+    let second = scenario.request_peering(&[]).await.unwrap();
+    scenario.accept_directly(&first).await.unwrap();
+    let answer = scenario
+        .accepter
+        .ec2
+        .accept_vpc_peering_connection()
+        .vpc_peering_connection_id(&second)
+        .send()
+        .await;
+    match answer {
+        Ok(_) => String::new(),
+        Err(err) => err.code().unwrap_or_default().to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn one_peering_per_vpc_pair_refuses_a_second_live_peering_between_the_same_vpcs() {
+    // VPC Peering Guide, limitations: "You cannot have more than one VPC peering connection
+    // between two VPCs at the same time."
+    assert_eq!(
+        second_accept_between_the_same_vpcs(&[]).await,
+        "VpcPeeringConnectionAlreadyExists"
+    );
+}
+
+#[tokio::test]
+async fn without_one_peering_per_vpc_pair_moto_accepts_a_second_peering_between_the_same_vpcs() {
+    assert_eq!(
+        second_accept_between_the_same_vpcs(&[ONE_PEERING_PER_VPC_PAIR]).await,
+        ""
     );
 }
