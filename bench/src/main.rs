@@ -14,6 +14,7 @@ mod calls;
 mod cpu;
 mod hub;
 mod hub_sweep;
+mod latency;
 mod procfs;
 mod rate;
 mod record;
@@ -49,6 +50,21 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         hub: usize,
         /// Write budget of the product's EC2 clients.
+        #[arg(long, default_value = "ec2")]
+        budget: Budget,
+    },
+    /// Critical-path depth: each scenario at no latency and with a fixed delay added to every
+    /// call at the emulator; the depth is the extra wall time in round trips.
+    Latency {
+        /// The delay per call, milliseconds.
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        /// Route tables per side for the fresh-wiring scenarios.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,50,200")]
+        tables: Vec<usize>,
+        /// Runs per scenario and latency (median wall time).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         #[arg(long, default_value = "ec2")]
         budget: Budget,
     },
@@ -126,6 +142,10 @@ enum Command {
         /// Seeding calls in flight.
         #[arg(long, default_value_t = 8)]
         parallel: usize,
+        /// A fixed delay added to every call at the emulator once the hub is seeded (AWS's
+        /// round trip; 0: none).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Internal: sweeps of the wiring door in a fresh process, for `hub`.
     #[command(hide = true)]
@@ -191,6 +211,12 @@ async fn main() -> ExitCode {
             hub,
             budget,
         } => calls::run(&tables, hub, budget).await,
+        Command::Latency {
+            latency_ms,
+            tables,
+            runs,
+            budget,
+        } => latency::run(latency_ms, &tables, runs, budget).await,
         Command::Cpu { iterations, tables } => cpu::run(iterations.max(1), tables).await,
         Command::Size { binary, runs } => size::run(binary, runs.max(1)).await,
         Command::Rss {
@@ -213,6 +239,7 @@ async fn main() -> ExitCode {
             no_deadline,
             no_faults,
             parallel,
+            latency_ms,
         } => match hub::Shape::new(peerings, accounts, regions, tables) {
             Ok(shape) => {
                 hub::run(hub::Args {
@@ -222,6 +249,7 @@ async fn main() -> ExitCode {
                     deadline: !no_deadline,
                     faults: !no_faults,
                     parallel,
+                    latency_ms,
                 })
                 .await
             }

@@ -84,7 +84,8 @@ export const NOTIFICATIONS: Notification[] = [
     paths: {acc: '$.detail.accepter.account', pcx: '$.detail.peering_id', region: '$.detail.accepter.region', why: '$.detail.reasons[0]' },
     lines: [
       '"peerwire: the same drift keeps coming back on peering <pcx> (accepter <acc>, <region>)."',
-      '"What happened: <why>"',
+      '"What happened: part of the wiring was removed again within 24 hours, and peerwire put it back again; later repairs today are not notified."',
+      '"Why: <why>"',
       '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
     ],
   },

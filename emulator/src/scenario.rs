@@ -18,8 +18,8 @@ use peerwire::config::RoleConfig;
 use crate::{Emulator, EmulatorError, REGION};
 
 pub use hub::{
-    accept_peering_as_owner, fill_egress, open_port, request_peering_between, routes_by_peering,
-    Hub, HubPeering, HubSpec,
+    accept_peering_as_owner, delete_peering_as_owner, fill_egress, open_port,
+    request_peering_between, routes_by_peering, Hub, HubPeering, HubSpec,
 };
 pub use side::RuleRow;
 pub use vpcs::{

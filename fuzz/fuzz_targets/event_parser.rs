@@ -4,16 +4,25 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use peerwire::events::{
+use peerwire_core::events::{
     parse_cleanup_event, parse_drift_event, parse_request_event, parse_wiring_event,
     CleanupTrigger, RequestTrigger, WiringTrigger,
 };
-use peerwire::model::{AccountId, PeeringId, PeeringRef, Region};
+use peerwire_core::model::{AccountId, PeeringId, PeeringRef, Region};
 
 fn well_formed(target: &PeeringRef) {
-    assert!(target.peering_id.as_str().parse::<PeeringId>().is_ok(), "{target:?}");
-    assert!(target.account.as_str().parse::<AccountId>().is_ok(), "{target:?}");
-    assert!(target.region.as_str().parse::<Region>().is_ok(), "{target:?}");
+    assert!(
+        target.peering_id.as_str().parse::<PeeringId>().is_ok(),
+        "{target:?}"
+    );
+    assert!(
+        target.account.as_str().parse::<AccountId>().is_ok(),
+        "{target:?}"
+    );
+    assert!(
+        target.region.as_str().parse::<Region>().is_ok(),
+        "{target:?}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -34,8 +43,7 @@ fuzz_target!(|data: &[u8]| {
         well_formed(&target);
     }
     let _ = parse_drift_event(&event);
-    if let Ok(CleanupTrigger::PeeringGone(target)) =
-        parse_cleanup_event(&event).map(|e| e.trigger)
+    if let Ok(CleanupTrigger::PeeringGone(target)) = parse_cleanup_event(&event).map(|e| e.trigger)
     {
         well_formed(&target);
     }

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use peerwire::model::AccountId;
-use peerwire::policy::Policy;
+use peerwire_core::model::AccountId;
+use peerwire_core::policy::Policy;
 
 fn account(id: &AccountId) {
     assert!(id.as_str().parse::<AccountId>().is_ok(), "{id:?}");

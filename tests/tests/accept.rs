@@ -17,37 +17,54 @@ async fn an_allowlisted_request_is_accepted() {
 
     let report = env.request_door(&env.request_event(&pcx)).await;
 
-    assert_eq!(report.run.outcomes.len(), 1);
+    // Accepted, then wired by the same run with what the decision read.
+    let kinds: Vec<OutcomeKind> = report.run.outcomes.iter().map(|o| o.kind).collect();
+    assert_eq!(kinds, [OutcomeKind::Accepted, OutcomeKind::Wired]);
     let outcome = first_of(&report.run.outcomes, OutcomeKind::Accepted);
     assert_eq!(outcome.rule.as_deref(), Some("payments-ecs-to-rds"));
     assert_eq!(env.status(&pcx).await, "active");
+    // Independent reads go out together, so only the orderings that matter are fixed.
     let ops = env.operations();
-    assert_eq!(
-        ops,
-        [
-            // The request as the accepter sees it.
-            "AssumeRole",
-            "DescribeVpcPeeringConnections",
-            // The requester's own view: the rule requires tags only it carries.
-            "AssumeRole",
-            "DescribeVpcPeeringConnections",
-            // The accepter VPC: CIDRs and routes.
-            "DescribeVpcs",
-            "DescribeRouteTables",
-            // The accepter VPC's other peerings (as accepter, as requester): CIDRs held first.
-            "DescribeVpcPeeringConnections",
-            "DescribeVpcPeeringConnections",
-            // The requester VPC, managed by the rule: its routes must leave room.
-            "DescribeVpcs",
-            "DescribeRouteTables",
-            "AcceptVpcPeeringConnection",
-            // The accepter VPC's live peerings again: a colliding accept at the same moment.
-            "DescribeVpcPeeringConnections",
-            "PutEvents"
-        ]
+    let at = |op: &str| ops.iter().position(|o| o == op).unwrap();
+    let last = |op: &str| ops.iter().rposition(|o| o == op).unwrap();
+    env.assert_counts(&[
+        // Each member role, once per process.
+        ("AssumeRole", 2),
+        // The request as the accepter sees it; the requester's own view (the rule requires
+        // tags only it carries); the accepter VPC's other peerings (as accepter, as
+        // requester: CIDRs held first); its live peerings again after the accept (a colliding
+        // accept at the same moment), which also show this one active.
+        ("DescribeVpcPeeringConnections", 5),
+        // The accepter VPC (CIDRs and routes); the requester VPC's routes (its CIDRs are the
+        // request's): read once, for the decision and the wiring.
+        ("DescribeVpcs", 1),
+        ("DescribeRouteTables", 2),
+        ("AcceptVpcPeeringConnection", 1),
+        // Wiring what was just accepted: the DNS attributes of both VPCs, the quotas before
+        // adding (every subnet is in scope: the route tables say which tables, no subnet read).
+        ("DescribeVpcAttribute", 4),
+        ("DescribeSubnets", 0),
+        ("GetServiceQuota", 4),
+        ("CreateRoute", 6),
+        ("ModifyVpcPeeringConnectionOptions", 2),
+        ("PutEvents", 1),
+    ]);
+    assert_eq!(ops.len(), 28, "{ops:?}");
+    // The accept waits for every read of the decision; the wiring starts after the re-read
+    // that follows the accept; both outcomes go out last, in one PutEvents.
+    assert!(
+        last("DescribeRouteTables") < at("AcceptVpcPeeringConnection"),
+        "{ops:?}"
     );
+    assert!(at("AcceptVpcPeeringConnection") < last("DescribeVpcPeeringConnections"));
+    assert!(
+        last("DescribeVpcPeeringConnections") < at("CreateRoute"),
+        "{ops:?}"
+    );
+    assert_eq!(ops.last().map(String::as_str), Some("PutEvents"));
     let delivered = env.delivered_outcomes().await;
-    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered.len(), 2);
+    assert_eq!(delivered[1]["detail-type"], "Peering Wired");
     assert_eq!(delivered[0]["detail-type"], "Peering Request Accepted");
     assert_eq!(delivered[0]["source"], "peerwire");
     assert_eq!(delivered[0]["detail"]["peering_id"], pcx.as_str());
@@ -270,12 +287,21 @@ async fn the_sweep_finds_a_pending_request_that_no_event_announced() {
     };
     assert_eq!(kind_of(&good), Some(OutcomeKind::Accepted));
     assert_eq!(kind_of(&untagged), Some(OutcomeKind::Rejected));
-    assert_eq!(report.run.outcomes.len(), 2);
+    // The accepted one is wired by the same run.
+    assert_eq!(report.run.outcomes.len(), 3, "{:?}", report.run.outcomes);
+    assert!(
+        report
+            .run
+            .outcomes
+            .iter()
+            .any(|o| o.kind == OutcomeKind::Wired
+                && o.peering_id.as_ref().is_some_and(|p| p == &good))
+    );
     assert_eq!(env.status(&good).await, "active");
     assert_eq!(env.status(&untagged).await, "rejected");
-    // Two requests to one accepter VPC: the VPC is read once per run (and the requester VPC,
-    // checked for the one matching a rule, once).
-    assert_eq!(env.calls().count("DescribeVpcs"), 2);
+    // Two requests to one accepter VPC: the VPC is read once per run, and the requester VPC
+    // (whose CIDRs the requests show) once for its routes, for the decisions and the wiring.
+    assert_eq!(env.calls().count("DescribeVpcs"), 1);
     assert_eq!(env.calls().count("DescribeRouteTables"), 2);
 
     // The next sweep finds nothing pending and writes nothing to EC2.
@@ -297,20 +323,21 @@ async fn replaying_the_same_event_five_times_accepts_once_then_writes_nothing() 
         kinds.extend(report.run.outcomes.iter().map(|o| o.kind));
     }
 
-    assert_eq!(kinds[0], OutcomeKind::Accepted);
+    assert_eq!(kinds[..2], [OutcomeKind::Accepted, OutcomeKind::Wired]);
     assert!(
-        kinds[1..].iter().all(|k| *k == OutcomeKind::Skipped),
+        kinds[2..].iter().all(|k| *k == OutcomeKind::Skipped),
         "{kinds:?}"
     );
+    // The accept, then the wiring of what it accepted; nothing more.
     let writes = env.calls().ec2_writes();
-    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes.len(), 9, "{writes:?}");
     assert_eq!(writes[0].operation, "AcceptVpcPeeringConnection");
     // Credentials are assumed once per role for the whole process, not per event.
     assert_eq!(env.calls().count("AssumeRole"), 2);
     // A replay only re-reads the peering: an active one needs no other read. The first run
     // read it 5 times (accepter and requester views, the siblings twice, once after).
     assert_eq!(env.calls().count("DescribeVpcPeeringConnections"), 5 + 4);
-    assert_eq!(env.calls().count("DescribeVpcs"), 2);
+    assert_eq!(env.calls().count("DescribeVpcs"), 1);
 }
 
 #[tokio::test]

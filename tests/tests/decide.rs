@@ -318,7 +318,7 @@ rules:
     let report = env
         .request_door(&env.cloudtrail_event(&first, &vended, &vpc))
         .await;
-    let accepted = only(&report.run.outcomes);
+    let accepted = &report.run.outcomes[0];
     assert_eq!(accepted.kind, OutcomeKind::Accepted, "{accepted:?}");
 
     move_account(&env.emulator, &vended, &team, &root)

@@ -263,7 +263,10 @@ async fn a_denied_create_route_is_named_with_the_statement_that_grants_it_exit_1
         )),
         "{fix}"
     );
-    assert_eq!(denied.needed_by, ["peering-wiring", "drift-recheck"]);
+    assert_eq!(
+        denied.needed_by,
+        ["peering-request", "peering-wiring", "drift-recheck"]
+    );
     let text = render(&report);
     assert!(text.contains("denied: ec2:CreateRoute\n"), "{text}");
     let json = serde_json::to_value(&report).unwrap();

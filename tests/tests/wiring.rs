@@ -76,7 +76,8 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
         2,
         "one filtered describe per side"
     );
-    assert_eq!(count("DescribeSubnets"), 2);
+    // Every subnet is in scope: the route tables show which tables serve them.
+    assert_eq!(count("DescribeSubnets"), 0);
     assert_eq!(count("DescribeVpcAttribute"), 4, "two attributes per side");
     assert_eq!(
         count("DescribeSecurityGroups"),
@@ -94,7 +95,7 @@ async fn fresh_wiring_routes_every_table_opens_the_db_port_and_sets_dns_on_both_
     ]);
     // Routes and rules are added on both sides: the two VPC quotas of each account, once.
     assert_eq!(count("GetServiceQuota"), 4);
-    assert_eq!(env.calls().calls().len(), 30);
+    assert_eq!(env.calls().calls().len(), 28);
 
     let delivered = env.delivered_outcomes().await;
     assert_eq!(delivered[0]["detail-type"], "Peering Wired");
@@ -116,8 +117,9 @@ async fn a_re_run_with_nothing_to_do_only_reads() {
     assert!(calls.iter().all(|c| !c.is_write()), "{calls:?}");
     // Credentials are cached: the re-run assumes no role.
     assert_eq!(env.calls().count("AssumeRole"), 0);
-    // The peering from both owners' views, and each side's 6 reads.
-    assert_eq!(calls.len(), 14, "{calls:?}");
+    // The peering from both owners' views, and each side's 5 reads (no subnet read: every
+    // subnet is in scope, and the route tables say which tables serve them).
+    assert_eq!(calls.len(), 12, "{calls:?}");
     assert!(env.delivered_outcomes().await.is_empty());
 }
 
@@ -129,11 +131,17 @@ async fn the_accepted_outcome_event_drives_the_wiring() {
     // The real "accepted" event, as EventBridge delivered it.
     let accepted = env.delivered_outcomes().await.remove(0);
     assert_eq!(accepted["detail-type"], "Peering Request Accepted");
+    // The request function wired it already; a route removed since is the wiring function's
+    // to put back when the event arrives.
+    let accepter = &env.scenario.accepter;
+    accepter
+        .delete_route(&accepter.main_route_table, "10.0.0.0/16")
+        .await
+        .unwrap();
 
     let report = env.wiring_door(&accepted).await;
 
     assert_eq!(report.run.outcomes[0].kind, OutcomeKind::Wired);
-    let accepter = &env.scenario.accepter;
     let routes = routes(accepter, &accepter.main_route_table).await;
     assert!(has_route(&routes, "10.0.0.0/16", &pcx), "{routes:?}");
 }

@@ -14,6 +14,12 @@ pub(super) async fn run(args: &Args, policy: &str) -> Result<f64> {
     let shape = &args.shape;
     let p = shape.peerings();
     let main = seed(shape, policy, args.parallel, "fresh").await?;
+    if args.latency_ms > 0 {
+        main.world
+            .emulator
+            .set("latency_ms", &args.latency_ms.to_string())
+            .await?;
+    }
     eprintln!("[hub] fresh: two sweeps in one process (fresh, then converged) …");
     let (init, sweeps) = run_child(&main, args.budget, 2, None, 0.0, 1).await?;
     let (fresh, converged) = match sweeps.as_slice() {

@@ -26,8 +26,7 @@ pub(super) fn fresh_minimum(shape: &Shape) -> Vec<(&'static str, usize, String)>
             format!("the list, ⌈{}/1000⌉ page per accepter region × {r}; + the requester's own view (its tags) per peering × {p}", shape.per_region()),
         ),
         ("ec2:DescribeVpcs", sides, format!("per distinct side: {p} requester VPCs + {r} accepter VPCs")),
-        ("ec2:DescribeRouteTables", sides * pages(t, 100), format!("⌈T/100⌉ = {} per side", pages(t, 100))),
-        ("ec2:DescribeSubnets", sides * pages(t, 1000), "⌈S/1000⌉ = 1 per side".to_owned()),
+        ("ec2:DescribeRouteTables", sides * pages(t, 100), format!("⌈T/100⌉ = {} per side; no DescribeSubnets: every subnet is in scope, and the route tables say which tables serve them", pages(t, 100))),
         ("ec2:DescribeVpcAttribute", 2 * sides, "2 per side (one attribute per call)".to_owned()),
         ("ec2:DescribeSecurityGroups", sides, "1 per side (one selector kind: tags)".to_owned()),
         (

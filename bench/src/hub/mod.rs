@@ -144,6 +144,8 @@ pub struct Args {
     pub deadline: bool,
     pub faults: bool,
     pub parallel: usize,
+    /// Added to every call at the emulator once a world is seeded.
+    pub latency_ms: u64,
 }
 
 /// Runs the three worlds in turn and prints each one's figures (Markdown on stdout, progress on
@@ -158,7 +160,8 @@ pub async fn run(args: Args) -> Result<()> {
          per VPC, both sides; the policy fixture `WIRING_POLICY` with its rule naming the {} \
          accounts and regions (tags required on the requester's view: read through its role). \
          Peerings accepted by a person; quotas raised to {} routes per table and {} rules per \
-         group. Write budget: {}. Ledger table and outcome capture configured.\n",
+         group. Write budget: {}. Ledger table and outcome capture configured. Latency added to \
+         every call of the sweeps (not the seeding): {} ms.\n",
         shape.peerings(),
         shape.accounts.len(),
         shape.regions.len(),
@@ -168,7 +171,8 @@ pub async fn run(args: Args) -> Result<()> {
         shape.accounts.len(),
         shape.quota(),
         shape.quota(),
-        args.budget
+        args.budget,
+        args.latency_ms
     );
     let wall = fresh::run(&args, &policy).await?;
     if args.deadline {

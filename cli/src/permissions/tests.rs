@@ -68,15 +68,25 @@ fn every_action_is_granted_by_a_statement_and_needed_by_someone() {
         assert!(!granted_by(action.name).is_empty(), "{}", action.name);
         assert!(!needed_by(action.name).is_empty(), "{}", action.name);
     }
+    // The request function wires what it has just accepted.
     assert_eq!(
         needed_by("ec2:CreateRoute"),
-        ["peering-wiring", "drift-recheck"]
+        ["peering-request", "peering-wiring", "drift-recheck"]
+    );
+    assert_eq!(
+        needed_by("ec2:AcceptVpcPeeringConnection"),
+        ["peering-request"]
     );
     assert_eq!(needed_by("logs:FilterLogEvents"), ["peerwire diagnose"]);
     // Recorded by wiring, removed by cleanup: listed once, needed by both.
     assert_eq!(
         needed_by("route53:ChangeTagsForResource"),
-        ["peering-wiring", "drift-recheck", "peering-cleanup"]
+        [
+            "peering-request",
+            "peering-wiring",
+            "drift-recheck",
+            "peering-cleanup"
+        ]
     );
     let names: Vec<&str> = actions().iter().map(|a| a.name).collect();
     assert_eq!(

@@ -219,11 +219,20 @@ struct RouteScope {
 }
 
 /// The subnets the policy puts in scope on one side: every subnet without a selector, else
-/// the selected ones plus every subnet of the named DB instances.
+/// the selected ones plus every subnet of the named DB instances. With every subnet in scope,
+/// the wiring does not read the subnets (see [`tables_in_scope`]): the subnets the route
+/// tables name are then all that is known.
 pub fn scoped_subnets(local: &SideState, scope: &SideWiring) -> BTreeSet<SubnetId> {
     let mut ids = BTreeSet::new();
     if scope.all_subnets() {
         ids.extend(local.subnets.iter().map(|s| s.id.clone()));
+        ids.extend(
+            local
+                .network
+                .route_tables
+                .iter()
+                .flat_map(|t| t.subnet_ids.iter().cloned()),
+        );
         return ids;
     }
     ids.extend(selected_subnets(local, scope));
@@ -252,24 +261,24 @@ fn selected_subnets(local: &SideState, scope: &SideWiring) -> Vec<SubnetId> {
 }
 
 /// The route tables in scope: those of the scoped subnets, and the main table when every
-/// subnet is in scope (subnets created later land there).
+/// subnet is in scope (subnets created later land there). With every subnet in scope that is
+/// every table a subnet is explicitly associated with, plus the main one (which serves every
+/// other subnet): the route tables alone say so, without the subnets.
 pub fn tables_in_scope(local: &SideState, scope: &SideWiring) -> BTreeSet<RouteTableId> {
-    let mut tables: BTreeSet<RouteTableId> = scoped_subnets(local, scope)
+    if scope.all_subnets() {
+        return local
+            .network
+            .route_tables
+            .iter()
+            .filter(|t| t.main || !t.subnet_ids.is_empty())
+            .map(|t| t.id.clone())
+            .collect();
+    }
+    scoped_subnets(local, scope)
         .iter()
         .filter_map(|s| local.network.route_table_of(s))
         .map(|t| t.id.clone())
-        .collect();
-    if scope.all_subnets() {
-        tables.extend(
-            local
-                .network
-                .route_tables
-                .iter()
-                .filter(|t| t.main)
-                .map(|t| t.id.clone()),
-        );
-    }
-    tables
+        .collect()
 }
 
 fn route_scope(local: &SideState, scope: &SideWiring) -> RouteScope {

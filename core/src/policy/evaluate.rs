@@ -337,6 +337,17 @@ impl Policy {
         })
     }
 
+    /// Whether some rule that could apply to the requester of `peering` manages the requester
+    /// side: the decision then reads the requester VPC, and may start before the rule is known
+    /// (when no such rule exists, nothing is read there).
+    pub fn may_manage_requester(&self, peering: &Peering) -> bool {
+        let account = &peering.sides.requester.account;
+        self.rules.iter().any(|rule| {
+            rule.wiring.requester.manage
+                && (rule.requester_accounts.contains(account) || !rule.requester_ous.is_empty())
+        })
+    }
+
     /// Whether the requester account's OU membership matters: some rule names OUs and does
     /// not name the account itself.
     pub fn needs_membership(&self, account: &AccountId) -> bool {

@@ -34,6 +34,23 @@ pub async fn accept_peering_as_owner(
     accept_peering(&ec2, peering_id).await
 }
 
+/// The owner of `vpc` deletes `peering_id`, as a person would.
+pub async fn delete_peering_as_owner(
+    seeder: &Seeder,
+    vpc: &SeededVpc,
+    peering_id: &str,
+) -> Result<(), EmulatorError> {
+    seeder
+        .ec2(&vpc.account, &vpc.region)
+        .await?
+        .delete_vpc_peering_connection()
+        .vpc_peering_connection_id(peering_id)
+        .send()
+        .await
+        .map_err(|e| seed_err("DeleteVpcPeeringConnection", e))?;
+    Ok(())
+}
+
 /// Opens TCP `port` from `cidr` in `vpc`'s tagged group, as a person would.
 pub async fn open_port(
     seeder: &Seeder,

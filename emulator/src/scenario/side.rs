@@ -404,6 +404,26 @@ impl Side {
         Ok(())
     }
 
+    /// A new virtual private gateway, attached to this side's VPC: its id.
+    pub async fn attached_vpn_gateway(&self) -> Result<String, EmulatorError> {
+        let created = sent(
+            "CreateVpnGateway",
+            self.ec2
+                .create_vpn_gateway()
+                .r#type(aws_sdk_ec2::types::GatewayType::Ipsec1)
+                .send(),
+        )
+        .await?;
+        let vgw = created
+            .vpn_gateway()
+            .and_then(|g| g.vpn_gateway_id())
+            .unwrap_or_default()
+            .to_owned();
+        let attach = self.ec2.attach_vpn_gateway().vpn_gateway_id(&vgw);
+        sent("AttachVpnGateway", attach.vpc_id(&self.vpc_id).send()).await?;
+        Ok(vgw)
+    }
+
     /// Turns this side's `AllowDnsResolutionFromRemoteVpc` of `pcx` on or off.
     pub async fn set_remote_dns_resolution(
         &self,

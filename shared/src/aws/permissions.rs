@@ -3,7 +3,9 @@
 //!
 //! The member role grants the union; each function assumes it with a session policy narrowed
 //! to its own job (AWS intersects the two), so that the cleanup function can only delete and
-//! revoke, and the request function can only accept, reject (and roll back its own accept).
+//! revoke, and the wiring and drift functions can neither accept nor reject. The request
+//! function accepts, rejects (and rolls back its own accept), and wires what it has just
+//! accepted, with what its decision read.
 
 use serde_json::json;
 
@@ -103,7 +105,8 @@ impl Job {
     /// Every action of this job.
     pub fn actions(self) -> Vec<Action> {
         let writes: &[&[Action]] = match self {
-            Self::Decide => &[DECIDE_WRITES],
+            // The request function wires the peering it has just accepted.
+            Self::Decide => &[DECIDE_WRITES, WIRE_WRITES],
             Self::Wire => &[WIRE_WRITES],
             Self::Clean => &[CLEAN_WRITES],
             Self::All => &[DECIDE_WRITES, WIRE_WRITES, CLEAN_WRITES, DIAGNOSE_READS],
@@ -140,7 +143,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cleanup_may_only_remove_and_the_request_function_only_decide() {
+    fn cleanup_may_only_remove_and_only_the_request_function_decides() {
         let clean = Job::Clean.actions();
         assert!(clean.iter().filter(|a| a.write).all(|a| {
             ["Delete", "Revoke", "Disassociate", "ChangeTagsForResource"]
@@ -148,10 +151,17 @@ mod tests {
                 .any(|verb| a.name.contains(verb))
         }));
         let decide = Job::Decide.actions();
-        assert!(!decide.iter().any(|a| a.name == "ec2:CreateRoute"));
+        assert!(decide.iter().any(|a| a.name == "ec2:CreateRoute"));
         assert!(decide
             .iter()
             .any(|a| a.name == "ec2:AcceptVpcPeeringConnection"));
+        for job in [Job::Wire, Job::Clean] {
+            assert!(!job
+                .actions()
+                .iter()
+                .any(|a| a.name == "ec2:AcceptVpcPeeringConnection"
+                    || a.name == "ec2:RejectVpcPeeringConnection"));
+        }
         // A session policy fits STS's 2,048-character limit on packed policies.
         for job in [Job::Decide, Job::Wire, Job::Clean] {
             let policy = job.session_policy().unwrap();

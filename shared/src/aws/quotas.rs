@@ -70,7 +70,8 @@ impl QuotaBook {
                 )
             }
         };
-        let quotas = match (read(ROUTES_PER_TABLE).await, read(RULES_PER_GROUP).await) {
+        // The two quotas are independent reads: both go out at once.
+        let quotas = match tokio::join!(read(ROUTES_PER_TABLE), read(RULES_PER_GROUP)) {
             (Ok(Some(routes)), Ok(Some(rules))) => Quotas {
                 routes_per_table: routes,
                 rules_per_group: rules,

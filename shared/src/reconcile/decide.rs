@@ -31,16 +31,31 @@ impl Run<'_> {
             Ok(peering) => peering,
             Err(left) => return Ok(*left),
         };
-        let peering = self.with_requester_tags(peering).await?;
-        let membership = self.membership(&peering.sides.requester.account).await?;
-        // The siblings as the run's earlier decisions left them: a sweep decides one VPC's
-        // requests one after the other, in the order they claim CIDRs.
-        let network = self.snapshot.accepter_network(self.app, &peering).await?;
-        let siblings = self.snapshot.siblings(self.app, &peering).await?;
-        let requester = match self.policy.wiring_for(&peering, &membership) {
-            Some((_, wiring)) if wiring.requester.manage => {
-                self.snapshot.requester_network(self.app, &peering).await?
+        // Everything the decision reads goes out at once: the requester's own view (its
+        // tags), the requester account's OUs, the accepter VPC, its sibling peerings (as the
+        // run's earlier decisions left them: a sweep decides one VPC's requests one after the
+        // other, in the order they claim CIDRs) and, when a rule that could apply manages the
+        // requester side, the requester VPC. Only the accept waits for all of them.
+        let speculative = self.policy.may_manage_requester(&peering);
+        let requester_read = async {
+            if speculative {
+                self.snapshot.requester_network(self.app, &peering).await
+            } else {
+                Ok(None)
             }
+        };
+        // Boxed: joined, the reads are one large future, and a test runtime polls the whole
+        // run on a 2 MB thread stack.
+        let (tagged, membership, network, siblings, requester_read) = tokio::try_join!(
+            Box::pin(self.with_requester_tags(peering.clone())),
+            Box::pin(self.membership(&peering.sides.requester.account)),
+            Box::pin(self.snapshot.accepter_network(self.app, &peering)),
+            Box::pin(self.snapshot.siblings(self.app, &peering)),
+            Box::pin(requester_read),
+        )?;
+        let peering = tagged;
+        let requester = match self.policy.wiring_for(&peering, &membership) {
+            Some((_, wiring)) if wiring.requester.manage => requester_read,
             _ => None,
         };
         let facts = RequestFacts {
@@ -62,6 +77,7 @@ impl Run<'_> {
             applied: Vec::new(),
             outcome: None,
             accepter_network: Some(network),
+            accepted_now: None,
         };
         if !self.mode.dry_run {
             let Decided {
@@ -73,15 +89,27 @@ impl Run<'_> {
             if !self.claim(&peering.id, plan).await? {
                 return Ok(self.skipped_duplicate(peering.id.clone(), decided.plan));
             }
+            let mut accepted_now = None;
             let applied = apply::apply(self, &Location::owners(peering), plan).await;
             self.settle_claim(&peering.id, plan, &applied).await;
             let moved_on = apply::moved_on(&applied)?;
             let outcome = match moved_on {
                 Some(why) => Some(self.re_observe(peering, &why).await?),
                 None if decision.verdict == Verdict::Accept => {
-                    let rolled_back = self.roll_back_if_later(peering, &siblings).await?;
+                    let (rolled_back, now) = self.roll_back_if_later(peering, &siblings).await?;
                     if rolled_back.is_some() {
                         self.snapshot.decided(peering, false).await;
+                    } else if applied.iter().all(|a| a.result.went_through()) {
+                        // As the re-read shows it, with the requester's tags the decision read;
+                        // when the re-read does not show it yet, as provisioning (re-read
+                        // before it is wired).
+                        let mut now = now.unwrap_or_else(|| {
+                            let mut provisioning = peering.clone();
+                            provisioning.status = PeeringStatus::Provisioning;
+                            provisioning
+                        });
+                        now.tags.requester = peering.tags.requester.clone();
+                        accepted_now = Some(now);
                     }
                     rolled_back
                 }
@@ -93,6 +121,7 @@ impl Run<'_> {
                     .await;
             }
             decided.applied = applied;
+            decided.accepted_now = accepted_now;
             if outcome.is_some() {
                 decided.outcome = outcome;
                 return Ok(Reconciled::Decided(Box::new(decided)));
@@ -134,12 +163,16 @@ impl Run<'_> {
     /// neither seeing the other), the earlier request stays (the earlier expiry seen before the
     /// accept; else the smaller id) and the later one is deleted again, with a `Rejected`
     /// outcome saying so.
+    ///
+    /// Also returns `peering` itself as the re-read shows it (status and both views' CIDRs
+    /// after the accept), when it does.
     async fn roll_back_if_later(
         &self,
         peering: &Peering,
         before: &[Peering],
-    ) -> Result<Option<Outcome>> {
+    ) -> Result<(Option<Outcome>, Option<Peering>)> {
         let live = self.snapshot.live_siblings(self.app, peering).await?;
+        let now = live.iter().find(|p| p.id == peering.id).cloned();
         // What each sibling was when we decided: a live sibling's expiry is no longer shown.
         let as_decided: Vec<Peering> = live
             .into_iter()
@@ -162,7 +195,7 @@ impl Run<'_> {
             })
             .collect();
         if collisions.is_empty() {
-            return Ok(None);
+            return Ok((None, now));
         }
         let earlier_ids: Vec<String> = collisions
             .iter()
@@ -185,7 +218,7 @@ impl Run<'_> {
         outcome
             .reasons
             .splice(0..0, collisions.iter().map(ToString::to_string));
-        Ok(Some(outcome))
+        Ok((Some(outcome), None))
     }
 
     /// Deletes a peering peerwire accepted and marked for rollback ([`crate::model::ROLLBACK_TAG`]), now

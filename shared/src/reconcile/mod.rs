@@ -65,7 +65,8 @@ use snapshot::Snapshot;
 /// it is for: decide on `pending-acceptance`, wire on `active`, clean on a gone peering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Phases {
-    /// Accept, reject or hold a pending request (the request function).
+    /// Accept, reject or hold a pending request (the request function), and wire a peering
+    /// the run has just accepted, with what the decision already read.
     pub decide: bool,
     /// Make an active peering carry traffic (wiring and drift-recheck).
     pub wire: bool,
@@ -244,9 +245,44 @@ impl<'a> Run<'a> {
             locate::Located::Forgotten(reference) => self.forgotten(&reference).await,
         };
         match result {
-            Ok(reconciled) => log.reconciled(reconciled).await,
+            Ok(reconciled) => {
+                let accepted = match &reconciled {
+                    Reconciled::Decided(decided) => decided.accepted_now(),
+                    Reconciled::Wired(_)
+                    | Reconciled::Cleaned(_)
+                    | Reconciled::LeftAlone(_)
+                    | Reconciled::Duplicate { .. } => None,
+                };
+                log.reconciled(reconciled).await;
+                // Ordering: wiring starts once the accept's outcome is filed (published with
+                // the wiring's, or before it when a batch fills).
+                if let Some(peering) = accepted {
+                    match Box::pin(self.wire_accepted(peering)).await {
+                        Ok(wired) => log.reconciled(wired).await,
+                        Err(err) => log.failed(self, Some(&id), Some(&location), err).await,
+                    }
+                }
+            }
             Err(err) => log.failed(self, Some(&id), Some(&location), err).await,
         }
+    }
+
+    /// The wire phase on a peering this run has just accepted, as the re-read after the
+    /// accept showed it: waited for while AWS provisions it, then wired with what the decision
+    /// read (its requester's tags, both VPCs), so a request and its wiring cost one process's
+    /// reads. The wiring function still re-checks it on the acceptance's events, and finds it
+    /// converged.
+    async fn wire_accepted(&self, accepted: Peering) -> Result<Reconciled> {
+        let requester_tags = accepted.tags.requester.clone();
+        let mut peering = self.settle(accepted).await?;
+        if peering.tags.requester == TagView::NotRead {
+            peering.tags.requester = requester_tags;
+        }
+        if peering.status != PeeringStatus::Active {
+            let reason = peering.status_reason();
+            return Ok(self.left_alone(peering, reason, None));
+        }
+        self.wire(peering, OutcomeKind::Wired).await
     }
 
     /// A peering an event named, once it has left a transient state. AWS passes through
@@ -361,7 +397,7 @@ impl<'a> Run<'a> {
             return Box::pin(self.finish_rollback(peering)).await;
         }
         if phases.wire && status == PeeringStatus::Active {
-            return Box::pin(self.wire(peering)).await;
+            return Box::pin(self.wire(peering, self.mode.changed)).await;
         }
         if phases.clean && status.is_gone() {
             return Box::pin(self.clean(peering)).await;
@@ -463,7 +499,9 @@ impl<'a> Run<'a> {
 /// Both sides of `peering` as `wiring` scopes them, read through their member roles, outside
 /// any run: for diagnose, which explains a peering the reconciler leaves alone.
 pub async fn observe_sides(app: &App, peering: &Peering, wiring: &Wiring) -> Result<WiringState> {
-    Snapshot::default().wiring_state(app, peering, wiring).await
+    Snapshot::with_every_subnet()
+        .wiring_state(app, peering, wiring)
+        .await
 }
 
 /// The side `account` is on when all that is known is the account: the accepter when the

@@ -39,6 +39,18 @@ pub struct Decided {
     /// The accepter VPC as observed for the decision.
     #[serde(skip)]
     pub accepter_network: Option<VpcNetwork>,
+    /// The peering this run accepted, as the re-read after the accept shows it, with the
+    /// requester's tags the decision read: what the run wires next. `None` unless the accept
+    /// went through and stays (not rolled back), and in a dry run.
+    #[serde(skip)]
+    pub accepted_now: Option<Peering>,
+}
+
+impl Decided {
+    /// The peering to wire next, when this run accepted it.
+    pub fn accepted_now(&self) -> Option<Peering> {
+        self.accepted_now.clone()
+    }
 }
 
 /// A wired (or converged) active peering.

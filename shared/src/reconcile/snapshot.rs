@@ -6,7 +6,7 @@
 //! side is locked from planning until its writes are recorded, so that two peerings' plans
 //! never fight over the same route table or group.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex as SyncMutex};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -16,8 +16,8 @@ use crate::app::App;
 use crate::aws::observe;
 use crate::error::Result;
 use crate::model::{
-    Location, Peering, Route, RouteTarget, RulePeer, SgRule, Side, SideState, Sides, VpcId,
-    VpcNetwork, WiringState,
+    Location, Peering, PrefixListId, Route, RouteTarget, RulePeer, SgRule, Side, SideState, Sides,
+    VpcId, VpcNetwork, WiringState,
 };
 use crate::plan::{Action, DnsAttribute, Ec2Action, Permission, PlanStep, ZoneAction};
 use crate::policy::{SideWiring, Wiring};
@@ -45,6 +45,31 @@ pub(super) struct Snapshot {
     /// Member roles that could not be used this run (missing, denied, wrong ExternalId),
     /// and why: asked once per run, not once per peering.
     unusable_roles: SyncMutex<HashMap<Location, String>>,
+    /// Read every side's subnets, even where the wiring does not need them (diagnose).
+    every_subnet: bool,
+}
+
+/// The managed prefix lists a side routes to or references in a group: they count at their
+/// maximum entries, in a route table and in a group.
+fn prefix_lists(local: &SideState) -> Vec<PrefixListId> {
+    let mut lists: Vec<PrefixListId> = local
+        .network
+        .route_tables
+        .iter()
+        .flat_map(|t| t.prefix_list_routes.iter().cloned())
+        .chain(local.security_groups.iter().flat_map(|g| {
+            g.ingress
+                .iter()
+                .chain(&g.egress)
+                .filter_map(|r| match &r.peer {
+                    RulePeer::PrefixList { prefix_list_id } => Some(prefix_list_id.clone()),
+                    RulePeer::Cidr { .. } | RulePeer::Group { .. } => None,
+                })
+        }))
+        .collect();
+    lists.sort();
+    lists.dedup();
+    lists
 }
 
 /// Held while a peering is planned and applied: its sides' locks, in a fixed order.
@@ -90,6 +115,14 @@ where
 }
 
 impl Snapshot {
+    /// A snapshot for diagnose, which names subnets: every side's subnets are read.
+    pub(super) fn with_every_subnet() -> Self {
+        Self {
+            every_subnet: true,
+            ..Self::default()
+        }
+    }
+
     /// The accepter VPC of `peering` with its route tables, read once per run.
     pub(super) async fn accepter_network(
         &self,
@@ -107,17 +140,24 @@ impl Snapshot {
 
     /// The requester VPC of `peering` with its route tables, read once per run through the
     /// requester's member role; `None` when that role is missing or denied (the requester side
-    /// is then not checked).
+    /// is then not checked). Its CIDRs are the request's (`CidrBlockSet`,
+    /// `Ipv6CidrBlockSet`), so only the route tables are read.
     pub(super) async fn requester_network(
         &self,
         app: &App,
         peering: &Peering,
     ) -> Result<Option<VpcNetwork>> {
         let key = vpc_key(peering, Side::Requester);
+        let cidrs = peering.sides.requester.cidrs.clone();
         once(&self.requesters, &key, || async {
             let (location, vpc_id) = &key;
             let ec2 = app.aws.ec2(location).await;
-            match observe::describe_vpc_network(&ec2, &location.account, vpc_id).await {
+            let read = if cidrs.is_empty() {
+                observe::describe_vpc_network(&ec2, &location.account, vpc_id).await
+            } else {
+                observe::describe_vpc_routes(&ec2, &location.account, vpc_id, cidrs).await
+            };
+            match read {
                 Ok(network) => Ok(Some(network)),
                 Err(err) if err.is_transient() => Err(err),
                 Err(err) => {
@@ -201,16 +241,26 @@ impl Snapshot {
         peering: &Peering,
         wiring: &Wiring,
     ) -> Result<WiringState> {
-        let mut sides: Sides<Option<SideState>> = Sides::default();
-        for side in Side::BOTH {
+        // The two sides are read at once: different accounts, different roles, no ordering.
+        let read = |side: Side| async move {
             let scope = wiring.side(side);
             if scope.manage {
-                sides[side] = Some(self.side_state(app, peering, side, scope).await?);
+                self.side_state(app, peering, side, scope).await.map(Some)
+            } else {
+                Ok(None)
             }
-        }
+        };
+        // Boxed: each side's read is a large future (see `reconcile`).
+        let (requester, accepter) = tokio::try_join!(
+            Box::pin(read(Side::Requester)),
+            Box::pin(read(Side::Accepter))
+        )?;
         Ok(WiringState {
             peering: peering.clone(),
-            sides,
+            sides: Sides {
+                requester,
+                accepter,
+            },
         })
     }
 
@@ -221,19 +271,43 @@ impl Snapshot {
         side: Side,
         scope: &SideWiring,
     ) -> Result<SideState> {
-        let (location, vpc_id) = vpc_key(peering, side);
-        let key = (location, vpc_id, scope_key(scope));
+        let vpc = vpc_key(peering, side);
+        // What a decision of this run read of the VPC: the accepter's, or the requester's
+        // (whose CIDRs are the request's own).
+        let known = match side {
+            Side::Accepter => self.read(&self.networks, &vpc).await,
+            Side::Requester => self.read(&self.requesters, &vpc).await.flatten(),
+        };
+        let key = (vpc.0, vpc.1, scope_key(scope));
         once(&self.sides, &key, || async {
             let (location, vpc_id, _) = &key;
             let ec2 = app.aws.ec2(location).await;
             let rds = app.aws.rds(location).await;
-            let mut state =
-                observe::describe_side(&ec2, &rds, &location.account, vpc_id, scope).await?;
-            if !scope.private_hosted_zones.is_empty() {
+            let subnets = if self.every_subnet {
+                observe::SubnetReads::Always
+            } else {
+                observe::SubnetReads::WhenSelected
+            };
+            let zones = async {
+                if scope.private_hosted_zones.is_empty() {
+                    return Ok(Vec::new());
+                }
                 let route53 = app.aws.route53(location).await;
-                state.hosted_zones =
-                    observe::describe_zones(&route53, &scope.private_hosted_zones).await?;
-            }
+                observe::describe_zones(&route53, &scope.private_hosted_zones).await
+            };
+            let (mut state, hosted_zones) = tokio::try_join!(
+                observe::describe_side(
+                    &ec2,
+                    &rds,
+                    &location.account,
+                    vpc_id,
+                    scope,
+                    subnets,
+                    known
+                ),
+                zones
+            )?;
+            state.hosted_zones = hosted_zones;
             Ok(state)
         })
         .await
@@ -249,38 +323,32 @@ impl Snapshot {
         state: &mut WiringState,
         sides: &[Side],
     ) -> Result<()> {
-        for side in sides {
-            let Some(local) = state.sides[*side].as_mut() else {
-                continue;
-            };
-            if local.quotas.is_some() {
-                continue;
+        // Each side's quotas (and prefix-list sizes) are read at once: they are independent.
+        let wanted: Vec<(Side, Vec<PrefixListId>)> = sides
+            .iter()
+            .filter_map(|side| {
+                let local = state.sides[*side].as_ref()?;
+                local.quotas.is_none().then(|| (*side, prefix_lists(local)))
+            })
+            .collect();
+        let reads = wanted.into_iter().map(|(side, lists)| async move {
+            let (location, vpc_id) = vpc_key(peering, side);
+            let (quotas, sizes) =
+                tokio::try_join!(app.quotas.quotas(&app.aws, &location), async {
+                    if lists.is_empty() {
+                        return Ok(BTreeMap::new());
+                    }
+                    let ec2 = app.aws.ec2(&location).await;
+                    observe::prefix_list_sizes(&ec2, &lists).await
+                })?;
+            Ok::<_, crate::error::Error>((side, location, vpc_id, quotas, sizes))
+        });
+        for read in futures_util::future::join_all(reads).await {
+            let (side, location, vpc_id, mut quotas, sizes) = read?;
+            quotas.prefix_list_entries = sizes;
+            if let Some(local) = state.sides[side].as_mut() {
+                local.quotas = Some(quotas.clone());
             }
-            let (location, vpc_id) = vpc_key(peering, *side);
-            let mut quotas = app.quotas.quotas(&app.aws, &location).await?;
-            // Prefix lists count at their maximum entries, in a route table and in a group.
-            let mut lists: Vec<_> = local
-                .network
-                .route_tables
-                .iter()
-                .flat_map(|t| t.prefix_list_routes.iter().cloned())
-                .chain(local.security_groups.iter().flat_map(|g| {
-                    g.ingress
-                        .iter()
-                        .chain(&g.egress)
-                        .filter_map(|r| match &r.peer {
-                            RulePeer::PrefixList { prefix_list_id } => Some(prefix_list_id.clone()),
-                            RulePeer::Cidr { .. } | RulePeer::Group { .. } => None,
-                        })
-                }))
-                .collect();
-            lists.sort();
-            lists.dedup();
-            if !lists.is_empty() {
-                let ec2 = app.aws.ec2(&location).await;
-                quotas.prefix_list_entries = observe::prefix_list_sizes(&ec2, &lists).await?;
-            }
-            local.quotas = Some(quotas.clone());
             for cell in self.cells_of(&(location, vpc_id)) {
                 if let Some(cached) = cell.lock().await.as_mut() {
                     cached.quotas = Some(quotas.clone());
@@ -288,6 +356,17 @@ impl Snapshot {
             }
         }
         Ok(())
+    }
+
+    /// What `cells` holds for `key`, when it was read (without reading it).
+    async fn read<V: Clone>(&self, cells: &Cells<VpcKey, V>, key: &VpcKey) -> Option<V> {
+        let cell = cells
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(key)
+            .cloned()?;
+        let value = cell.lock().await.clone();
+        value
     }
 
     /// Every cached view (whatever the scope) of one VPC.

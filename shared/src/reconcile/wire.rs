@@ -11,8 +11,9 @@ use crate::plan::{wiring, Plan};
 use crate::policy::{Condition, RuleMatch};
 
 impl Run<'_> {
-    /// The wire phase: routes, rules and DNS options on both sides of an active peering.
-    pub(super) async fn wire(&self, peering: Peering) -> Result<Reconciled> {
+    /// The wire phase: routes, rules and DNS options on both sides of an active peering. A
+    /// change is reported as `changed` (`Wired`, or `DriftRepaired` for drift).
+    pub(super) async fn wire(&self, peering: Peering, changed: OutcomeKind) -> Result<Reconciled> {
         let peering = match self.in_accepters(peering) {
             Ok(peering) => peering,
             Err(left) => return Ok(*left),
@@ -89,7 +90,7 @@ impl Run<'_> {
             } else if plan.is_blocked() {
                 OutcomeKind::WiringBlocked
             } else {
-                self.mode.changed
+                changed
             };
             let mut outcome = self.outcome(kind, &peering);
             outcome.error = failed.map(|e| OutcomeError::from(&Error::Aws(e.clone())));

@@ -218,24 +218,7 @@ const ROUTE_PROPAGATION: &str = "route-propagation";
 
 /// A virtual private gateway attached to the requester's VPC; its id.
 async fn attached_vgw(scenario: &Scenario) -> String {
-    let ec2 = &scenario.requester.ec2;
-    let vgw = ec2
-        .create_vpn_gateway()
-        .r#type(aws_sdk_ec2::types::GatewayType::Ipsec1)
-        .send()
-        .await
-        .unwrap()
-        .vpn_gateway()
-        .and_then(|g| g.vpn_gateway_id())
-        .unwrap()
-        .to_owned();
-    ec2.attach_vpn_gateway()
-        .vpn_gateway_id(&vgw)
-        .vpc_id(&scenario.requester.vpc_id)
-        .send()
-        .await
-        .unwrap();
-    vgw
+    scenario.requester.attached_vpn_gateway().await.unwrap()
 }
 
 /// (destination, gateway, origin) of every route of `table`.

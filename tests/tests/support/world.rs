@@ -16,7 +16,7 @@ use peerwire_emulator::world::{self, WorldOptions};
 use super::proxy::FaultProxy;
 
 /// The SDK's per-attempt timeout in these tests: a stalled call fails after this long.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1000);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(2000);
 
 /// The emulator's world and the proxy in front of it. Derefs to the world: its scenario, its
 /// events (`request_event`, `accepted_event`, `deleted_event`, `event_id`).

@@ -556,6 +556,45 @@ fn accepter_tables(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
+/// With every subnet in scope, the tables in scope do not depend on the subnets having been
+/// read: the wiring skips `DescribeSubnets` then, and routes exactly the same tables.
+#[test]
+fn with_every_subnet_in_scope_the_route_tables_alone_give_the_tables() {
+    for mut s in [state(), rds_across_three_azs()] {
+        let scope = SideWiring::default();
+        for side in [Side::Accepter, Side::Requester] {
+            let Some(local) = s.sides[side].as_mut() else {
+                continue;
+            };
+            // A table no subnet uses is not in scope either way.
+            let mut spare = local.network.route_tables[0].clone();
+            spare.id = id("rtb-0f0f0f0f");
+            spare.main = false;
+            spare.subnet_ids.clear();
+            local.network.route_tables.push(spare);
+            // What every subnet's own table (or the main one) and the main table add up to.
+            let mut by_subnet: BTreeSet<RouteTableId> = local
+                .subnets
+                .iter()
+                .filter_map(|subnet| local.network.route_table_of(&subnet.id))
+                .map(|t| t.id.clone())
+                .collect();
+            by_subnet.extend(
+                local
+                    .network
+                    .route_tables
+                    .iter()
+                    .filter(|t| t.main)
+                    .map(|t| t.id.clone()),
+            );
+            assert!(!local.subnets.is_empty());
+            local.subnets.clear();
+            assert_eq!(tables_in_scope(local, &scope), by_subnet, "{side}");
+            assert!(!by_subnet.contains(&id("rtb-0f0f0f0f")));
+        }
+    }
+}
+
 #[test]
 fn a_db_subnet_group_over_three_azs_routes_all_three_tables_and_only_those() {
     let mut w = wiring(&[]);

@@ -23,7 +23,9 @@ use crate::model::IdError;
 pub use leftovers::{leftovers, orphan_candidates};
 pub use locate::{db_cluster_vpc, db_instance_vpc, route_table_vpc, security_group_vpc};
 pub use nacl::describe_network_acls;
-pub use network::{describe_side, describe_vpc_network, prefix_list_sizes};
+pub use network::{
+    describe_side, describe_vpc_network, describe_vpc_routes, prefix_list_sizes, SubnetReads,
+};
 pub use peering::{
     active_peerings_of_account, active_peerings_of_vpc, describe_peering, peerings_accepted_by_vpc,
     peerings_between, peerings_by_ids, peerings_in_status, peerings_of_vpc,

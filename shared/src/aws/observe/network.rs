@@ -4,7 +4,7 @@
 use aws_sdk_ec2::types as ec2;
 
 use super::rds::describe_db_instances;
-use super::security_groups::selected_groups;
+use super::security_groups::{groups_by_id, groups_by_tags, selected};
 use super::{filter, missing, parse_net, required_id, tags, PAGE, ROUTE_TABLE_PAGE};
 use crate::aws::error::from_sdk;
 use crate::error::{AwsError, AwsErrorKind, Error, Result};
@@ -17,12 +17,48 @@ use crate::model::{
 use crate::policy::SideWiring;
 
 /// The VPC with its associated CIDRs and every route table of it: one `DescribeVpcs` and one
-/// `DescribeRouteTables` filtered by `vpc-id` (paged), never one call per table.
+/// `DescribeRouteTables` filtered by `vpc-id` (paged), never one call per table. The two go
+/// out together: neither needs the other's answer.
 pub async fn describe_vpc_network(
     ec2: &aws_sdk_ec2::Client,
     account: &AccountId,
     vpc_id: &VpcId,
 ) -> Result<VpcNetwork> {
+    let (cidrs, route_tables) = tokio::try_join!(
+        Box::pin(vpc_cidrs(ec2, account, vpc_id)),
+        Box::pin(route_tables(ec2, vpc_id))
+    )?;
+    Ok(VpcNetwork {
+        account: account.clone(),
+        vpc_id: vpc_id.clone(),
+        cidrs,
+        route_tables,
+    })
+}
+
+/// The VPC whose CIDRs are already known (a request shows the requester's whole
+/// `CidrBlockSet` and `Ipv6CidrBlockSet`) with every route table of it: one
+/// `DescribeRouteTables` filtered by `vpc-id` (paged).
+pub async fn describe_vpc_routes(
+    ec2: &aws_sdk_ec2::Client,
+    account: &AccountId,
+    vpc_id: &VpcId,
+    cidrs: Vec<ipnet::IpNet>,
+) -> Result<VpcNetwork> {
+    Ok(VpcNetwork {
+        account: account.clone(),
+        vpc_id: vpc_id.clone(),
+        cidrs,
+        route_tables: route_tables(ec2, vpc_id).await?,
+    })
+}
+
+/// Every associated IPv4 and IPv6 CIDR of the VPC, primary first: one `DescribeVpcs`.
+async fn vpc_cidrs(
+    ec2: &aws_sdk_ec2::Client,
+    account: &AccountId,
+    vpc_id: &VpcId,
+) -> Result<Vec<ipnet::IpNet>> {
     let vpcs = ec2
         .describe_vpcs()
         .vpc_ids(vpc_id.as_str())
@@ -65,7 +101,11 @@ pub async fn describe_vpc_network(
             cidrs.push(parse_net("DescribeVpcs", block)?);
         }
     }
+    Ok(cidrs)
+}
 
+/// Every route table of the VPC, sorted by id: `DescribeRouteTables` filtered by `vpc-id`.
+async fn route_tables(ec2: &aws_sdk_ec2::Client, vpc_id: &VpcId) -> Result<Vec<RouteTable>> {
     const OP: &str = "DescribeRouteTables";
     let mut pages = ec2
         .describe_route_tables()
@@ -81,12 +121,7 @@ pub async fn describe_vpc_network(
         }
     }
     route_tables.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(VpcNetwork {
-        account: account.clone(),
-        vpc_id: vpc_id.clone(),
-        cidrs,
-        route_tables,
-    })
+    Ok(route_tables)
 }
 
 fn route_target(route: &ec2::Route) -> RouteTarget {
@@ -169,27 +204,79 @@ pub(super) fn route_table_from_sdk(table: &ec2::RouteTable) -> Result<RouteTable
     })
 }
 
+/// Whether a side's subnets are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubnetReads {
+    /// Always (diagnose names subnets, their ACLs and flows).
+    Always,
+    /// Only when the scope selects subnets: with every subnet in scope, the tables in scope
+    /// are the main table and every table a subnet is associated with, which the route tables
+    /// already show.
+    WhenSelected,
+}
+
 /// Reads one side for wiring: the VPC and its route tables, subnets, DNS attributes, the DB
 /// instances the policy names, and the security groups it selects (by id, by tag, and the
 /// groups of those DB instances).
 ///
-/// Calls: `DescribeVpcs`, `DescribeRouteTables`, `DescribeSubnets`, 2 × `DescribeVpcAttribute`
-/// (AWS returns one attribute per call), `DescribeDBInstances` only when DB instances are
-/// named, and one `DescribeSecurityGroups` per kind of selector in use (ids, tags).
+/// Calls: `DescribeVpcs`, `DescribeRouteTables`, `DescribeSubnets` (unless skipped, see
+/// [`SubnetReads`]), 2 × `DescribeVpcAttribute` (AWS returns one attribute per call),
+/// `DescribeDBInstances` only when DB instances are named, and one `DescribeSecurityGroups`
+/// per kind of selector in use (ids, tags). They all go out at once, except the groups of the
+/// DB instances, which wait for the instances.
+///
+/// `known`: the VPC and its route tables as this run already read them (a decision reads both
+/// VPCs before the same run wires the peering it accepted); then neither is read again.
 pub async fn describe_side(
     ec2: &aws_sdk_ec2::Client,
     rds: &aws_sdk_rds::Client,
     account: &AccountId,
     vpc_id: &VpcId,
     scope: &SideWiring,
+    subnet_reads: SubnetReads,
+    known: Option<VpcNetwork>,
 ) -> Result<SideState> {
-    let network = describe_vpc_network(ec2, account, vpc_id).await?;
-    let subnets = describe_subnets(ec2, vpc_id).await?;
-    let dns_support = vpc_attribute(ec2, vpc_id, ec2::VpcAttributeName::EnableDnsSupport).await?;
-    let dns_hostnames =
-        vpc_attribute(ec2, vpc_id, ec2::VpcAttributeName::EnableDnsHostnames).await?;
-    let db_instances = describe_db_instances(rds, vpc_id, &scope.db_instances).await?;
-    let security_groups = selected_groups(ec2, vpc_id, scope, &db_instances).await?;
+    let network = async {
+        match known {
+            Some(network) => Ok(network),
+            None => describe_vpc_network(ec2, account, vpc_id).await,
+        }
+    };
+    let read_subnets = match subnet_reads {
+        SubnetReads::Always => true,
+        SubnetReads::WhenSelected => !scope.all_subnets(),
+    };
+    let subnets = async {
+        if read_subnets {
+            describe_subnets(ec2, vpc_id).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    // Ordering: the groups of named DB instances are known only from the instances.
+    let databases = async {
+        let db_instances = describe_db_instances(rds, vpc_id, &scope.db_instances).await?;
+        let by_id = groups_by_id(ec2, vpc_id, scope, &db_instances).await?;
+        Ok::<_, Error>((db_instances, by_id))
+    };
+    // Boxed: SDK request futures are large, and six of them side by side are larger.
+    let (network, subnets, dns_support, dns_hostnames, by_tags, (db_instances, by_id)) = tokio::try_join!(
+        Box::pin(network),
+        Box::pin(subnets),
+        Box::pin(vpc_attribute(
+            ec2,
+            vpc_id,
+            ec2::VpcAttributeName::EnableDnsSupport
+        )),
+        Box::pin(vpc_attribute(
+            ec2,
+            vpc_id,
+            ec2::VpcAttributeName::EnableDnsHostnames
+        )),
+        Box::pin(groups_by_tags(ec2, vpc_id, scope)),
+        Box::pin(databases),
+    )?;
+    let security_groups = selected(by_id, by_tags);
     Ok(SideState {
         network,
         subnets,

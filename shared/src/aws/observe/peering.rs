@@ -134,16 +134,20 @@ async fn either_side(
     value: &str,
     statuses: &[&str],
 ) -> Result<Vec<Peering>> {
-    let mut peerings: Vec<Peering> = Vec::new();
-    for side in ["requester-vpc-info", "accepter-vpc-info"] {
+    let as_side = |side: &str| {
         let filters = vec![
             filter_any("status-code", statuses.iter().copied()),
             filter(&format!("{side}.{key}"), value),
         ];
-        for peering in peerings_where(ec2, viewer, filters).await? {
-            if !peerings.iter().any(|p| p.id == peering.id) {
-                peerings.push(peering);
-            }
+        peerings_where(ec2, viewer, filters)
+    };
+    // The two describes are independent: both go out at once.
+    let (as_requester, as_accepter) =
+        tokio::try_join!(as_side("requester-vpc-info"), as_side("accepter-vpc-info"))?;
+    let mut peerings: Vec<Peering> = Vec::new();
+    for peering in as_requester.into_iter().chain(as_accepter) {
+        if !peerings.iter().any(|p| p.id == peering.id) {
+            peerings.push(peering);
         }
     }
     Ok(peerings)

@@ -11,9 +11,9 @@ use crate::policy::SideWiring;
 
 const OP: &str = "DescribeSecurityGroups";
 
-/// The groups `scope` selects in `vpc_id`: by id and through the DB instances in one call, by
-/// tags in another (AWS ANDs filters), each group once, sorted by id.
-pub(super) async fn selected_groups(
+/// The groups the scope selects by id (and the groups of the DB instances named): one
+/// `DescribeSecurityGroups` filtered by `vpc-id` and `group-id`, none when no id is named.
+pub(super) async fn groups_by_id(
     ec2: &aws_sdk_ec2::Client,
     vpc_id: &VpcId,
     scope: &SideWiring,
@@ -27,29 +27,47 @@ pub(super) async fn selected_groups(
         .collect();
     group_ids.sort_unstable();
     group_ids.dedup();
-    let mut security_groups: Vec<SecurityGroup> = Vec::new();
-    if !group_ids.is_empty() {
-        let request = ec2
-            .describe_security_groups()
-            .filters(filter("vpc-id", vpc_id.as_str()))
-            .filters(filter_any("group-id", group_ids));
-        security_groups.extend(groups(request).await?);
+    if group_ids.is_empty() {
+        return Ok(Vec::new());
     }
-    if !scope.security_group_tags.is_empty() {
-        let mut request = ec2
-            .describe_security_groups()
-            .filters(filter("vpc-id", vpc_id.as_str()));
-        for (key, value) in &scope.security_group_tags {
-            request = request.filters(filter(&format!("tag:{key}"), value.clone()));
-        }
-        for group in groups(request).await? {
-            if !security_groups.iter().any(|g| g.id == group.id) {
-                security_groups.push(group);
-            }
+    let request = ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", vpc_id.as_str()))
+        .filters(filter_any("group-id", group_ids));
+    groups(request).await
+}
+
+/// The groups the scope selects by tags: one `DescribeSecurityGroups` filtered by `vpc-id` and
+/// every tag (AWS ANDs filters), none without a tag selector.
+pub(super) async fn groups_by_tags(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &VpcId,
+    scope: &SideWiring,
+) -> Result<Vec<SecurityGroup>> {
+    if scope.security_group_tags.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut request = ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", vpc_id.as_str()));
+    for (key, value) in &scope.security_group_tags {
+        request = request.filters(filter(&format!("tag:{key}"), value.clone()));
+    }
+    groups(request).await
+}
+
+/// The union of the groups selected by id and by tags, each once, sorted by id.
+pub(super) fn selected(
+    mut by_id: Vec<SecurityGroup>,
+    by_tags: Vec<SecurityGroup>,
+) -> Vec<SecurityGroup> {
+    for group in by_tags {
+        if !by_id.iter().any(|g| g.id == group.id) {
+            by_id.push(group);
         }
     }
-    security_groups.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(security_groups)
+    by_id.sort_by(|a, b| a.id.cmp(&b.id));
+    by_id
 }
 
 /// Every page of a security-group describe.
