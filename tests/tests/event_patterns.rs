@@ -13,6 +13,8 @@
 //!   forwarded either;
 //! - the forwarder forwards only its own account's events, and changes made by peerwire's member
 //!   role only for the peering lifecycle;
+//! - the forwarder forwards its own dead-letter alarm's state changes (no other alarm's), and the
+//!   hub's `NotifyMemberForwarderDeadLetters` takes any forwarder's `ALARM`;
 //!
 //! and, without the emulator:
 //! - every file of `events/` is in the table, and every rule and schedule has a sample;
