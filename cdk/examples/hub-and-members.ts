@@ -5,13 +5,14 @@
  *
  * Environment: PEERWIRE_HUB_ACCOUNT (default 333333333333), PEERWIRE_REGION (us-east-1),
  * PEERWIRE_ORG_ID, PEERWIRE_OUS (comma-separated OU ids), PEERWIRE_TEMPLATE_BUCKET_URL (where
- * templates/member-*.yaml are uploaded), PEERWIRE_BOOTSTRAP_DIR (a directory holding prebuilt
+ * scripts/publish-member-templates uploads templates/member-*.yaml, under their content-hash
+ * names), PEERWIRE_BOOTSTRAP_DIR (a directory holding prebuilt
  * `<binary>/bootstrap` files; unset = cargo-lambda builds functions/ at synth).
  */
 import * as path from 'path';
 import { App, CfnParameter, Stack, StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { PeerwireBinary, PeerwireHub, PeerwireMember, PeerwireOrgRollout } from '../lib';
+import { memberTemplateUrls, PeerwireBinary, PeerwireHub, PeerwireMember, PeerwireOrgRollout } from '../lib';
 
 export interface ExampleOptions {
   /** Prebuilt code per binary (tests pass a stub); default: PEERWIRE_BOOTSTRAP_DIR or cargo-lambda. */
@@ -68,8 +69,8 @@ export function buildApp(app: App, options: ExampleOptions = {}): { hub: Stack; 
     organizationalUnitIds: ous,
     roleRegion: region,
     forwarderRegions: [region],
-    memberRoleTemplateUrl: `${bucketUrl}/member-role.yaml`,
-    memberForwarderTemplateUrl: `${bucketUrl}/member-forwarder.yaml`,
+    // The names scripts/publish-member-templates uploads them under: a new template, a new URL.
+    ...memberTemplateUrls(bucketUrl),
     hubAccountId: hubAccount,
     hubBusArn,
     externalId: rolloutExternalId.valueAsString,

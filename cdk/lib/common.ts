@@ -39,9 +39,11 @@ export function queueAlarm(
   description: string,
   target: sqs.IQueue,
   actions: string[] | undefined,
+  alarmName?: string,
 ): cloudwatch.CfnAlarm {
   return samId(
     new cloudwatch.CfnAlarm(scope, id, {
+      alarmName,
       alarmDescription: description,
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',
@@ -60,7 +62,7 @@ export function queueAlarm(
 
 /**
  * The policy that lets EventBridge put into `target` the events `rules` could not deliver, and
- * nothing else: only the rules `sourceArns` names.
+ * nothing else: only the rules `sourceArns` names (and, in statements of their own, `more`).
  */
 export function deadLetterPolicy(
   scope: Construct,
@@ -68,22 +70,22 @@ export function deadLetterPolicy(
   sid: string,
   target: sqs.IQueue,
   sourceArns: string[],
+  more: { sid: string; sourceArns: string[] }[] = [],
 ): sqs.CfnQueuePolicy {
+  const statement = (s: string, arns: string[]) => ({
+    Sid: s,
+    Effect: 'Allow',
+    Principal: { Service: 'events.amazonaws.com' },
+    Action: 'sqs:SendMessage',
+    Resource: target.queueArn,
+    Condition: { ArnEquals: { 'aws:SourceArn': arns } },
+  });
   return samId(
     new sqs.CfnQueuePolicy(scope, id, {
       queues: [target.queueUrl],
       policyDocument: {
         Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: sid,
-            Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Resource: target.queueArn,
-            Condition: { ArnEquals: { 'aws:SourceArn': sourceArns } },
-          },
-        ],
+        Statement: [statement(sid, sourceArns), ...more.map((m) => statement(m.sid, m.sourceArns))],
       },
     }),
     id,

@@ -12,6 +12,13 @@ import { BundlingOptions, RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { deadLetterPolicy, queue, queueAlarm, RULE_RETRY, samId, SCHEDULE_RETRY } from './common';
 import { dashboardBody } from './dashboard';
+import {
+  MEMBER_FORWARDER_ALARMS,
+  MEMBER_SOURCES,
+  memberAccountsOutput,
+  memberForwarderAlarms,
+  memberForwarderAlarmsTopicStatement,
+} from './member-alarms';
 import { notifications } from './notifications';
 
 /** The four binaries under functions/. */
@@ -306,7 +313,7 @@ export class PeerwireHub extends Construct {
             Resource: busArn,
             Condition: {
               'StringEquals': { 'aws:PrincipalOrgID': p.orgId },
-              'ForAllValues:StringEquals': { 'events:source': ['aws.ec2', 'aws.rds'] },
+              'ForAllValues:StringEquals': { 'events:source': MEMBER_SOURCES },
             },
           },
         }),
@@ -323,7 +330,7 @@ export class PeerwireHub extends Construct {
             Principal: { AWS: p.memberAccountIds },
             Action: 'events:PutEvents',
             Resource: busArn,
-            Condition: { 'ForAllValues:StringEquals': { 'events:source': ['aws.ec2', 'aws.rds'] } },
+            Condition: { 'ForAllValues:StringEquals': { 'events:source': MEMBER_SOURCES } },
           },
         }),
         'HubBusAccountsPolicy',
@@ -368,12 +375,19 @@ export class PeerwireHub extends Construct {
       deadLetterQueueArn: notificationDlq.queueArn,
       hubBusArn: busArn,
     });
+    // Member forwarders that cannot deliver (member-alarms.ts): on the hub bus, where they send.
+    const forwarderAlarms = memberForwarderAlarms(this, {
+      eventBusName: this.hubBus.ref,
+      topicArn: this.alertTopicArn,
+      deadLetterQueueArn: notificationDlq.queueArn,
+    });
     deadLetterPolicy(
       this,
       'NotificationDeadLetterQueuePolicy',
       'UndeliverableNotifications',
       notificationDlq,
       rules.map((r) => r.attrArn),
+      [{ sid: MEMBER_FORWARDER_ALARMS.queueStatement, sourceArns: [forwarderAlarms.attrArn] }],
     );
     queueAlarm(
       this,
@@ -397,6 +411,7 @@ export class PeerwireHub extends Construct {
                 Resource: alertTopic.ref,
                 Condition: { ArnEquals: { 'aws:SourceArn': rules.map((r) => r.attrArn) } },
               },
+              memberForwarderAlarmsTopicStatement(forwarderAlarms, alertTopic.ref),
               {
                 Sid: 'HubAlarms',
                 Effect: 'Allow',
@@ -448,6 +463,7 @@ export class PeerwireHub extends Construct {
 
     new CfnOutput(this, 'HubBusArn', { value: busArn, description: 'Member forwarders target this bus.' });
     new CfnOutput(this, 'AlertTopicArnOutput', { value: this.alertTopicArn, description: 'Alarms and notifications.' });
+    memberAccountsOutput(this, p.orgId, p.memberAccountIds);
     new CfnOutput(this, 'FunctionRoleArns', {
       value: Fn.join(',', FUNCTIONS.map((f) => this.functionRoles[f.binary].roleArn)),
       description: 'The functions roles, for member roles that trust an explicit list (HubRoleArns).',

@@ -1,4 +1,4 @@
-import { Aws, Tags, Token } from 'aws-cdk-lib';
+import { Aws, Fn, Tags, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -14,6 +14,11 @@ export interface PeerwireMemberProps {
   readonly hubAccountId: string;
   /** The hub's ExternalId (may be a token). */
   readonly externalId: string;
+  /**
+   * During an ExternalId rotation only: the new ExternalId, accepted as well (may be a token; a
+   * token counts as set). @default '' (only externalId)
+   */
+  readonly nextExternalId?: string;
   /** The hub bus (the hub's HubBusArn output). */
   readonly hubBusArn: string;
   /** The member role's name; the hub's memberRoleName must be the same. @default 'peerwire-member' */
@@ -26,6 +31,13 @@ export interface PeerwireMemberProps {
   readonly orgId?: string;
   /** VPCs (ARNs, wildcards allowed) peerwire may change; none = the role only reads. @default [] */
   readonly managedVpcArns?: string[];
+  /**
+   * VPCs of the account, as `<vpc-id>@<region>` (wildcards allowed), that peerwire may associate
+   * with a peer account's private hosted zone (route53:VPCs); none = no association. @default []
+   */
+  readonly zoneAssociationVpcs?: string[];
+  /** Flow-log groups (name pattern) peerwire diagnose may read. @default '/peerwire/flow-logs/*' */
+  readonly flowLogGroupNamePattern?: string;
   /** This account's private hosted zones (ARNs) peerwire may share with peer VPCs; none = it shares none. @default [] */
   readonly hostedZoneArns?: string[];
   /** SNS topic of the forwarder's dead-letter alarm. @default '' (no action) */
@@ -36,6 +48,19 @@ export interface PeerwireMemberProps {
   readonly forwarder?: boolean;
   /** Tags on every resource. @default none */
   readonly tags?: Record<string, string>;
+}
+
+/** The prefix of every forwarder's dead-letter alarm name (the hub's rule matches it). */
+export const FORWARDER_ALARM_PREFIX = 'peerwire-forwarder-';
+
+/**
+ * The route53:VPCs values of `<vpc-id>@<region>` entries, `VPCId=<vpc-id>,VPCRegion=<region>`,
+ * computed exactly as member-role.yaml does it with Join and Split (an entry without `@` gives
+ * `VPCId=<entry>`, which matches no request).
+ */
+export function route53Vpcs(entries: string[]): string[] {
+  const joined = entries.join(';').split('@').join(',VPCRegion=').split(';').join(';VPCId=');
+  return `VPCId=${joined}`.split(';');
 }
 
 const READ_NETWORK = [
@@ -82,15 +107,27 @@ export class PeerwireMember extends Construct {
     const orgId = props.orgId ?? '';
     const managed = (props.managedVpcArns ?? []).filter((a) => a !== '');
     const zones = (props.hostedZoneArns ?? []).filter((a) => a !== '');
+    const zoneVpcs = (props.zoneAssociationVpcs ?? []).filter((a) => a !== '');
+    const flowLogGroups = props.flowLogGroupNamePattern ?? '/peerwire/flow-logs/*';
     const alarmTopicArn = props.alarmTopicArn ?? '';
-    for (const [name, value] of Object.entries({ memberRoleName, hubRolePath, orgId, alarmTopicArn, hubRoleArns, managed, zones })) {
+    for (const [name, value] of Object.entries({
+      memberRoleName,
+      hubRolePath,
+      orgId,
+      alarmTopicArn,
+      hubRoleArns,
+      managed,
+      zones,
+      zoneVpcs,
+      flowLogGroups,
+    })) {
       const values = Array.isArray(value) ? value : [value];
       if (values.some((v) => Token.isUnresolved(v))) {
         throw new Error(`PeerwireMember: ${name} must be known at synthesis`);
       }
     }
     if (props.role ?? true) {
-      this.memberRole = this.buildMemberRole(props, { memberRoleName, hubRolePath, hubRoleArns, orgId, managed, zones });
+      this.memberRole = this.buildMemberRole(props, { memberRoleName, hubRolePath, hubRoleArns, orgId, managed, zones, zoneVpcs, flowLogGroups });
     }
     if (props.forwarder ?? true) {
       this.forwarderRole = this.buildForwarder(props.hubBusArn, memberRoleName, alarmTopicArn);
@@ -102,14 +139,27 @@ export class PeerwireMember extends Construct {
 
   private buildMemberRole(
     props: PeerwireMemberProps,
-    o: { memberRoleName: string; hubRolePath: string; hubRoleArns: string[]; orgId: string; managed: string[]; zones: string[] },
+    o: {
+      memberRoleName: string;
+      hubRolePath: string;
+      hubRoleArns: string[];
+      orgId: string;
+      managed: string[];
+      zones: string[];
+      zoneVpcs: string[];
+      flowLogGroups: string;
+    },
   ): iam.CfnRole {
     const account = Aws.ACCOUNT_ID;
     const partition = Aws.PARTITION;
     const peering = `arn:${partition}:ec2:*:${account}:vpc-peering-connection/*`;
     // Zone ARNs have no account: a role only ever reaches its own account's zones.
     const anyZone = `arn:${partition}:route53:::hostedzone/*`;
-    const stringEquals: Record<string, string> = { 'sts:ExternalId': props.externalId };
+    // During a rotation both ExternalIds (several values of one key are ORed; member-role.yaml).
+    const nextExternalId = props.nextExternalId ?? '';
+    const stringEquals: Record<string, string | string[]> = {
+      'sts:ExternalId': nextExternalId !== '' ? [props.externalId, nextExternalId] : props.externalId,
+    };
     if (o.orgId !== '') {
       stringEquals['aws:PrincipalOrgID'] = o.orgId;
     }
@@ -138,7 +188,7 @@ export class PeerwireMember extends Construct {
               Sid: 'ReadFlowLogRecords',
               Effect: 'Allow',
               Action: 'logs:FilterLogEvents',
-              Resource: `arn:${partition}:logs:*:${account}:log-group:*`,
+              Resource: `arn:${partition}:logs:*:${account}:log-group:${o.flowLogGroups}:*`,
             },
             // Private hosted zones a rule names (their VPCs, peerwire's tags) and their records.
             {
@@ -239,12 +289,27 @@ export class PeerwireMember extends Construct {
               Resource: `arn:${partition}:ec2:*:${account}:security-group-rule/*`,
             },
             { Sid: 'VpcDnsAttributesOfManagedVpcs', Effect: 'Allow', Action: 'ec2:ModifyVpcAttribute', Resource: vpcs },
-            // A peer account's zone, with a VPC of this account: no route53:VPCs condition (see member-role.yaml).
+          ],
+        },
+      });
+    }
+    if (o.zoneVpcs.length > 0) {
+      // A peer account's zone, with exactly the listed VPCs of this account (route53:VPCs; see
+      // member-role.yaml).
+      policies.push({
+        policyName: 'peerwire-member-zone-associations',
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
             {
               Sid: 'AssociateManagedVpcsWithZones',
               Effect: 'Allow',
               Action: ['route53:AssociateVPCWithHostedZone', 'route53:DisassociateVPCFromHostedZone'],
               Resource: anyZone,
+              Condition: {
+                'ForAllValues:StringLike': { 'route53:VPCs': route53Vpcs(o.zoneVpcs) },
+                'Null': { 'route53:VPCs': 'false' },
+              },
             },
           ],
         },
@@ -327,6 +392,16 @@ export class PeerwireMember extends Construct {
       'ForwarderRole',
     );
     const dlq: sqs.Queue = queue(this, 'ForwarderDeadLetterQueue');
+    // Named peerwire-forwarder-<stack>: the hub's NotifyMemberForwarderDeadLetters takes alarms by
+    // that prefix.
+    const alarm = queueAlarm(
+      this,
+      'ForwarderDeadLetterAlarm',
+      'peerwire forwarder - events that could not be put on the hub bus are waiting in the dead-letter queue.',
+      dlq,
+      alarmTopicArn !== '' ? [alarmTopicArn] : undefined,
+      Fn.join('', [FORWARDER_ALARM_PREFIX, Aws.STACK_NAME]),
+    );
     const notPeerwire = {
       $or: [
         {
@@ -391,6 +466,12 @@ export class PeerwireMember extends Construct {
           'detail': { EventCategories: ['failover', 'configuration change'] },
         },
       ),
+      // The dead-letter alarm's state changes: the hub notifies, whatever region this is.
+      rule('ForwardDeadLetterAlarm', "State changes of this forwarder's dead-letter alarm, forwarded to the peerwire hub bus.", {
+        'source': ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        'detail': { alarmName: [alarm.ref] },
+      }),
     ];
     deadLetterPolicy(
       this,
@@ -398,13 +479,6 @@ export class PeerwireMember extends Construct {
       'UndeliverableForwardedEvents',
       dlq,
       rules.map((r) => r.attrArn),
-    );
-    queueAlarm(
-      this,
-      'ForwarderDeadLetterAlarm',
-      'peerwire forwarder - events that could not be put on the hub bus are waiting in the dead-letter queue.',
-      dlq,
-      alarmTopicArn !== '' ? [alarmTopicArn] : undefined,
     );
     return role;
   }

@@ -21,7 +21,7 @@ test('the example app synthesizes its three stacks without credentials', () => {
   const { hub, member, rollout } = synthExample(outdir);
   Template.fromStack(hub).resourceCountIs('AWS::Lambda::Function', 4);
   Template.fromStack(hub).hasParameter('ExternalId', { NoEcho: true });
-  Template.fromStack(member).resourceCountIs('AWS::Events::Rule', 4);
+  Template.fromStack(member).resourceCountIs('AWS::Events::Rule', 5);
   Template.fromStack(rollout).resourceCountIs('AWS::CloudFormation::StackSet', 2);
   fs.rmSync(outdir, { recursive: true, force: true });
 });

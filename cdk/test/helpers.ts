@@ -256,8 +256,30 @@ export function cdkResources(template: Json): Record<string, Resource> {
   return out;
 }
 
+/** The values of a SAM template's outputs with these parameter values (resources as {{LogicalId}}). */
+export function samOutputs(template: Json, parameters: Record<string, string>): Record<string, Json> {
+  const env = samEnv(template, parameters);
+  const out: Record<string, Json> = {};
+  for (const [id, o] of Object.entries<Json>(template.Outputs ?? {})) {
+    if (o.Condition && !env.condition(o.Condition)) continue;
+    out[id] = resolve(o.Value, env);
+  }
+  return out;
+}
+
 /** The resources a SAM template deploys with these parameter values, by logical id. */
 export function samResources(template: Json, parameters: Record<string, string>): Record<string, Resource> {
+  const env = samEnv(template, parameters);
+  const out: Record<string, Resource> = {};
+  for (const [id, r] of Object.entries<Json>(template.Resources)) {
+    if (r.Condition && !env.condition(r.Condition)) continue;
+    out[id] = shape(r.Type, resolve(r.Properties ?? {}, env), r);
+  }
+  return out;
+}
+
+/** Parameter values (declared ones only; defaults filled in) and conditions of a SAM template. */
+function samEnv(template: Json, parameters: Record<string, string>): Env {
   const declared: Json = template.Parameters ?? {};
   for (const name of Object.keys(parameters)) {
     if (!(name in declared)) throw new Error(`${name} is not a parameter of the SAM template`);
@@ -280,12 +302,7 @@ export function samResources(template: Json, parameters: Record<string, string>)
       return conditions[name];
     },
   };
-  const out: Record<string, Resource> = {};
-  for (const [id, r] of Object.entries<Json>(template.Resources)) {
-    if (r.Condition && !env.condition(r.Condition)) continue;
-    out[id] = shape(r.Type, resolve(r.Properties ?? {}, env), r);
-  }
-  return out;
+  return env;
 }
 
 function truth(definition: Json, env: Env): boolean {

@@ -40,7 +40,8 @@ describe('PeerwireHub', () => {
 
   test('every rule and schedule has a retry policy and a dead-letter queue', () => {
     const rules = template.findResources('AWS::Events::Rule');
-    expect(Object.keys(rules)).toHaveLength(FUNCTIONS.reduce((n, f) => n + f.rules.length + 1, 0) + NOTIFICATIONS.length);
+    // The functions' rules and schedules, the notifications, and NotifyMemberForwarderDeadLetters.
+    expect(Object.keys(rules)).toHaveLength(FUNCTIONS.reduce((n, f) => n + f.rules.length + 1, 0) + NOTIFICATIONS.length + 1);
     for (const rule of Object.values<any>(rules)) {
       for (const target of rule.Properties.Targets) {
         expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);

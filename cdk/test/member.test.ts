@@ -24,14 +24,15 @@ test('by default the member role only reads, and trusts the hub roles under /pee
   });
 });
 
-test('with managed VPCs the write policy appears; the forwarder has four rules on its own account', () => {
+test('with managed VPCs the write policy appears; the forwarder has five rules on its own account', () => {
   const s = stack();
   new PeerwireMember(s, 'Member', { ...BASE, managedVpcArns: ['arn:aws:ec2:*:*:vpc/*'] });
   const template = Template.fromStack(s);
   template.hasResourceProperties('AWS::IAM::Role', {
     Policies: Match.arrayWith([Match.objectLike({ PolicyName: 'peerwire-member-write' })]),
   });
-  template.resourceCountIs('AWS::Events::Rule', 4);
+  // Four kinds of events, and the state changes of its own dead-letter alarm.
+  template.resourceCountIs('AWS::Events::Rule', 5);
   for (const rule of Object.values<any>(template.findResources('AWS::Events::Rule'))) {
     expect(rule.Properties.EventPattern.account).toEqual([{ Ref: 'AWS::AccountId' }]);
     expect(rule.Properties.Targets[0].RoleArn).toBeDefined();

@@ -181,7 +181,17 @@ function memberTemplates(parameters: Record<string, string>) {
   const role = samResources(yamlTemplate('templates/member-role.yaml'), {
     HubAccountId: parameters.HubAccountId,
     ExternalId: parameters.ExternalId,
-    ...pick(parameters, ['MemberRoleName', 'HubRolePath', 'HubRoleArns', 'OrgId', 'ManagedVpcArns', 'HostedZoneArns']),
+    ...pick(parameters, [
+      'MemberRoleName',
+      'HubRolePath',
+      'HubRoleArns',
+      'NextExternalId',
+      'OrgId',
+      'ManagedVpcArns',
+      'ZoneAssociationVpcs',
+      'HostedZoneArns',
+      'FlowLogGroupNamePattern',
+    ]),
   });
   const forwarder = samResources(yamlTemplate('templates/member-forwarder.yaml'), {
     HubBusArn: parameters.HubBusArn,
@@ -240,6 +250,31 @@ const MEMBER_SCENARIOS: [string, PeerwireMemberProps, Record<string, string>][] 
     },
   ],
   [
+    'an ExternalId rotation, VPCs associated with peer zones, other flow-log groups',
+    {
+      hubAccountId: '333333333333',
+      externalId: EXTERNAL_ID,
+      nextExternalId: 'next-external-id',
+      hubBusArn: BUS,
+      hubRolePath: '/platform/peerwire/',
+      orgId: 'o-a1b2c3d4e5',
+      managedVpcArns: ['arn:aws:ec2:*:*:vpc/*'],
+      zoneAssociationVpcs: ['vpc-0abc1234@us-east-1', '*@eu-west-1', 'vpc-no-region'],
+      flowLogGroupNamePattern: '/org/vpc-flow-logs/*',
+    },
+    {
+      HubAccountId: '333333333333',
+      ExternalId: EXTERNAL_ID,
+      NextExternalId: 'next-external-id',
+      HubBusArn: BUS,
+      HubRolePath: '/platform/peerwire/',
+      OrgId: 'o-a1b2c3d4e5',
+      ManagedVpcArns: 'arn:aws:ec2:*:*:vpc/*',
+      ZoneAssociationVpcs: 'vpc-0abc1234@us-east-1,*@eu-west-1,vpc-no-region',
+      FlowLogGroupNamePattern: '/org/vpc-flow-logs/*',
+    },
+  ],
+  [
     'managed VPCs and every zone of the account',
     { hubAccountId: '333333333333', externalId: EXTERNAL_ID, hubBusArn: BUS, managedVpcArns: ['arn:aws:ec2:*:*:vpc/*'], hostedZoneArns: ['arn:aws:route53:::hostedzone/*'] },
     {
@@ -258,35 +293,64 @@ test.each(MEMBER_SCENARIOS)('PeerwireMember equals member-role.yaml + member-for
   expect(differences(cdkResources(Template.fromStack(s).toJSON()), memberTemplates(parameters))).toEqual([]);
 });
 
-test('PeerwireOrgRollout equals org-rollout.yaml', () => {
+const ROLE_URL = 'https://b.s3.amazonaws.com/peerwire/member-role-0123456789abcdef.yaml';
+const FORWARDER_URL = 'https://b.s3.amazonaws.com/peerwire/member-forwarder-fedcba9876543210.yaml';
+
+test.each([
+  ['defaults', {}, {}],
+  [
+    'a rotation, zone associations, other flow-log groups',
+    {
+      nextExternalId: 'next-external-id',
+      zoneAssociationVpcs: ['*@eu-west-1', '*@us-east-1'],
+      flowLogGroupNamePattern: '/org/vpc-flow-logs/*',
+    },
+    {
+      NextExternalId: 'next-external-id',
+      ZoneAssociationVpcs: '*@eu-west-1,*@us-east-1',
+      FlowLogGroupNamePattern: '/org/vpc-flow-logs/*',
+    },
+  ],
+])('PeerwireOrgRollout equals org-rollout.yaml: %s', (_name, props, parameters) => {
   const s = stack('peerwire-members');
   new PeerwireOrgRollout(s, 'Rollout', {
     organizationalUnitIds: ['ou-abcd-11111111', 'ou-abcd-22222222'],
     roleRegion: 'eu-west-1',
     forwarderRegions: ['eu-west-1', 'us-east-1'],
     callAs: 'DELEGATED_ADMIN',
-    memberRoleTemplateUrl: 'https://b.s3.amazonaws.com/peerwire/member-role.yaml',
-    memberForwarderTemplateUrl: 'https://b.s3.amazonaws.com/peerwire/member-forwarder.yaml',
+    memberRoleTemplateUrl: ROLE_URL,
+    memberForwarderTemplateUrl: FORWARDER_URL,
     hubAccountId: '333333333333',
     hubBusArn: BUS,
     externalId: EXTERNAL_ID,
     orgId: 'o-a1b2c3d4e5',
     managedVpcArns: ['arn:aws:ec2:*:*:vpc/*'],
     hostedZoneArns: ['arn:aws:route53:::hostedzone/*'],
+    ...props,
   });
   const sam = samResources(yamlTemplate('templates/org-rollout.yaml'), {
     OrganizationalUnitIds: 'ou-abcd-11111111,ou-abcd-22222222',
     RoleRegion: 'eu-west-1',
     ForwarderRegions: 'eu-west-1,us-east-1',
     CallAs: 'DELEGATED_ADMIN',
-    MemberRoleTemplateUrl: 'https://b.s3.amazonaws.com/peerwire/member-role.yaml',
-    MemberForwarderTemplateUrl: 'https://b.s3.amazonaws.com/peerwire/member-forwarder.yaml',
+    MemberRoleTemplateUrl: ROLE_URL,
+    MemberForwarderTemplateUrl: FORWARDER_URL,
     HubAccountId: '333333333333',
     HubBusArn: BUS,
     ExternalId: EXTERNAL_ID,
     OrgId: 'o-a1b2c3d4e5',
     ManagedVpcArns: 'arn:aws:ec2:*:*:vpc/*',
     HostedZoneArns: 'arn:aws:route53:::hostedzone/*',
+    ...parameters,
   });
   expect(differences(cdkResources(Template.fromStack(s).toJSON()), sam)).toEqual([]);
+});
+
+test('every parameter of the member templates and the rollout is exercised by a scenario above', () => {
+  const member = new Set(MEMBER_SCENARIOS.flatMap(([, , parameters]) => Object.keys(parameters)));
+  const declared = [
+    ...Object.keys(yamlTemplate('templates/member-role.yaml').Parameters),
+    ...Object.keys(yamlTemplate('templates/member-forwarder.yaml').Parameters),
+  ];
+  expect([...new Set(declared)].filter((p) => !member.has(p))).toEqual([]);
 });

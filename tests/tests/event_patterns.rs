@@ -13,6 +13,8 @@
 //!   forwarded either;
 //! - the forwarder forwards only its own account's events, and changes made by peerwire's member
 //!   role only for the peering lifecycle;
+//! - the forwarder forwards its own dead-letter alarm's state changes (no other alarm's), and the
+//!   hub's `NotifyMemberForwarderDeadLetters` takes any forwarder's `ALARM`;
 //!
 //! and, without the emulator:
 //! - every file of `events/` is in the table, and every rule and schedule has a sample;
@@ -250,6 +252,16 @@ const SAMPLES: &[Sample] = &[
         "cloudtrail-reject-vpc-peering-connection.json",
         &[(CLEANUP, "PeeringGone")],
     ),
+    // A member forwarder's dead-letter alarm going to ALARM, as CloudWatch sends it to
+    // EventBridge (the shape of the CloudWatch User Guide's sample below): the forwarder of its
+    // account and stack forwards it, and the hub notifies.
+    Sample {
+        notified_by: &["NotifyMemberForwarderDeadLetters"],
+        ..rules("cloudwatch-alarm-forwarder-dead-letters.json", &[])
+    },
+    // Verbatim from the CloudWatch User Guide ("Alarm events and EventBridge"): another alarm,
+    // which no forwarder sends and no hub rule takes.
+    rules("cloudwatch-alarm-state-change-user-guide.json", &[]),
     // Schedules: what an EventBridge schedule rule (the template's `Schedule` events) delivers.
     Sample {
         scheduled: true,
@@ -398,12 +410,19 @@ fn resolved(value: &Yaml, names: &BTreeMap<&str, String>) -> Value {
     }
 }
 
+/// The stack name of the forwarder stacks here: the one a service-managed StackSet gives its
+/// stack instances (`StackSet-<set name>-<uuid>`), the one in the alarm name of
+/// `events/cloudwatch-alarm-forwarder-dead-letters.json`.
+const FORWARDER_STACK: &str =
+    "StackSet-peerwire-members-member-forwarder-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
+
 /// The event patterns of the plain `AWS::Events::Rule`s of a CloudFormation template, resolved
-/// for a stack in `account`.
+/// for a stack named [`FORWARDER_STACK`] in `account` (`!Ref` of an alarm is its `AlarmName`).
 fn plain_rules(template: &Yaml, account: &str) -> Vec<(String, Value)> {
     let mut names: BTreeMap<&str, String> = BTreeMap::new();
     names.insert("AWS::AccountId", account.to_owned());
     names.insert("AWS::Partition", "aws".to_owned());
+    names.insert("AWS::StackName", FORWARDER_STACK.to_owned());
     if let Some(parameters) = template["Parameters"].as_mapping() {
         for (name, declaration) in parameters {
             if let Some(default) = declaration["Default"].as_str() {
@@ -411,6 +430,19 @@ fn plain_rules(template: &Yaml, account: &str) -> Vec<(String, Value)> {
             }
         }
     }
+    let alarms: Vec<(&str, String)> = resources(template)
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+        .filter(|(_, r)| !r["Properties"]["AlarmName"].is_null())
+        .map(|(id, r)| {
+            let name = resolved(&r["Properties"]["AlarmName"], &names);
+            (
+                id.as_str().expect("logical id"),
+                name.as_str().expect("a name").to_owned(),
+            )
+        })
+        .collect();
+    names.extend(alarms);
     resources(template)
         .iter()
         .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Events::Rule"))
@@ -513,9 +545,10 @@ async fn every_sample_matches_exactly_the_rules_the_table_names() {
             ));
         }
         // A member's event reaches the hub only through the forwarder of its account; the
-        // forwarder sends nothing the hub would drop, and nothing peerwire did itself.
+        // forwarder sends nothing the hub would drop, and nothing peerwire did itself. Its own
+        // dead-letter alarm's state changes reach the hub's notification the same way.
         let source = sample_source(sample.file);
-        if source == "aws.ec2" || source == "aws.rds" {
+        if source == "aws.ec2" || source == "aws.rds" || source == "aws.cloudwatch" {
             let account = load_sample(sample.file)["account"]
                 .as_str()
                 .unwrap()
@@ -524,7 +557,12 @@ async fn every_sample_matches_exactly_the_rules_the_table_names() {
             for (_, pattern) in forwarder_rules(&account) {
                 forwarded |= matches(&client, &pattern, &event).await;
             }
-            let should = !sample.rules.is_empty() && !sample.dropped_by_forwarder;
+            let reaches_the_hub = if source == "aws.cloudwatch" {
+                !sample.notified_by.is_empty()
+            } else {
+                !sample.rules.is_empty()
+            };
+            let should = reaches_the_hub && !sample.dropped_by_forwarder;
             if forwarded != should {
                 wrong.push(format!(
                     "{}: forwarded by member-forwarder.yaml: {forwarded}, expected {should}",
@@ -617,6 +655,43 @@ async fn the_forwarder_sends_its_own_accounts_events_and_not_peerwires_changes()
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn the_forwarder_sends_its_own_dead_letter_alarm_and_no_other() {
+    let emulator = Emulator::start().await.expect("emulator starts");
+    let config = emulator.hub_config(&CallLog::default()).await;
+    let client = aws_sdk_eventbridge::Client::new(&config);
+    let alarm = load_sample("cloudwatch-alarm-forwarder-dead-letters.json");
+    let account = alarm["account"].as_str().unwrap().to_owned();
+    assert!(forwarded(&client, &account, &alarm).await, "its own alarm");
+    // Back to OK: every state change goes (the hub picks ALARM).
+    let mut recovered = alarm.clone();
+    recovered["detail"]["state"]["value"] = json!("OK");
+    assert!(forwarded(&client, &account, &recovered).await, "OK too");
+    // Another account's forwarder does not send it (a default bus may see other accounts').
+    assert!(!forwarded(&client, "999999999999", &alarm).await);
+    // Another alarm of the same account, even one named like a forwarder's: not sent.
+    let mut other = alarm.clone();
+    other["detail"]["alarmName"] = json!("peerwire-forwarder-some-other-stack");
+    assert!(!forwarded(&client, &account, &other).await);
+    // The hub notifies ALARM only, of any forwarder; not another alarm.
+    let hub = notification_rules(&load_yaml("template.yaml"));
+    let (_, notify) = hub
+        .iter()
+        .find(|(id, _)| id == "NotifyMemberForwarderDeadLetters")
+        .expect("the hub's rule");
+    assert!(matches(&client, notify, &alarm.to_string()).await);
+    assert!(
+        matches(&client, notify, &other.to_string()).await,
+        "any forwarder's"
+    );
+    assert!(
+        !matches(&client, notify, &recovered.to_string()).await,
+        "not OK"
+    );
+    let guide = read("events/cloudwatch-alarm-state-change-user-guide.json");
+    assert!(!matches(&client, notify, &guide).await, "not another alarm");
 }
 
 fn sample_source(file: &str) -> String {

@@ -133,10 +133,12 @@ fn message(stack: &Stack, rule: &str, sample: &str) -> (Vec<String>, Value) {
 #[test]
 fn notifications_say_what_happened_why_and_the_command_to_run_next() {
     let stack = hub(&[]);
-    // The rules that do not invoke a function (SAM turns each function's events into rules).
+    // The rules that do not invoke a function (SAM turns each function's events into rules),
+    // but for the member forwarders' dead-letter alarms (templates/rollout.rs).
     let rules: BTreeSet<String> = stack
         .of_type("AWS::Events::Rule")
         .keys()
+        .filter(|id| id.as_str() != "NotifyMemberForwarderDeadLetters")
         .filter(|id| {
             stack.properties(id)["Targets"]
                 .as_array()
@@ -854,7 +856,11 @@ fn the_member_role_grants_every_listed_action_and_no_other_write() {
 
     let vpc = "arn:aws:ec2:us-east-1:333333333333:vpc/vpc-0f1e2d3c4b5a69788";
     let zone = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ";
-    let managed = member_role(&[("ManagedVpcArns", vpc), ("HostedZoneArns", zone)]);
+    let managed = member_role(&[
+        ("ManagedVpcArns", vpc),
+        ("ZoneAssociationVpcs", "vpc-0f1e2d3c4b5a69788@us-east-1"),
+        ("HostedZoneArns", zone),
+    ]);
     // action -> {(policy, statement)}
     let mut granted: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     let properties = managed.properties("MemberRole");
@@ -909,7 +915,7 @@ fn the_member_role_grants_every_listed_action_and_no_other_write() {
     }
 
     // Diagnose's reads: DescribeFlowLogs has no resource-level permissions; the flow-log
-    // records only in this account's log groups.
+    // records only in this account's flow-log groups (FlowLogGroupNamePattern).
     let resources = |action: &str| -> Vec<String> {
         role_statements(&managed, "MemberRole")
             .iter()
@@ -920,7 +926,7 @@ fn the_member_role_grants_every_listed_action_and_no_other_write() {
     assert_eq!(resources("ec2:DescribeFlowLogs"), ["*"]);
     assert_eq!(
         resources("logs:FilterLogEvents"),
-        ["arn:aws:logs:*:333333333333:log-group:*"]
+        ["arn:aws:logs:*:333333333333:log-group:/peerwire/flow-logs/*:*"]
     );
     // The zone owner's writes only on the listed zones; the reads on any zone of the account.
     assert_eq!(resources("route53:ChangeTagsForResource"), [zone]);
@@ -940,11 +946,11 @@ fn the_org_rollout_passes_every_member_parameter_and_deploys_automatically() {
             ("ForwarderRegions", "eu-west-1,us-east-1"),
             (
                 "MemberRoleTemplateUrl",
-                "https://b.s3.eu-west-1.amazonaws.com/peerwire/member-role.yaml",
+                "https://b.s3.eu-west-1.amazonaws.com/peerwire/member-role-0123456789abcdef.yaml",
             ),
             (
                 "MemberForwarderTemplateUrl",
-                "https://b.s3.eu-west-1.amazonaws.com/peerwire/member-forwarder.yaml",
+                "https://b.s3.eu-west-1.amazonaws.com/peerwire/member-forwarder-fedcba9876543210.yaml",
             ),
             ("HubAccountId", HUB_ACCOUNT),
             (
@@ -977,10 +983,15 @@ fn the_org_rollout_passes_every_member_parameter_and_deploys_automatically() {
             json!({ "Enabled": true, "RetainStacksOnAccountRemoval": false }),
             "{id}: new accounts get it on arrival"
         );
+        let name = template
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".yaml");
         assert!(set["TemplateURL"]
             .as_str()
             .unwrap()
-            .ends_with(template.rsplit('/').next().unwrap()));
+            .contains(&format!("/{name}-")));
         let groups = set["StackInstancesGroup"].as_array().unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(
@@ -1097,3 +1108,6 @@ fn the_dashboard_charts_every_metric_the_functions_emit() {
     }
     assert!(workspace_root().join("docs/deploy.md").exists());
 }
+
+// Upgrades, regions, least privilege and ExternalId rotation of the organization rollout.
+mod rollout;

@@ -8,10 +8,12 @@ use peerwire::doors::Door;
 const TEMPLATE: &str = "templates/member-role.yaml";
 
 /// The inline policies of the member role: the reads (always there), the writes on managed
-/// VPCs (only when `ManagedVpcArns` names VPCs), the sharing of listed zones (only when
+/// VPCs (only when `ManagedVpcArns` names VPCs), the association of listed VPCs with a peer's
+/// zone (only when `ZoneAssociationVpcs` names VPCs), the sharing of listed zones (only when
 /// `HostedZoneArns` names zones).
 const READ_POLICY: &str = "peerwire-member-read";
 const WRITE_POLICY: &str = "peerwire-member-write";
+const ZONE_ASSOCIATIONS_POLICY: &str = "peerwire-member-zone-associations";
 const ZONES_POLICY: &str = "peerwire-member-zones";
 
 /// What to do once the parameter is right.
@@ -91,6 +93,7 @@ pub fn policy_of(statement: &str) -> &'static str {
         "ReadNetwork" | "ReadDatabases" | "ReadNetworkQuotas" | "ReadFlowLogs"
         | "ReadFlowLogRecords" | "ReadHostedZones" => READ_POLICY,
         "ShareListedHostedZones" => ZONES_POLICY,
+        "AssociateManagedVpcsWithZones" => ZONE_ASSOCIATIONS_POLICY,
         _ => WRITE_POLICY,
     }
 }
@@ -110,11 +113,22 @@ pub(super) fn fix(action: &str, partition: &str, vpc_arn: &str) -> String {
              include {vpc_arn} (or arn:{partition}:ec2:*:*:vpc/* for every VPC of the account) \
              and {UPDATE}"
         ),
+        ZONE_ASSOCIATIONS_POLICY => format!(
+            "; that policy exists only when ZoneAssociationVpcs names VPCs, and it allows only \
+             those (route53:VPCs): set ZoneAssociationVpcs to include {} (or *@<region> for \
+             every VPC of the account in a region) and {UPDATE}",
+            zone_association_entry(vpc_arn)
+        ),
         ZONES_POLICY => format!(
             "; that policy exists only when HostedZoneArns names zones: set HostedZoneArns to \
              include arn:{partition}:route53:::hostedzone/<zone-id> of each private hosted zone \
              the policy's private_hosted_zones name on this account's side (or \
              arn:{partition}:route53:::hostedzone/* for every zone of the account) and {UPDATE}"
+        ),
+        _ if action == "logs:FilterLogEvents" => format!(
+            "; it covers only the log groups FlowLogGroupNamePattern matches (default \
+             /peerwire/flow-logs/*): set FlowLogGroupNamePattern to match the flow log's log \
+             group and {UPDATE}"
         ),
         _ => format!("; {UPDATE}"),
     };
@@ -122,4 +136,20 @@ pub(super) fn fix(action: &str, partition: &str, vpc_arn: &str) -> String {
         "{grant}{what}. If it is deployed so, a service control policy or a permissions \
          boundary denies {action}."
     )
+}
+
+/// The `ZoneAssociationVpcs` entry of a VPC, `<vpc-id>@<region>`, from its ARN
+/// (`arn:<partition>:ec2:<region>:<account>:vpc/<vpc-id>`); `<vpc-id>@<region>` when the ARN is
+/// not one.
+fn zone_association_entry(vpc_arn: &str) -> String {
+    let parts: Vec<&str> = vpc_arn.splitn(6, ':').collect();
+    match (
+        parts.get(3),
+        parts.get(5).and_then(|r| r.strip_prefix("vpc/")),
+    ) {
+        (Some(region), Some(vpc)) if !region.is_empty() && !vpc.is_empty() => {
+            format!("{vpc}@{region}")
+        }
+        _ => "<vpc-id>@<region>".to_owned(),
+    }
 }

@@ -141,18 +141,47 @@ fn a_denied_zone_write_names_the_zone_policy_and_hosted_zone_arns() {
         );
         assert!(!text.contains("ManagedVpcArns"), "{text}");
     }
-    // The VPC owner's side of the association is a write on its managed VPCs.
-    let text = fix("route53:AssociateVPCWithHostedZone", "aws", vpc);
-    assert!(
-        text.contains("AssociateManagedVpcsWithZones (policy peerwire-member-write)"),
-        "{text}"
-    );
-    assert!(text.contains("ManagedVpcArns to include"), "{text}");
+    // The VPC owner's side of the association: only the VPCs ZoneAssociationVpcs names, as
+    // <vpc-id>@<region>.
+    for action in [
+        "route53:AssociateVPCWithHostedZone",
+        "route53:DisassociateVPCFromHostedZone",
+    ] {
+        let text = fix(action, "aws", vpc);
+        assert!(
+            text.contains(
+                "AssociateManagedVpcsWithZones (policy peerwire-member-zone-associations)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("set ZoneAssociationVpcs to include vpc-12345678@us-east-1"),
+            "{text}"
+        );
+        assert!(!text.contains("ManagedVpcArns"), "{text}");
+    }
+    let text = fix("route53:AssociateVPCWithHostedZone", "aws", "");
+    assert!(text.contains("include <vpc-id>@<region>"), "{text}");
     let text = fix("route53:GetHostedZone", "aws", vpc);
     assert!(
         text.contains("ReadHostedZones (policy peerwire-member-read)"),
         "{text}"
     );
+}
+
+#[test]
+fn a_denied_flow_log_read_names_the_log_group_pattern() {
+    let text = fix("logs:FilterLogEvents", "aws", "");
+    assert!(
+        text.contains("ReadFlowLogRecords (policy peerwire-member-read)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("set FlowLogGroupNamePattern to match the flow log's log group"),
+        "{text}"
+    );
+    let text = fix("ec2:DescribeFlowLogs", "aws", "");
+    assert!(!text.contains("FlowLogGroupNamePattern"), "{text}");
 }
 
 #[test]

@@ -393,6 +393,7 @@ impl Stack {
             ),
             "AWS::Logs::LogGroup" => named("LogGroupName"),
             "AWS::CloudWatch::Dashboard" => named("DashboardName"),
+            "AWS::CloudWatch::Alarm" => named("AlarmName"),
             "AWS::CloudFormation::StackSet" => {
                 format!("{}:{}", named("StackSetName"), self.stack_uuid)
             }
@@ -496,4 +497,137 @@ pub fn role_statements(stack: &Stack, role: &str) -> Vec<Value> {
             one => vec![one.clone()],
         })
         .collect()
+}
+
+/// Whether CloudFormation takes `value` for the parameter `name` of `template`: its
+/// `AllowedPattern` (Java regular expression syntax, CloudFormation User Guide, "Using regular
+/// expressions in CloudFormation templates"; the templates' patterns are anchored and use only
+/// what `regex-lite` reads the same way), `MinLength` and `MaxLength`.
+pub fn parameter_accepts(template: &Value, name: &str, value: &str) -> bool {
+    let declaration = &template["Parameters"][name];
+    assert!(!declaration.is_null(), "no parameter {name}");
+    let length = value.chars().count() as u64;
+    if declaration["MinLength"]
+        .as_u64()
+        .is_some_and(|min| length < min)
+        || declaration["MaxLength"]
+            .as_u64()
+            .is_some_and(|max| length > max)
+    {
+        return false;
+    }
+    match declaration["AllowedPattern"].as_str() {
+        None => true,
+        Some(pattern) => regex_lite::Regex::new(pattern)
+            .unwrap_or_else(|e| panic!("{name}: AllowedPattern {pattern}: {e}"))
+            .is_match(value),
+    }
+}
+
+/// A small evaluator of IAM `Condition` blocks, for the member role's trust policy and
+/// conditions: every operator must hold (AND), every key of an operator must hold (AND), and
+/// one of a key's values must match (OR) (IAM User Guide, "Conditions with multiple context keys
+/// or values"). `ForAllValues:` holds when every value of the request matches, and when the
+/// key is absent; `ForAnyValue:` when one does ("Multivalued context key examples"); `Null`
+/// tests whether the key is absent. It knows exactly the operators below and fails on any
+/// other, so a template change cannot slip past it unevaluated.
+pub mod iam {
+    use std::collections::BTreeMap;
+
+    use serde_json::Value;
+
+    use super::strings;
+
+    /// `*` and `?` wildcards, whole string.
+    pub fn glob(pattern: &str, text: &str) -> bool {
+        let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+        let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+        while ti < t.len() {
+            if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+                pi += 1;
+                ti += 1;
+            } else if pi < p.len() && p[pi] == '*' {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+            } else if let Some(s) = star {
+                pi = s + 1;
+                mark += 1;
+                ti = mark;
+            } else {
+                return false;
+            }
+        }
+        while pi < p.len() && p[pi] == '*' {
+            pi += 1;
+        }
+        pi == p.len()
+    }
+
+    /// ARN comparison: the six colon-separated parts, each with wildcards.
+    pub fn arn_like(pattern: &str, arn: &str) -> bool {
+        let p: Vec<&str> = pattern.splitn(6, ':').collect();
+        let a: Vec<&str> = arn.splitn(6, ':').collect();
+        p.len() == 6 && a.len() == 6 && p.iter().zip(&a).all(|(p, a)| glob(p, a))
+    }
+
+    /// The request context: each key (lowercase) with its values.
+    pub type Context = BTreeMap<String, Vec<String>>;
+
+    /// A context from `(key, values)` pairs.
+    pub fn context(pairs: &[(&str, &[&str])]) -> Context {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    v.iter().map(|s| (*s).to_owned()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Whether a whole `Condition` block holds for `request` (an absent block holds).
+    pub fn condition_holds(condition: &Value, request: &Context) -> bool {
+        condition
+            .as_object()
+            .into_iter()
+            .flatten()
+            .all(|(operator, keys)| {
+                keys.as_object()
+                    .expect("a condition operator maps keys to values")
+                    .iter()
+                    .all(|(key, values)| holds(operator, key, &strings(values), request))
+            })
+    }
+
+    fn holds(operator: &str, key: &str, values: &[String], request: &Context) -> bool {
+        let present = request.get(&key.to_ascii_lowercase());
+        if operator == "Null" {
+            let wanted = match values {
+                [v] => v == "true",
+                other => panic!("Null takes one value: {other:?}"),
+            };
+            return present.is_none() == wanted;
+        }
+        let (set, base) = match operator.split_once(':') {
+            Some((set @ ("ForAllValues" | "ForAnyValue"), base)) => (Some(set), base),
+            _ => (None, operator),
+        };
+        let positive: fn(&str, &str) -> bool = match base {
+            "StringEquals" => |p, v| p == v,
+            "StringLike" => glob,
+            "ArnEquals" | "ArnLike" => arn_like,
+            other => panic!("the evaluator does not know the condition operator {other}: add it"),
+        };
+        let matches = |value: &String| values.iter().any(|p| positive(p, value));
+        match (set, present) {
+            (Some("ForAllValues"), None) => true,
+            (Some("ForAllValues"), Some(context)) => context.iter().all(matches),
+            (Some(_), None) => false,
+            (Some(_), Some(context)) => context.iter().any(matches),
+            (None, None) => false,
+            (None, Some(context)) => context.iter().any(matches),
+        }
+    }
 }
