@@ -51,3 +51,15 @@ pub enum Command {
     /// `cargo lambda watch` and `cargo lambda invoke`.
     Emulator(emulator::EmulatorArgs),
 }
+
+impl Cli {
+    /// Parses `words` (the program name first) as the binary parses its command line: for
+    /// callers without clap, such as the tests of the commands the notifications print.
+    pub fn parse_words<I, T>(words: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(words)
+    }
+}
