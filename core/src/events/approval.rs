@@ -10,8 +10,8 @@ use crate::model::cidr;
 use crate::model::{ApprovalAnswer, ApprovalDecision, PeeringRef};
 
 /// The detail of `Peering Approval Granted` and `Peering Approval Denied`: the request, what
-/// the approver saw of it, who decided, and (denied) why. Read by [`decision`], written by
-/// [`approval_event`], in this order (`docs/schemas/approval-*.json`).
+/// the approver saw of it, who decided, and (denied) why (`docs/schemas/approval-*.json`). Read
+/// by [`decision`]; [`approval_event`] writes the same fields.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ApprovalDetail {
