@@ -37,7 +37,11 @@ export function buildApp(app: App, options: ExampleOptions = {}): { hub: Stack; 
     externalId: externalId.valueAsString,
     orgId,
     organizationsRoleArn: process.env.PEERWIRE_ORGANIZATIONS_ROLE_ARN ?? '',
+    // The IAM Identity Center permission set PeeringApprover: its role has no Region segment
+    // for an instance in us-east-1, and one elsewhere (IAM Identity Center User Guide,
+    // "Referencing permission sets in resource policies ..."); both shapes.
     approverPrincipalArns: [
+      `arn:aws:iam::${hubAccount}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PeeringApprover_*`,
       `arn:aws:iam::${hubAccount}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PeeringApprover_*`,
     ],
     alertEmail: process.env.PEERWIRE_ALERT_EMAIL ?? '',

@@ -26,30 +26,33 @@ interface Notification {
 
 /**
  * The messages a person reads, as in template.yaml: what happened, why, the command to run next.
+ * Every variable is a scalar path: EventBridge strips the inner quotes of an array or object
+ * referenced inside a string (template.yaml cites the pages), so lists are read element by
+ * element.
  */
 export const NOTIFICATIONS: Notification[] = [
   {
     id: 'NotifyApprovalRequired',
     description: 'peerwire - a peering request waits for an approval; the message carries the approval command.',
     detailType: 'Peering Approval Required',
-    paths: {acc: '$.detail.accepter.account', accvpc: '$.detail.accepter.vpc_id', cidrs: '$.detail.requester.cidrs', pcx: '$.detail.peering_id', racc: '$.detail.requester.account', reasons: '$.detail.reasons', region: '$.detail.accepter.region', rule: '$.detail.rule', rvpc: '$.detail.requester.vpc_id' },
+    paths: {acc: '$.detail.accepter.account', accvpc: '$.detail.accepter.vpc_id', cidr: '$.detail.requester.cidrs[0]', pcx: '$.detail.peering_id', racc: '$.detail.requester.account', region: '$.detail.accepter.region', rule: '$.detail.rule', rvpc: '$.detail.requester.vpc_id', why: '$.detail.reasons[0]' },
     lines: [
       '"peerwire: peering request <pcx> is held until an approver decides."',
-      '"What happened: account <racc> (<rvpc>, CIDRs <cidrs>) asked to peer with <accvpc> in account <acc>, <region>; the policy holds it for an approval (rule <rule>)."',
-      '"Why: <reasons>"',
-      "\"Next, to approve (as an approver, with jq and the AWS CLI): jq -nc --arg bus ${HubBusArn} --arg src peerwire.approval --arg type 'Peering Approval Granted' --arg pcx <pcx> --arg acc <acc> --arg region <region> --arg racc <racc> --argjson cidrs '<cidrs>' --arg by $(aws sts get-caller-identity --query Arn --output text) '[{EventBusName: $bus, Source: $src, DetailType: $type, Detail: ({peering_id: $pcx, accepter_account: $acc, region: $region, requester_account: $racc, requester_cidrs: $cidrs, approved_by: $by} | tojson)}]' | aws events put-events --region ${AWS::Region} --entries file:///dev/stdin\"",
-      '"To deny it instead: docs/deploy.md, Approvals (detail-type Peering Approval Denied, with denied_by and reason)."',
+      '"What happened: account <racc> (<rvpc>, CIDR <cidr>) asked to peer with <accvpc> in account <acc>, <region>; the policy holds it for an approval (rule <rule>)."',
+      '"Why: <why>"',
+      '"Next, to approve (it shows every CIDR and reason, and asks before it sends): peerwire approve <pcx> --account <acc> --region <region> --bus ${HubBusArn}"',
+      "\"To deny it instead: peerwire deny <pcx> --account <acc> --region <region> --bus ${HubBusArn} --reason 'why, for the requester'\"",
     ],
   },
   {
     id: 'NotifyReconcileFailed',
     description: 'peerwire - a run failed permanently for a peering (or an account); the message carries the diagnose command.',
     detailType: 'Peering Reconcile Failed',
-    paths: {acc: '$.detail.accepter.account', error: '$.detail.error.message', pcx: '$.detail.peering_id', reasons: '$.detail.reasons', region: '$.detail.accepter.region', trigger: '$.detail.trigger' },
+    paths: {acc: '$.detail.accepter.account', error: '$.detail.error.message', pcx: '$.detail.peering_id', region: '$.detail.accepter.region', trigger: '$.detail.trigger', why: '$.detail.reasons[0]' },
     lines: [
       '"peerwire: reconcile failed for peering <pcx> (accepter <acc>, <region>)."',
       '"What happened: a <trigger> run stopped on an error peerwire does not retry (access denied, a resource gone); the next event or sweep tries again."',
-      '"Why: <reasons> <error>"',
+      '"Why: <why> (<error>)"',
       '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
     ],
   },
@@ -57,11 +60,11 @@ export const NOTIFICATIONS: Notification[] = [
     id: 'NotifyWiringBlocked',
     description: 'peerwire - a route to the peer already points elsewhere; the message carries the diagnose command.',
     detailType: 'Peering Wiring Blocked',
-    paths: {acc: '$.detail.accepter.account', pcx: '$.detail.peering_id', reasons: '$.detail.reasons', region: '$.detail.accepter.region' },
+    paths: {acc: '$.detail.accepter.account', pcx: '$.detail.peering_id', region: '$.detail.accepter.region', why: '$.detail.reasons[0]' },
     lines: [
       '"peerwire: wiring of peering <pcx> is blocked (accepter <acc>, <region>)."',
-      '"What happened: a route to a peer CIDR already points somewhere else; peerwire never replaces it, and applied everything else that was missing."',
-      '"Why: <reasons>"',
+      '"What happened: a route to a peer CIDR already points somewhere else (or a quota is full); peerwire never replaces it, and applied everything else that was missing."',
+      '"Why: <why>"',
       '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
     ],
   },
@@ -69,11 +72,11 @@ export const NOTIFICATIONS: Notification[] = [
     id: 'NotifyDriftRepaired',
     description: 'peerwire - the wiring of a peering had drifted and was repaired; the message carries the diagnose command.',
     detailType: 'Peering Drift Repaired',
-    paths: {acc: '$.detail.accepter.account', pcx: '$.detail.peering_id', reasons: '$.detail.reasons', region: '$.detail.accepter.region', trigger: '$.detail.trigger' },
+    paths: {acc: '$.detail.accepter.account', pcx: '$.detail.peering_id', region: '$.detail.accepter.region', trigger: '$.detail.trigger', why: '$.detail.reasons[0]' },
     lines: [
       '"peerwire: repaired drift on peering <pcx> (accepter <acc>, <region>)."',
       '"What happened: part of the wiring was removed or changed (seen by a <trigger> run) and peerwire put it back."',
-      '"Why: <reasons>"',
+      '"Why: <why>"',
       '"Next: peerwire diagnose <pcx> --account <acc> --region <region>"',
     ],
   },

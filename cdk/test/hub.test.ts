@@ -82,8 +82,16 @@ describe('PeerwireHub', () => {
     template.resourceCountIs('AWS::SNS::TopicPolicy', 1);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { 'source': ['peerwire'], 'detail-type': ['Peering Approval Required'] },
-      Targets: [Match.objectLike({ Id: 'alert-topic', InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ cidrs: '$.detail.requester.cidrs' }) }) })],
+      Targets: [Match.objectLike({ Id: 'alert-topic', InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ cidr: '$.detail.requester.cidrs[0]', why: '$.detail.reasons[0]' }) }) })],
     });
+    // Every variable of every notification is a scalar path: inside a string, EventBridge
+    // strips the quotes of an array or object (template.yaml cites the pages).
+    for (const n of NOTIFICATIONS) {
+      for (const [name, path] of Object.entries(n.paths)) {
+        expect([name, /^\$(\.[A-Za-z_-]+(\[\d+\])?)+$/.test(path)]).toEqual([name, true]);
+        expect(['$.detail.reasons', '$.detail.requester.cidrs', '$.detail.findings']).not.toContain(path);
+      }
+    }
   });
 
   test('approvals only from approvers; outcomes only from the functions', () => {

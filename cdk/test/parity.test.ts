@@ -65,6 +65,7 @@ const HUB_SCENARIOS: [string, Omit<PeerwireHubProps, 'code'>, Record<string, str
       orgId: 'o-a1b2c3d4e5',
       memberAccountIds: ['111111111111', '444444444444'],
       approverPrincipalArns: [
+        'arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PeeringApprover_*',
         'arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PeeringApprover_*',
         'arn:aws:iam::333333333333:role/peerwire-approver',
       ],
@@ -86,7 +87,7 @@ const HUB_SCENARIOS: [string, Omit<PeerwireHubProps, 'code'>, Record<string, str
       OrgId: 'o-a1b2c3d4e5',
       MemberAccountIds: '111111111111,444444444444',
       ApproverPrincipalArns:
-        'arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PeeringApprover_*,arn:aws:iam::333333333333:role/peerwire-approver',
+        'arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PeeringApprover_*,arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PeeringApprover_*,arn:aws:iam::333333333333:role/peerwire-approver',
       SweepRate: 'rate(5 minutes)',
       DriftSweepRate: 'rate(30 minutes)',
       ReservedConcurrency: '5',

@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use peerwire::aws::permissions::Job;
 use peerwire::model::{AccountId, IdError, Peering, PeeringId, PeeringRef, Region};
 use peerwire::App;
 use peerwire_diagnose::{DiagnoseOptions, Diagnosis, Status};
@@ -19,7 +20,7 @@ pub const EXIT_BROKEN: u8 = 1;
 pub const EXIT_UNUSABLE: u8 = 2;
 
 /// Which peering, and where to read it.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Target {
     /// The VPC peering connection, e.g. pcx-0abc123def456ghi7.
     pub peering_id: String,
@@ -93,10 +94,21 @@ pub fn colour_stdout() -> bool {
 /// The configured app and the peering, read through the member role of the first account
 /// and region that sees it. Every error here means "no answer" (exit 2).
 pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), String> {
+    connect_as(Job::All, target).await
+}
+
+/// [`connect`], the member roles assumed for `job` only (their session policy).
+pub async fn connect_as(job: Job, target: &Target) -> Result<(App, Peering, PeeringRef), String> {
+    // Malformed ids are refused before any configuration is read.
+    target.check()?;
+    let app = App::from_env(job).await.map_err(|e| e.to_string())?;
+    let (peering, found) = find_peering(&app, target).await?;
+    Ok((app, peering, found))
+}
+
+/// The peering `target` names, as the first account and region that sees it describes it.
+pub async fn find_peering(app: &App, target: &Target) -> Result<(Peering, PeeringRef), String> {
     let target = target.check()?;
-    let app = App::from_env(peerwire::aws::permissions::Job::All)
-        .await
-        .map_err(|e| e.to_string())?;
     let policy = app.policies.current().await.map_err(|e| e.to_string())?;
     let default_region = app
         .aws
@@ -122,8 +134,8 @@ pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), Stri
         .collect::<Vec<_>>()
         .join(", ");
     progress(&format!("reading {} from {tried}", target.peering_id));
-    match find::peering(&app, &target.peering_id, &candidates).await {
-        Ok(Some(found)) => Ok((app, found.0, found.1)),
+    match find::peering(app, &target.peering_id, &candidates).await {
+        Ok(Some(found)) => Ok(found),
         Ok(None) => Err(format!(
             "peering {} not found in {tried}; pass --account and --region of one of its sides",
             target.peering_id

@@ -1,6 +1,8 @@
 //! The `peerwire` command line's commands, as a library: the binary parses arguments and calls
 //! these; the integration tests call them too.
 
+pub mod approvals;
+pub mod args;
 pub mod demo;
 pub mod diagnose;
 pub mod emulator;

@@ -1,48 +1,13 @@
 //! `peerwire`: the command line over the same core as the Lambdas. The commands live in the
 //! `peerwire_cli` library, so that the integration tests run exactly what the binary runs.
 
-use peerwire_cli::{demo, diagnose, emulator, permissions, plan};
+use peerwire_cli::args::{Cli, Command};
+use peerwire_cli::{approvals, demo, diagnose, emulator, permissions, plan};
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "peerwire",
-    version,
-    about = "Policy-gated cross-account VPC peering",
-    after_help = "diagnose, plan, apply and check-permissions read the standard AWS environment (AWS_REGION, \
-                  AWS_ENDPOINT_URL, profiles) and reach each side through its member role \
-                  (PEERWIRE_ROLE_ARN_TEMPLATE, PEERWIRE_EXTERNAL_ID) under the policy \
-                  (PEERWIRE_POLICY_FILE or PEERWIRE_POLICY_PARAMETER).\n\
-                  Exit codes: 0 healthy / done, 1 something is broken (or apply is blocked), \
-                  2 no answer (usage, configuration, peering not found, AWS error)."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Check a peering layer by layer: status, CIDR overlap, routes, security groups, network
-    /// ACLs, DNS, RDS. Exit 1 when a layer is broken.
-    Diagnose(diagnose::DiagnoseArgs),
-    /// Print the exact changes the wiring would make to a peering; writes nothing.
-    Plan(plan::PlanArgs),
-    /// Observe, plan and apply the wiring of a peering, each step with its side's role.
-    Apply(plan::PlanArgs),
-    /// Prove that a member account's role allows every action peerwire needs there: reads by
-    /// a cheap call, EC2 writes with DryRun. Exit 1 when an action is denied.
-    CheckPermissions(permissions::CheckPermissionsArgs),
-    /// Start the local emulator, seed two accounts and play a peering request through the
-    /// real handlers, printing the decision, the outcome events and a final diagnosis.
-    Demo(demo::DemoArgs),
-    /// Start a seeded emulator that stays up, and write sample events carrying its ids, for
-    /// `cargo lambda watch` and `cargo lambda invoke`.
-    Emulator(emulator::EmulatorArgs),
-}
+use clap::Parser;
+use peerwire::model::ApprovalAnswer;
 
 /// diagnose, plan, apply and check-permissions: `Err` means no answer (exit 2).
 fn answer(result: Result<ExitCode, String>) -> ExitCode {
@@ -60,6 +25,16 @@ async fn main() -> ExitCode {
         Command::Plan(args) => return answer(plan::plan(args).await),
         Command::Apply(args) => return answer(plan::apply(args).await),
         Command::CheckPermissions(args) => return answer(permissions::run(args).await),
+        Command::Pending(args) => return answer(approvals::pending::run(args).await),
+        Command::Approve(args) => {
+            return answer(approvals::send::run(args.answer, ApprovalAnswer::Granted).await)
+        }
+        Command::Deny(args) => {
+            let denied = ApprovalAnswer::Denied {
+                reason: args.reason.trim().to_owned(),
+            };
+            return answer(approvals::send::run(args.answer, denied).await);
+        }
         Command::Demo(args) => demo::run(args).await,
         Command::Emulator(args) => emulator::run(args).await,
     };
@@ -134,6 +109,49 @@ mod tests {
         let err =
             Cli::try_parse_from(["peerwire", "check-permissions", "--account", "1"]).unwrap_err();
         assert_eq!(err.exit_code(), 2, "--region is required");
+    }
+
+    #[test]
+    fn approve_takes_a_peering_a_bus_and_automation_flags() {
+        let cli = Cli::try_parse_from([
+            "peerwire",
+            "approve",
+            "pcx-0123456789abcdef0",
+            "--account",
+            "222222222222",
+            "--region",
+            "us-east-1",
+            "--bus",
+            "arn:aws:events:us-east-1:333333333333:event-bus/peerwire-hub",
+            "--yes",
+            "--wait",
+            "--cidrs",
+            "10.0.0.0/16,10.2.0.0/16",
+        ])
+        .unwrap();
+        let Command::Approve(args) = cli.command else {
+            panic!("{cli:?}")
+        };
+        assert!(args.answer.yes && args.answer.wait);
+        assert_eq!(args.answer.cidrs, ["10.0.0.0/16", "10.2.0.0/16"]);
+        assert_eq!(args.answer.timeout, 120);
+        // A denial says why.
+        let err =
+            Cli::try_parse_from(["peerwire", "deny", "pcx-12345678", "--bus", "b"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "--reason is required");
+        let cli = Cli::try_parse_from([
+            "peerwire",
+            "deny",
+            "pcx-12345678",
+            "--bus",
+            "b",
+            "--reason",
+            "not this quarter",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Deny(ref d) if d.reason == "not this quarter"));
+        let cli = Cli::try_parse_from(["peerwire", "pending", "--json"]).unwrap();
+        assert!(matches!(cli.command, Command::Pending(ref p) if p.json));
     }
 
     #[test]

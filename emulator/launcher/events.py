@@ -1,4 +1,4 @@
-"""EventBridge: TestEventPattern."""
+"""EventBridge: TestEventPattern, and the `account` of a delivered event."""
 
 from .registry import patch
 
@@ -33,3 +33,20 @@ def _test_event_pattern() -> None:
         return json.dumps({"Result": EventPattern(raw_pattern, pattern).matches_event(event)})
 
     EventsHandler.test_event_pattern = test_event_pattern
+
+
+@patch("events-deliver-account")
+def _events_deliver_account() -> None:
+    """AWS: `account`, "the 12-digit number identifying an AWS account", is among the fields that
+    "appear in all events delivered to an event bus" (EventBridge User Guide, "AWS service event
+    metadata"), and a target without an input transformer receives the whole event. A
+    `PutEventsRequestEntry` has no account field: the sender cannot write it. moto: sets it (the
+    calling account) but the default template of its EventTemplateParser, which builds what a
+    target receives, leaves `account` out although its paths map reads it."""
+    from moto.events.utils import EventTemplateParser
+
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
+        '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+        '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+        '"detail": <detail>}'
+    )

@@ -23,6 +23,7 @@ ORDER = (
     "sg-rule-reference-description",
     "sg-rule-description-update",
     "test-event-pattern",
+    "events-deliver-account",
     "peering-tags-per-owner",
     "peering-lifecycle",
     "one-peering-per-vpc-pair",

@@ -1,5 +1,7 @@
 //! Captures peerwire's outcome events the way a user would: an EventBridge rule on the outcome
 //! bus with an SQS target (moto delivers to SQS targets; Lambda targets break its PutEvents).
+//! The same capture on the hub bus stands in for a function's rule: what an approver puts there
+//! is delivered to the queue, and a test hands it to the function's door.
 
 use aws_config::SdkConfig;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -22,6 +24,23 @@ pub struct OutcomeCapture {
 impl OutcomeCapture {
     /// Creates bus `bus_name` in the hub account, a queue, and a rule `source = peerwire`.
     pub async fn create(hub: &SdkConfig, bus_name: &str) -> Result<Self, EmulatorError> {
+        Self::matching(
+            hub,
+            bus_name,
+            "capture-outcomes",
+            r#"{"source":["peerwire"]}"#,
+        )
+        .await
+    }
+
+    /// Creates bus `bus_name` in the hub account, a queue, and rule `rule` with `pattern`
+    /// targeting it.
+    pub async fn matching(
+        hub: &SdkConfig,
+        bus_name: &str,
+        rule: &str,
+        pattern: &str,
+    ) -> Result<Self, EmulatorError> {
         let events = aws_sdk_eventbridge::Client::new(hub);
         let sqs = aws_sdk_sqs::Client::new(hub);
         events
@@ -52,15 +71,15 @@ impl OutcomeCapture {
             .ok_or_else(|| EmulatorError::Seed("queue has no ARN".into()))?;
         events
             .put_rule()
-            .name("capture-outcomes")
+            .name(rule)
             .event_bus_name(bus_name)
-            .event_pattern(r#"{"source":["peerwire"]}"#)
+            .event_pattern(pattern)
             .send()
             .await
             .map_err(|e| err("PutRule", e))?;
         events
             .put_targets()
-            .rule("capture-outcomes")
+            .rule(rule)
             .event_bus_name(bus_name)
             .targets(
                 aws_sdk_eventbridge::types::Target::builder()

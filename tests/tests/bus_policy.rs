@@ -11,10 +11,17 @@
 //!
 //! The statements come from the SAM-transformed template (`scripts/lint-templates
 //! --transform-only`), resolved for a hub stack in account 333333333333 with an organization,
-//! a listed member account and two approver patterns. The principals: an approver (an IAM
-//! Identity Center role matching a pattern), a hub administrator (`*` on `*`), each function
-//! role (its identity policy from the template), and a member account's forwarder role (its
-//! identity policy from `templates/member-forwarder.yaml`).
+//! a listed member account, and as `ApproverPrincipalArns` the two patterns the template
+//! documents for an IAM Identity Center permission set (read from the parameter's description),
+//! a named role and an approval workflow's role. The principals: approvers (IAM Identity Center
+//! roles of an instance in us-east-1, with no Region segment, and of one elsewhere: IAM Identity
+//! Center User Guide, "Referencing permission sets in resource policies, Amazon EKS Cluster
+//! config maps, and AWS KMS key policies"), a hub administrator (`*` on `*`), each function
+//! role (its identity policy from the template), a member account's forwarder role (its
+//! identity policy from `templates/member-forwarder.yaml`), and a Step Functions workflow's role.
+//! `ArnLike`/`ArnNotLike` compare "each of the six colon-delimited components of the ARN"
+//! separately, with `*` and `?` wildcards (IAM User Guide, "IAM JSON policy elements: Condition
+//! operators"): a `*` in the resource part spans `/`.
 
 use std::collections::BTreeSet;
 
@@ -27,8 +34,14 @@ const ORG: &str = "o-a1b2c3d4e5";
 const MEMBER: &str = "111111111111";
 const LISTED_MEMBER: &str = "444444444444";
 const OUTSIDER: &str = "999999999999";
+/// An Identity Center approver of an instance outside us-east-1: a Region segment in the path.
 const APPROVER: &str =
     "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_PeeringApprover_0a1b2c3d4e5f6a7b";
+/// The same permission set's role for an instance in us-east-1: no Region segment.
+const APPROVER_US_EAST_1: &str =
+    "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PeeringApprover_1234567890abcdef";
+/// The role of the ticket workflow (`examples/approval-workflow.asl.json`).
+const WORKFLOW: &str = "arn:aws:iam::333333333333:role/service-role/peerwire-approval-workflow";
 const ADMIN: &str = "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_9f8e7d6c5b4a3f2e";
 const FUNCTION_ROLES: [&str; 4] = [
     "PeeringRequestFunctionRole",
@@ -41,16 +54,37 @@ fn hub(overrides: &[(&str, &str)]) -> Stack {
     Stack::new(transformed_hub(), overrides)
 }
 
-fn organization_hub() -> Stack {
+/// The Identity Center patterns the template documents for `ApproverPrincipalArns` (its
+/// description's example, the one docs/deploy.md and the CDK example give).
+fn documented_patterns() -> Vec<String> {
+    let text = yaml_template("template.yaml")["Parameters"]["ApproverPrincipalArns"]["Description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let patterns: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|word| word.starts_with("arn:aws:iam::"))
+        .map(|word| word.trim_end_matches(['.', ')']).to_owned())
+        .collect();
+    assert_eq!(patterns.len(), 2, "{patterns:?}");
+    patterns
+}
+
+fn organization_hub_with(patterns: &[String]) -> Stack {
+    let mut approvers = patterns.to_vec();
+    approvers.push("arn:aws:iam::333333333333:role/peerwire-approver".to_owned());
+    approvers.push(WORKFLOW.to_owned());
+    let approvers = approvers.join(",");
     hub(&[
         ("ExternalId", "test-external-id"),
         ("OrgId", ORG),
         ("MemberAccountIds", LISTED_MEMBER),
-        (
-            "ApproverPrincipalArns",
-            "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PeeringApprover_*,arn:aws:iam::333333333333:role/peerwire-approver",
-        ),
+        ("ApproverPrincipalArns", &approvers),
     ])
+}
+
+fn organization_hub() -> Stack {
+    organization_hub_with(&documented_patterns())
 }
 
 /// One `PutEvents` call on the hub bus.
@@ -378,6 +412,103 @@ fn approvals_come_only_from_approvers() {
             },
             &bus
         ),
+        Decision::ExplicitDeny
+    );
+}
+
+#[test]
+fn the_documented_patterns_admit_identity_center_approvers_of_every_region() {
+    let stack = organization_hub();
+    let bus = bus_arn(&stack);
+    let policy = bus_policy(&stack);
+    let put = |arn: &str, detail_type: &'static str| Request {
+        detail_types: vec![detail_type],
+        ..Request::new(arn, HUB_ACCOUNT, &["peerwire.approval"])
+    };
+    // Both documented shapes: with the Region segment and without (us-east-1).
+    for approver in [APPROVER, APPROVER_US_EAST_1] {
+        for detail_type in ["Peering Approval Granted", "Peering Approval Denied"] {
+            assert_eq!(
+                decide(
+                    &policy,
+                    &approver_identity(&bus),
+                    &put(approver, detail_type),
+                    &bus
+                ),
+                Decision::Allow,
+                "{approver} {detail_type}"
+            );
+        }
+    }
+    // Outside the pattern: another permission set, in either shape; a role of the same name
+    // outside the reserved path; the pattern's role in another account.
+    for outsider in [
+        "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_9f8e7d6c5b4a3f2e",
+        ADMIN,
+        "arn:aws:iam::333333333333:role/AWSReservedSSO_PeeringApprover_1234567890abcdef",
+        "arn:aws:iam::333333333333:role/team/AWSReservedSSO_PeeringApprover_1234567890abcdef",
+        "arn:aws:iam::444444444444:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PeeringApprover_1234567890abcdef",
+    ] {
+        let account = outsider.split(':').nth(4).unwrap();
+        let request = Request {
+            detail_types: vec!["Peering Approval Granted"],
+            ..Request::new(outsider, account, &["peerwire.approval"])
+        };
+        assert_eq!(
+            decide(&policy, &admin_identity(), &request, &bus),
+            Decision::ExplicitDeny,
+            "{outsider}"
+        );
+    }
+}
+
+#[test]
+fn the_old_pattern_alone_refused_every_approver_of_an_instance_in_us_east_1() {
+    // What the template documented before: a Region segment required.
+    let old = vec![
+        "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PeeringApprover_*"
+            .to_owned(),
+    ];
+    let stack = organization_hub_with(&old);
+    let bus = bus_arn(&stack);
+    let policy = bus_policy(&stack);
+    let approval = Request::new(APPROVER_US_EAST_1, HUB_ACCOUNT, &["peerwire.approval"]);
+    assert_eq!(
+        decide(&policy, &approver_identity(&bus), &approval, &bus),
+        Decision::ExplicitDeny
+    );
+    let elsewhere = Request::new(APPROVER, HUB_ACCOUNT, &["peerwire.approval"]);
+    assert_eq!(
+        decide(&policy, &approver_identity(&bus), &elsewhere, &bus),
+        Decision::Allow
+    );
+}
+
+#[test]
+fn a_workflow_role_listed_as_approver_may_approve_and_nothing_else() {
+    let stack = organization_hub();
+    let bus = bus_arn(&stack);
+    let policy = bus_policy(&stack);
+    // Its identity policy: docs/deploy.md, section 6 (the approvers' statement).
+    let identity = approver_identity(&bus);
+    for detail_type in ["Peering Approval Granted", "Peering Approval Denied"] {
+        let answer = Request {
+            detail_types: vec![detail_type],
+            ..Request::new(WORKFLOW, HUB_ACCOUNT, &["peerwire.approval"])
+        };
+        assert_eq!(decide(&policy, &identity, &answer, &bus), Decision::Allow);
+    }
+    // Not an outcome: only the functions send those.
+    let forged = Request::new(WORKFLOW, HUB_ACCOUNT, &["peerwire"]);
+    assert_eq!(
+        decide(&policy, &admin_identity(), &forged, &bus),
+        Decision::ExplicitDeny
+    );
+    // A workflow role not listed is refused, whatever its identity policy.
+    let other = "arn:aws:iam::333333333333:role/service-role/other-workflow";
+    let answer = Request::new(other, HUB_ACCOUNT, &["peerwire.approval"]);
+    assert_eq!(
+        decide(&policy, &admin_identity(), &answer, &bus),
         Decision::ExplicitDeny
     );
 }

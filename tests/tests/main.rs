@@ -4,6 +4,7 @@
 //!
 //! | module | what it proves |
 //! |---|---|
+//! | `approvals` | `peerwire pending`, `approve` and `deny` end to end: the bound event, delivered to the request function, accepts or rejects; changed CIDRs refuse it; the documented workflow sends the same event |
 //! | `accept` | the request door accepts, rejects and holds by policy, end to end |
 //! | `decide` | deciding as AWS behaves: owner tags, colliding requests, approvals, OUs |
 //! | `wiring` | routes, rules and DNS options on both sides of an active peering |
@@ -29,6 +30,7 @@ mod cfn;
 mod support;
 
 mod accept;
+mod approvals;
 mod bus_policy;
 mod cleanup;
 mod cli;

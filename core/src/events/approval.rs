@@ -5,12 +5,13 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{id, invalid, malformed, EventError, APPROVAL_DETAIL_TYPE};
+use super::{id, invalid, malformed, EventError, APPROVAL_DETAIL_TYPE, DENIAL_DETAIL_TYPE};
 use crate::model::cidr;
 use crate::model::{ApprovalAnswer, ApprovalDecision, PeeringRef};
 
 /// The detail of `Peering Approval Granted` and `Peering Approval Denied`: the request, what
-/// the approver saw of it, who decided, and (denied) why.
+/// the approver saw of it, who decided, and (denied) why (`docs/schemas/approval-*.json`). Read
+/// by [`decision`]; [`approval_event`] writes the same fields.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ApprovalDetail {
@@ -37,6 +38,48 @@ struct AcceptedOutcomeDetail {
 struct AcceptedOutcomeSide {
     account: String,
     region: String,
+}
+
+/// What a sender puts on the hub bus for an answer: the `PutEvents` entry's `DetailType` and
+/// `Detail` (source [`super::APPROVAL_SOURCE`]). `peerwire approve`/`deny` and the documented
+/// workflow send exactly this; [`decision`] reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalEvent {
+    pub detail_type: &'static str,
+    pub detail: Value,
+}
+
+/// The approval event for `decision.answer` about `decision.peering`, bound to the requester
+/// account and CIDRs the sender read, signed `decision.by`. The envelope's `account` and `time` are EventBridge's, not the
+/// sender's: `decision.sent_from` and `decision.at` are not written.
+pub fn approval_event(decision: &ApprovalDecision) -> ApprovalEvent {
+    let cidrs: Vec<String> = decision
+        .requester_cidrs
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut detail = serde_json::json!({
+        "peering_id": decision.peering.peering_id.as_str(),
+        "accepter_account": decision.peering.account.as_str(),
+        "region": decision.peering.region.as_str(),
+        "requester_account": decision.requester_account.as_str(),
+        "requester_cidrs": cidrs,
+    });
+    let detail_type = match &decision.answer {
+        ApprovalAnswer::Granted => {
+            detail["approved_by"] = Value::from(decision.by.as_str());
+            APPROVAL_DETAIL_TYPE
+        }
+        ApprovalAnswer::Denied { reason } => {
+            detail["denied_by"] = Value::from(decision.by.as_str());
+            detail["reason"] = Value::from(reason.as_str());
+            DENIAL_DETAIL_TYPE
+        }
+    };
+    ApprovalEvent {
+        detail_type,
+        detail,
+    }
 }
 
 /// An approver's answer, bound to the requester account and CIDRs the approver saw.

@@ -21,6 +21,7 @@ use crate::model::{
 };
 use crate::model::{RouteTableId, SecurityGroupId, VpcId};
 
+pub use approval::{approval_event, ApprovalEvent};
 pub use cloudtrail::DRIFT_EVENT_NAMES;
 
 /// Source of approval events. EventBridge refuses `aws.*` sources from PutEvents, so only

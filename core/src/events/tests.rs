@@ -284,3 +284,25 @@ fn an_event_of_another_function_is_unsupported_not_misread() {
     let err = parse_request_event(&json!({"not": "an event"})).unwrap_err();
     assert!(matches!(err, EventError::Malformed { .. }), "{err}");
 }
+
+#[test]
+fn the_approval_event_a_sender_builds_is_the_sample_and_reads_back_the_same() {
+    for file in ["approval-granted.json", "approval-denied.json"] {
+        let sample = sample(file);
+        let RequestTrigger::Approval(decision) = parse_request_event(&sample).unwrap().trigger
+        else {
+            panic!("{file}")
+        };
+        let built = approval_event(&decision);
+        assert_eq!(built.detail_type, sample["detail-type"], "{file}");
+        assert_eq!(built.detail, sample["detail"], "{file}");
+        // What EventBridge delivers: the sender's detail in its envelope.
+        let mut delivered = sample.clone();
+        delivered["detail"] = built.detail;
+        let RequestTrigger::Approval(again) = parse_request_event(&delivered).unwrap().trigger
+        else {
+            panic!("{file}")
+        };
+        assert_eq!(again, decision, "{file}");
+    }
+}

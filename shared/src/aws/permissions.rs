@@ -97,6 +97,9 @@ pub enum Job {
     Decide,
     Wire,
     Clean,
+    /// `peerwire pending`, `approve` and `deny`: the decide phase's reads in a dry run, and no
+    /// write, whatever the member role allows the person running them.
+    Review,
     /// The CLI: everything (its user's own role decides what it may do).
     All,
 }
@@ -109,6 +112,7 @@ impl Job {
             Self::Decide => &[DECIDE_WRITES, WIRE_WRITES],
             Self::Wire => &[WIRE_WRITES],
             Self::Clean => &[CLEAN_WRITES],
+            Self::Review => &[],
             Self::All => &[DECIDE_WRITES, WIRE_WRITES, CLEAN_WRITES, DIAGNOSE_READS],
         };
         READS
@@ -163,10 +167,19 @@ mod tests {
                     || a.name == "ec2:RejectVpcPeeringConnection"));
         }
         // A session policy fits STS's 2,048-character limit on packed policies.
-        for job in [Job::Decide, Job::Wire, Job::Clean] {
+        for job in [Job::Decide, Job::Wire, Job::Clean, Job::Review] {
             let policy = job.session_policy().unwrap();
             assert!(policy.len() < 2048, "{job:?}: {}", policy.len());
         }
         assert!(Job::All.session_policy().is_none());
+    }
+
+    #[test]
+    fn the_approval_commands_may_read_what_a_decision_reads_and_write_nothing() {
+        let review = Job::Review.actions();
+        assert!(review.iter().all(|a| !a.write), "{review:?}");
+        let decide = Job::Decide.actions();
+        let reads: Vec<_> = decide.iter().filter(|a| !a.write).collect();
+        assert_eq!(review.iter().collect::<Vec<_>>(), reads);
     }
 }

@@ -96,9 +96,15 @@ impl Run<'_> {
             outcome.error = failed.map(|e| OutcomeError::from(&Error::Aws(e.clone())));
             outcome.rule = Some(rule.clone());
             apply::describe_into(&applied, &mut outcome, "missing");
+            // What blocks the wiring comes first: a notification shows the first reason.
+            let (blocking, other): (Vec<_>, Vec<_>) =
+                plan.findings.iter().partition(|f| f.is_blocking());
             outcome
                 .reasons
-                .extend(plan.findings.iter().map(ToString::to_string));
+                .splice(0..0, blocking.iter().map(ToString::to_string));
+            outcome
+                .reasons
+                .extend(other.iter().map(ToString::to_string));
             outcome.findings = plan.findings.clone();
             if kind == OutcomeKind::DriftRepaired && !self.mode.dry_run {
                 self.recurrence(&peering.id, &plan, outcome).await?

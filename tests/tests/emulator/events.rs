@@ -195,3 +195,62 @@ async fn eventbridge_cross_account_delivery_ignores_the_bus_policy_in_moto() {
         "{direct:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The account of a delivered event
+
+const EVENTS_DELIVER_ACCOUNT: &str = "events-deliver-account";
+
+/// An event put on a bus with a rule to a queue, as the queue receives it.
+async fn delivered(emulator: &Emulator) -> Value {
+    let hub = emulator.hub_config(&CallLog::default()).await;
+    let capture = peerwire_emulator::outcomes::OutcomeCapture::matching(
+        &hub,
+        "peerwire-hub",
+        "inbox",
+        r#"{"source": ["peerwire.approval"]}"#,
+    )
+    .await
+    .unwrap();
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .event_bus_name("peerwire-hub")
+        .source("peerwire.approval")
+        .detail_type("Peering Approval Granted")
+        .detail(r#"{"peering_id": "pcx-0123456789abcdef0"}"#)
+        .build();
+    client(emulator)
+        .await
+        .put_events()
+        .entries(entry)
+        .send()
+        .await
+        .unwrap();
+    let mut events = capture.drain().await.unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    events.remove(0)
+}
+
+#[tokio::test]
+async fn events_deliver_account_gives_a_target_the_account_that_put_the_event() {
+    let emulator = Emulator::start().await.unwrap();
+
+    let event = delivered(&emulator).await;
+
+    assert_eq!(event["account"], HUB_ACCOUNT, "{event}");
+    assert_eq!(event["source"], "peerwire.approval");
+    assert_eq!(event["detail"]["peering_id"], "pcx-0123456789abcdef0");
+}
+
+#[tokio::test]
+async fn without_events_deliver_account_moto_delivers_no_account() {
+    let emulator = Emulator::start_with_disabled(&[EVENTS_DELIVER_ACCOUNT])
+        .await
+        .unwrap();
+
+    let event = delivered(&emulator).await;
+
+    assert!(
+        event.get("account").is_none(),
+        "moto 5.2.5 now delivers the account: {event}"
+    );
+}
