@@ -19,6 +19,7 @@ use peerwire::plan::Reason;
 use peerwire::testing::{id, net};
 use peerwire_cli::approvals::pending;
 use peerwire_cli::approvals::send::{self, Bus, Caller, Entry, Waited};
+use peerwire_emulator::organizations::nested_account;
 use peerwire_emulator::outcomes::OutcomeCapture;
 use peerwire_emulator::HUB_ACCOUNT;
 use peerwire_integration::{
@@ -123,6 +124,53 @@ async fn pending_lists_the_held_request_as_the_request_function_decides_it() {
         )),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn pending_shows_the_requester_ou_path_when_the_policy_names_ous() {
+    let options = EnvOptions {
+        organizations_role_arn: Some(format!(
+            "arn:aws:iam::{HUB_ACCOUNT}:role/peerwire-organizations"
+        )),
+        ..EnvOptions::default()
+    };
+    let env = TestEnv::with(DEFAULT_POLICY, options).await;
+    let (vended, [parent, workloads, root]) =
+        nested_account(&env.emulator, "orders").await.unwrap();
+    env.set_policy(&format!(
+        r#"
+version: 1
+unmatched: reject
+approvers: ["{HUB_ACCOUNT}"]
+accepters:
+  - account: "{ACCEPTER_ACCOUNT}"
+    regions: [{REGION}]
+rules:
+  - name: vended-workloads
+    requester_ous: [{workloads}]
+    allowed_cidrs: ["10.0.0.0/8"]
+    approval: required
+"#
+    ));
+    let (_, pcx) = env
+        .scenario
+        .request_from_new_vpc(&vended, "10.7.0.0/16", &[])
+        .await
+        .unwrap();
+
+    let listed = pending::list(&env.app).await.unwrap();
+
+    let [request] = listed.held.as_slice() else {
+        panic!("{listed:?}")
+    };
+    assert_eq!(request.peering_id, pcx);
+    assert_eq!(request.requester.account, vended);
+    // Root first, down to the account's parent: what the rule's OU is matched against.
+    assert_eq!(
+        request.requester.ou_path.as_deref(),
+        Some([root, workloads, parent].as_slice())
+    );
+    assert!(pending::render(&listed).contains(&format!("{vended} (OU ")));
 }
 
 #[tokio::test]

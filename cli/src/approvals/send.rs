@@ -315,7 +315,7 @@ pub fn expected_cidrs(texts: &[String]) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
-/// Same CIDRs, whatever the order and host bits (as the request function compares them).
+/// Same CIDRs, whatever the order (as the request function compares them).
 fn same_cidrs(a: &[IpNet], b: &[IpNet]) -> bool {
     let norm = |list: &[IpNet]| {
         let mut v: Vec<IpNet> = list.iter().map(IpNet::trunc).collect();
@@ -673,10 +673,15 @@ mod tests {
 
     #[test]
     fn cidrs_compare_as_the_request_function_compares_them() {
-        let a = expected_cidrs(&["10.0.0.0/16".into(), "10.2.0.1/16".into()]).unwrap();
+        let a = expected_cidrs(&["10.0.0.0/16".into(), " 10.2.0.0/16".into()]).unwrap();
         let b = expected_cidrs(&["10.2.0.0/16".into(), "10.0.0.0/16".into()]).unwrap();
-        assert!(same_cidrs(&a, &b));
+        assert!(same_cidrs(&a, &b), "whatever the order");
         assert!(!same_cidrs(&a[..1], &b));
         assert!(expected_cidrs(&["10.0.0.0/33".into()]).is_err());
+        let host_bits = expected_cidrs(&["10.2.0.1/16".into()]).unwrap_err();
+        assert!(
+            host_bits.contains("did you mean 10.2.0.0/16"),
+            "{host_bits}"
+        );
     }
 }
