@@ -90,9 +90,22 @@ pub fn colour_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// The configured app and the peering, read through the member role of the first account
-/// and region that sees it. Every error here means "no answer" (exit 2).
-pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), String> {
+/// Where a peering was looked for, and what was found.
+#[derive(Debug)]
+pub struct Lookup {
+    pub app: App,
+    pub peering_id: PeeringId,
+    /// The peering, as the first account and region that shows it describes it; `None` when
+    /// none does (AWS forgets a gone peering after about two hours).
+    pub found: Option<(Peering, PeeringRef)>,
+    /// Where it was looked for: `222222222222/us-east-1, …`.
+    pub tried: String,
+}
+
+/// The configured app, and the peering read through the member role of each candidate account
+/// and region in turn. Every error here means "no answer" (exit 2); not finding the peering
+/// is not one.
+pub async fn look_up(target: &Target) -> Result<Lookup, String> {
     let target = target.check()?;
     let app = App::from_env(peerwire::aws::permissions::Job::All)
         .await
@@ -122,13 +135,31 @@ pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), Stri
         .collect::<Vec<_>>()
         .join(", ");
     progress(&format!("reading {} from {tried}", target.peering_id));
-    match find::peering(&app, &target.peering_id, &candidates).await {
-        Ok(Some(found)) => Ok((app, found.0, found.1)),
-        Ok(None) => Err(format!(
-            "peering {} not found in {tried}; pass --account and --region of one of its sides",
-            target.peering_id
+    let found = find::peering(&app, &target.peering_id, &candidates)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Lookup {
+        app,
+        peering_id: target.peering_id,
+        found,
+        tried,
+    })
+}
+
+/// The configured app and the peering, read through the member role of the first account
+/// and region that sees it. Every error here means "no answer" (exit 2).
+pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), String> {
+    let Lookup {
+        app,
+        peering_id,
+        found,
+        tried,
+    } = look_up(target).await?;
+    match found {
+        Some((peering, at)) => Ok((app, peering, at)),
+        None => Err(format!(
+            "peering {peering_id} not found in {tried}; pass --account and --region of one of its sides"
         )),
-        Err(err) => Err(err.to_string()),
     }
 }
 

@@ -7,3 +7,4 @@ pub mod emulator;
 pub mod find;
 pub mod permissions;
 pub mod plan;
+pub mod status;

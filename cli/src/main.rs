@@ -1,7 +1,7 @@
 //! `peerwire`: the command line over the same core as the Lambdas. The commands live in the
 //! `peerwire_cli` library, so that the integration tests run exactly what the binary runs.
 
-use peerwire_cli::{demo, diagnose, emulator, permissions, plan};
+use peerwire_cli::{demo, diagnose, emulator, permissions, plan, status};
 
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
     name = "peerwire",
     version,
     about = "Policy-gated cross-account VPC peering",
-    after_help = "diagnose, plan, apply and check-permissions read the standard AWS environment (AWS_REGION, \
+    after_help = "diagnose, plan, apply, status and check-permissions read the standard AWS environment (AWS_REGION, \
                   AWS_ENDPOINT_URL, profiles) and reach each side through its member role \
                   (PEERWIRE_ROLE_ARN_TEMPLATE, PEERWIRE_EXTERNAL_ID) under the policy \
                   (PEERWIRE_POLICY_FILE or PEERWIRE_POLICY_PARAMETER).\n\
@@ -33,6 +33,10 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Observe, plan and apply the wiring of a peering, each step with its side's role.
     Apply(plan::PlanArgs),
+    /// Every peering in the policy's scope with its health (healthy, broken, blocked, held,
+    /// unmanaged, leftover), what is missing and the next command; writes nothing. Exit 1
+    /// when something is broken, blocked or left over.
+    Status(status::StatusArgs),
     /// Prove that a member account's role allows every action peerwire needs there: reads by
     /// a cheap call, EC2 writes with DryRun. Exit 1 when an action is denied.
     CheckPermissions(permissions::CheckPermissionsArgs),
@@ -44,7 +48,7 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
 }
 
-/// diagnose, plan, apply and check-permissions: `Err` means no answer (exit 2).
+/// diagnose, plan, apply, status and check-permissions: `Err` means no answer (exit 2).
 fn answer(result: Result<ExitCode, String>) -> ExitCode {
     result.unwrap_or_else(|message| {
         eprintln!("peerwire: {message}");
@@ -59,6 +63,7 @@ async fn main() -> ExitCode {
         Command::Diagnose(args) => return answer(diagnose::run(args).await),
         Command::Plan(args) => return answer(plan::plan(args).await),
         Command::Apply(args) => return answer(plan::apply(args).await),
+        Command::Status(args) => return answer(status::run(args).await),
         Command::CheckPermissions(args) => return answer(permissions::run(args).await),
         Command::Demo(args) => demo::run(args).await,
         Command::Emulator(args) => emulator::run(args).await,
@@ -137,6 +142,19 @@ mod tests {
     }
 
     #[test]
+    fn status_takes_json_and_an_html_file() {
+        let cli = Cli::try_parse_from(["peerwire", "status", "--json", "--html", "fleet.html"])
+            .unwrap();
+        let Command::Status(args) = cli.command else {
+            panic!("{cli:?}")
+        };
+        assert!(args.json);
+        assert_eq!(args.html.as_deref(), Some(std::path::Path::new("fleet.html")));
+        let err = Cli::try_parse_from(["peerwire", "status", "--html"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "--html needs a file");
+    }
+
+    #[test]
     fn demo_breaks_one_layer_on_request() {
         let cli = Cli::try_parse_from(["peerwire", "demo", "--break", "nacl"]).unwrap();
         let Command::Demo(args) = cli.command else {
@@ -158,11 +176,25 @@ mod tests {
                     .enable_all()
                     .build()
                     .expect("runtime");
+                // Demos run side by side: each writes its own page.
+                let html = std::env::temp_dir().join(format!(
+                    "peerwire-demo-{}-{break_layer:?}.html",
+                    std::process::id()
+                ));
                 let args = demo::DemoArgs {
                     with_stranger: false,
                     break_layer,
+                    html: html.clone(),
                 };
-                runtime.block_on(demo::run(args))
+                let story = runtime.block_on(demo::run(args));
+                let page = std::fs::read_to_string(&html);
+                let _ = std::fs::remove_file(&html);
+                match page {
+                    _ if story.is_err() => story,
+                    Ok(page) if page.contains("<svg id=\"topology\"") => story,
+                    Ok(_) => Err("the status page has no topology".to_owned()),
+                    Err(err) => Err(format!("the status page was not written: {err}")),
+                }
             })
             .expect("demo thread");
         match story.join() {
