@@ -3,14 +3,14 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{approvals, demo, diagnose, emulator, permissions, plan};
+use crate::{approvals, demo, diagnose, emulator, permissions, plan, status};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "peerwire",
     version,
     about = "Policy-gated cross-account VPC peering",
-    after_help = "diagnose, plan, apply, check-permissions, pending, approve and deny read the standard AWS \
+    after_help = "diagnose, plan, apply, status, check-permissions, pending, approve and deny read the standard AWS \
                   environment (AWS_REGION, AWS_ENDPOINT_URL, profiles) and reach each side through \
                   its member role (PEERWIRE_ROLE_ARN_TEMPLATE, PEERWIRE_EXTERNAL_ID) under the \
                   policy (PEERWIRE_POLICY_FILE or PEERWIRE_POLICY_PARAMETER); approve and deny send \
@@ -36,6 +36,10 @@ pub enum Command {
     /// Prove that a member account's role allows every action peerwire needs there: reads by
     /// a cheap call, EC2 writes with DryRun. Exit 1 when an action is denied.
     CheckPermissions(permissions::CheckPermissionsArgs),
+    /// Every peering in the policy's scope with its health (healthy, broken, blocked, held,
+    /// unmanaged, leftover), what is missing and the next command; writes nothing. Exit 1
+    /// when something is broken, blocked or left over.
+    Status(status::StatusArgs),
     /// List the peering requests held for an approval, as the accepters see them: who asks,
     /// what, the rule and the reasons, and how long before AWS expires each.
     Pending(approvals::pending::PendingArgs),

@@ -1,5 +1,9 @@
-//! The demo: the whole request story on the emulator, through the real handler.
+//! The demo: the whole request story on the emulator, through the real handler, and the
+//! fleet it leaves as `peerwire status` sees it (`fleet.rs`).
 
+mod fleet;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
@@ -21,6 +25,8 @@ use peerwire_emulator::scenario::{Scenario, ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT}
 use peerwire_emulator::world::{AppBuilder, World, WorldOptions};
 use peerwire_emulator::REGION;
 
+use crate::status;
+
 /// The policy the demo runs under; README documents the format.
 pub const DEMO_POLICY: &str = include_str!("../../examples/policy.yaml");
 
@@ -32,6 +38,13 @@ pub struct DemoArgs {
     /// After the wiring, break one layer on purpose and watch `diagnose` point at it.
     #[arg(long = "break", value_enum, value_name = "LAYER")]
     pub break_layer: Option<BreakLayer>,
+    /// Where the closing `peerwire status` writes its page.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "target/peerwire-demo/status.html"
+    )]
+    pub html: PathBuf,
 }
 
 fn step(title: &str) {
@@ -42,7 +55,13 @@ fn pretty(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
+/// Plays the story; `Err` says which part did not come out as it should.
 pub async fn run(args: DemoArgs) -> Result<(), String> {
+    story(args).await.map(|_| ())
+}
+
+/// The story, and the fleet its closing `peerwire status` showed.
+pub async fn story(args: DemoArgs) -> Result<status::Fleet, String> {
     step("starting the emulator (moto 5.2.5, patched) on a free loopback port");
     let world = World::start(DEMO_POLICY, WorldOptions::captured())
         .await
@@ -150,7 +169,22 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     if args.break_layer.is_none() {
         keep_true_and_clean_up(&app, scenario, capture, &pcx).await?;
     }
+    print_calls(&app);
 
+    let expected = match args.break_layer {
+        None => Box::pin(fleet::seed(&world, &app)).await?,
+        // peerwire wires routes, rules and DNS options, not network ACLs: a NACL that drops the
+        // traffic is diagnose's to find, and the wiring stays what the policy asks.
+        Some(BreakLayer::Nacl) => vec![(pcx.clone(), status::Health::Healthy)],
+        Some(BreakLayer::Dns | BreakLayer::Routes | BreakLayer::Sg) => {
+            vec![(pcx.clone(), status::Health::Broken)]
+        }
+    };
+    Box::pin(fleet::status(&product, &args.html, &expected)).await
+}
+
+/// Every AWS call `app` made, by operation.
+fn print_calls(app: &App) {
     step("AWS calls made by peerwire, counted at the HTTP layer");
     let calls = app.aws.calls().calls();
     let mut counts = std::collections::BTreeMap::new();
@@ -168,7 +202,6 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         println!("  {count:>3} × {kind:<5} {service:<6} {operation}");
     }
     println!("  {} calls in all", calls.len());
-    Ok(())
 }
 
 /// `peerwire check-permissions` in account B before the first peering, as an operator runs it

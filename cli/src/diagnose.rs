@@ -91,6 +91,52 @@ pub fn colour_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Where a peering was looked for, and what was found.
+#[derive(Debug)]
+pub struct Lookup {
+    pub app: App,
+    pub peering_id: PeeringId,
+    /// The peering, as the first account and region that shows it describes it; `None` when
+    /// none does (AWS forgets a gone peering after about two hours).
+    pub found: Option<(Peering, PeeringRef)>,
+    /// Where it was looked for: `222222222222/us-east-1, …`.
+    pub tried: String,
+}
+
+impl Lookup {
+    /// The peering found, or "not found" as an answer-less error.
+    fn into_found(self) -> Result<(App, Peering, PeeringRef), String> {
+        match self.found {
+            Some((peering, at)) => Ok((self.app, peering, at)),
+            None => Err(format!(
+                "peering {} not found in {}; pass --account and --region of one of its sides",
+                self.peering_id, self.tried
+            )),
+        }
+    }
+}
+
+/// The configured app, and the peering read through the member role of each candidate account
+/// and region in turn. Every error here means "no answer" (exit 2); not finding the peering
+/// is not one.
+pub async fn look_up(target: &Target) -> Result<Lookup, String> {
+    look_up_as(Job::All, target).await
+}
+
+/// [`look_up`], the member roles assumed for `job` only (their session policy).
+async fn look_up_as(job: Job, target: &Target) -> Result<Lookup, String> {
+    // Malformed ids are refused before any configuration is read.
+    let peering_id = target.check()?.peering_id;
+    let app = App::from_env(job).await.map_err(|e| e.to_string())?;
+    let (found, tried) = search(&app, target).await?;
+    Ok(Lookup {
+        app,
+        peering_id,
+        found,
+        tried,
+    })
+}
+
 /// The configured app and the peering, read through the member role of the first account
 /// and region that sees it. Every error here means "no answer" (exit 2).
 pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), String> {
@@ -99,15 +145,26 @@ pub async fn connect(target: &Target) -> Result<(App, Peering, PeeringRef), Stri
 
 /// [`connect`], the member roles assumed for `job` only (their session policy).
 pub async fn connect_as(job: Job, target: &Target) -> Result<(App, Peering, PeeringRef), String> {
-    // Malformed ids are refused before any configuration is read.
-    target.check()?;
-    let app = App::from_env(job).await.map_err(|e| e.to_string())?;
-    let (peering, found) = find_peering(&app, target).await?;
-    Ok((app, peering, found))
+    look_up_as(job, target).await?.into_found()
 }
 
 /// The peering `target` names, as the first account and region that sees it describes it.
 pub async fn find_peering(app: &App, target: &Target) -> Result<(Peering, PeeringRef), String> {
+    let (found, tried) = search(app, target).await?;
+    found.ok_or_else(|| {
+        format!(
+            "peering {} not found in {tried}; pass --account and --region of one of its sides",
+            target.peering_id
+        )
+    })
+}
+
+/// The peering `target` names, from the first candidate account and region that shows it, and
+/// where it was looked for.
+async fn search(
+    app: &App,
+    target: &Target,
+) -> Result<(Option<(Peering, PeeringRef)>, String), String> {
     let target = target.check()?;
     let policy = app.policies.current().await.map_err(|e| e.to_string())?;
     let default_region = app
@@ -134,14 +191,10 @@ pub async fn find_peering(app: &App, target: &Target) -> Result<(Peering, Peerin
         .collect::<Vec<_>>()
         .join(", ");
     progress(&format!("reading {} from {tried}", target.peering_id));
-    match find::peering(app, &target.peering_id, &candidates).await {
-        Ok(Some(found)) => Ok(found),
-        Ok(None) => Err(format!(
-            "peering {} not found in {tried}; pass --account and --region of one of its sides",
-            target.peering_id
-        )),
-        Err(err) => Err(err.to_string()),
-    }
+    let found = find::peering(app, &target.peering_id, &candidates)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((found, tried))
 }
 
 /// Runs `peerwire diagnose`. `Err` is "no answer" (exit 2).

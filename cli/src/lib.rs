@@ -9,3 +9,4 @@ pub mod emulator;
 pub mod find;
 pub mod permissions;
 pub mod plan;
+pub mod status;

@@ -2,14 +2,14 @@
 //! `peerwire_cli` library, so that the integration tests run exactly what the binary runs.
 
 use peerwire_cli::args::{Cli, Command};
-use peerwire_cli::{approvals, demo, diagnose, emulator, permissions, plan};
+use peerwire_cli::{approvals, demo, diagnose, emulator, permissions, plan, status};
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use peerwire::model::ApprovalAnswer;
 
-/// diagnose, plan, apply and check-permissions: `Err` means no answer (exit 2).
+/// diagnose, plan, apply, status and check-permissions: `Err` means no answer (exit 2).
 fn answer(result: Result<ExitCode, String>) -> ExitCode {
     result.unwrap_or_else(|message| {
         eprintln!("peerwire: {message}");
@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
         Command::Diagnose(args) => return answer(diagnose::run(args).await),
         Command::Plan(args) => return answer(plan::plan(args).await),
         Command::Apply(args) => return answer(plan::apply(args).await),
+        Command::Status(args) => return answer(status::run(args).await),
         Command::CheckPermissions(args) => return answer(permissions::run(args).await),
         Command::Pending(args) => return answer(approvals::pending::run(args).await),
         Command::Approve(args) => {
@@ -155,6 +156,22 @@ mod tests {
     }
 
     #[test]
+    fn status_takes_json_and_an_html_file() {
+        let cli =
+            Cli::try_parse_from(["peerwire", "status", "--json", "--html", "fleet.html"]).unwrap();
+        let Command::Status(args) = cli.command else {
+            panic!("{cli:?}")
+        };
+        assert!(args.json);
+        assert_eq!(
+            args.html.as_deref(),
+            Some(std::path::Path::new("fleet.html"))
+        );
+        let err = Cli::try_parse_from(["peerwire", "status", "--html"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "--html needs a file");
+    }
+
+    #[test]
     fn demo_breaks_one_layer_on_request() {
         let cli = Cli::try_parse_from(["peerwire", "demo", "--break", "nacl"]).unwrap();
         let Command::Demo(args) = cli.command else {
@@ -176,11 +193,25 @@ mod tests {
                     .enable_all()
                     .build()
                     .expect("runtime");
+                // Demos run side by side: each writes its own page.
+                let html = std::env::temp_dir().join(format!(
+                    "peerwire-demo-{}-{break_layer:?}.html",
+                    std::process::id()
+                ));
                 let args = demo::DemoArgs {
                     with_stranger: false,
                     break_layer,
+                    html: html.clone(),
                 };
-                runtime.block_on(demo::run(args))
+                let story = runtime.block_on(demo::run(args));
+                let page = std::fs::read_to_string(&html);
+                let _ = std::fs::remove_file(&html);
+                match page {
+                    _ if story.is_err() => story,
+                    Ok(page) if page.contains("<svg id=\"topology\"") => story,
+                    Ok(_) => Err("the status page has no topology".to_owned()),
+                    Err(err) => Err(format!("the status page was not written: {err}")),
+                }
             })
             .expect("demo thread");
         match story.join() {

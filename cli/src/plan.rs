@@ -1,19 +1,23 @@
 //! `peerwire plan <pcx-id>` and `peerwire apply <pcx-id>`: the reconciler, by hand. Both are
 //! exactly the functions' run on that one peering, with every phase allowed (decide a pending
 //! request, wire an active peering, clean a gone one): `plan` in a dry run (observe and plan,
-//! no write, no outcome), `apply` for real, its outcome published like a function's.
+//! no write, no outcome), `apply` for real, its outcome published like a function's. A peering
+//! AWS no longer shows (it forgets gone ones after about two hours) is cleaned as the cleanup
+//! sweep cleans orphans: what it left in every place the policy manages.
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use peerwire::model::{Peering, PeeringRef, Side};
+use peerwire::model::{Location, Peering, PeeringId, PeeringRef, Side};
 use peerwire::outcome::OutcomeKind;
 use peerwire::plan::{Finding, PlanStep};
 use peerwire::reconcile::{AppliedStep, Mode, Phases, Reconciled, Run, StepResult, Target};
 use peerwire::App;
 use serde::Serialize;
 
-use crate::diagnose::{connect, progress, Target as PeeringTarget, EXIT_BROKEN, EXIT_HEALTHY};
+use crate::diagnose::{
+    look_up, progress, Lookup, Target as PeeringTarget, EXIT_BROKEN, EXIT_HEALTHY,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
@@ -213,15 +217,8 @@ pub const CLI: Mode = Mode::new(Phases::ALL, OutcomeKind::Wired);
 /// One run of the reconciler on `found` (where the CLI found the peering): the plan in a dry
 /// run, or the applied plan with its outcome published. `Err` is "no answer".
 pub async fn reconcile(app: &App, found: PeeringRef, dry_run: bool) -> Result<Reconciled, String> {
-    let correlation_id = format!(
-        "cli-{}",
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or_default()
-    );
     let mode = Mode { dry_run, ..CLI };
-    let run = Run::start(app, "cli", &correlation_id, mode)
+    let run = Run::start(app, "cli", &correlation_id(), mode)
         .await
         .map_err(|e| e.to_string())?;
     let id = found.peering_id.clone();
@@ -238,29 +235,132 @@ pub async fn reconcile(app: &App, found: PeeringRef, dry_run: bool) -> Result<Re
     }
 }
 
+/// A peering AWS no longer shows to any account looked in: what it left in every place the
+/// policy manages, cleaned as the cleanup sweep cleans orphans (planned only, in a dry run).
+/// One result per place it left something in; `Err` when it left nothing (or the run failed).
+pub async fn reconcile_forgotten(
+    app: &App,
+    peering_id: &PeeringId,
+    dry_run: bool,
+) -> Result<Vec<(Location, Reconciled)>, String> {
+    let mode = Mode { dry_run, ..CLI };
+    let run = Run::start(app, "cli", &correlation_id(), mode)
+        .await
+        .map_err(|e| e.to_string())?;
+    let cleaned = run
+        .clean_forgotten(peering_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if cleaned.is_empty() {
+        return Err(format!(
+            "{peering_id}: AWS does not show it, and it left nothing in the accounts and regions \
+             the policy manages"
+        ));
+    }
+    Ok(cleaned)
+}
+
+/// What `plan --json` and `apply --json` print for a forgotten peering: one plan per place.
+#[derive(Debug, Serialize)]
+struct PlaceReport<'a> {
+    account: &'a str,
+    region: &'a str,
+    #[serde(flatten)]
+    report: PlanReport<'a>,
+}
+
+/// The plans (or what apply did) of a forgotten peering, place by place; whether any was
+/// blocked or failed.
+fn print_forgotten(
+    cleaned: &[(Location, Reconciled)],
+    json: bool,
+    applying: bool,
+) -> Result<bool, String> {
+    let reports: Vec<PlaceReport<'_>> = cleaned
+        .iter()
+        .map(|(at, reconciled)| PlaceReport {
+            account: at.account.as_str(),
+            region: at.region.as_str(),
+            report: PlanReport::new(reconciled),
+        })
+        .collect();
+    if json {
+        let text = serde_json::to_string_pretty(&reports).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        for place in &reports {
+            println!(
+                "in {}/{} (AWS no longer shows the peering):",
+                place.account, place.region
+            );
+            print!("{}", render(&place.report, applying));
+        }
+    }
+    Ok(reports
+        .iter()
+        .any(|p| p.report.blocked() || p.report.failed()))
+}
+
 /// `peerwire plan`: observe and plan; reads only. Exit 0 whatever the plan holds.
 pub async fn plan(args: PlanArgs) -> Result<ExitCode, String> {
-    let (app, _, found) = connect(&args.target).await?;
-    progress("observing both sides through their member roles");
-    let reconciled = reconcile(&app, found, true).await?;
-    print(&PlanReport::new(&reconciled), args.json, false)?;
+    let lookup = look_up(&args.target).await?;
+    match &lookup.found {
+        Some((_, found)) => {
+            progress("observing both sides through their member roles");
+            let reconciled = reconcile(&lookup.app, found.clone(), true).await?;
+            print(&PlanReport::new(&reconciled), args.json, false)?;
+        }
+        None => {
+            progress(&forgotten_line(&lookup));
+            let cleaned = reconcile_forgotten(&lookup.app, &lookup.peering_id, true).await?;
+            print_forgotten(&cleaned, args.json, false)?;
+        }
+    }
     Ok(ExitCode::from(EXIT_HEALTHY))
 }
 
 /// `peerwire apply`: observe, plan, apply, publish the outcome. Exit 1 when peerwire leaves
 /// the peering alone, a finding blocks the wiring or a step failed; an AWS error that stops
-/// the run is exit 2 (re-running applies what is left).
+/// the run is exit 2 (re-running applies what is left). A peering AWS no longer shows has
+/// what it left cleaned in every place the policy manages.
 pub async fn apply(args: PlanArgs) -> Result<ExitCode, String> {
-    let (app, _, found) = connect(&args.target).await?;
-    progress("observing, planning and applying through both member roles");
-    let reconciled = reconcile(&app, found, false).await?;
-    let report = PlanReport::new(&reconciled);
-    print(&report, args.json, true)?;
-    if report.refusal.is_some() || report.blocked() || report.failed() {
-        Ok(ExitCode::from(EXIT_BROKEN))
+    let lookup = look_up(&args.target).await?;
+    let broken = match &lookup.found {
+        Some((_, found)) => {
+            progress("observing, planning and applying through both member roles");
+            let reconciled = reconcile(&lookup.app, found.clone(), false).await?;
+            let report = PlanReport::new(&reconciled);
+            print(&report, args.json, true)?;
+            report.refusal.is_some() || report.blocked() || report.failed()
+        }
+        None => {
+            progress(&forgotten_line(&lookup));
+            let cleaned = reconcile_forgotten(&lookup.app, &lookup.peering_id, false).await?;
+            print_forgotten(&cleaned, args.json, true)?
+        }
+    };
+    Ok(ExitCode::from(if broken {
+        EXIT_BROKEN
     } else {
-        Ok(ExitCode::from(EXIT_HEALTHY))
-    }
+        EXIT_HEALTHY
+    }))
+}
+
+fn forgotten_line(lookup: &Lookup) -> String {
+    format!(
+        "{} not shown in {}: looking for what it left in every account and region the policy manages",
+        lookup.peering_id, lookup.tried
+    )
+}
+
+fn correlation_id() -> String {
+    format!(
+        "cli-{}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default()
+    )
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub use peerwire_emulator::REGION;
 
 pub use peerwire::testing::{DEFAULT_POLICY, WIRING_POLICY};
 
+pub mod browser;
+pub mod schema;
+
 /// One method per door: `$door(&event)` runs it as its function would, and unwraps.
 macro_rules! doors {
     ($($(#[$doc:meta])* $door:ident => $trigger:ty;)*) => {

@@ -17,6 +17,7 @@
 //! | `replay` | replays in order, shuffled and concurrent end in the same state |
 //! | `hostile_events` | malformed and hostile events: typed errors, no panic, no write |
 //! | `cli` | `peerwire diagnose`, `plan`, `apply` and the demo |
+//! | `status` | `peerwire status`: each health from the state that causes it, the sweeps' reads, the JSON schema, the page in headless Chromium |
 //! | `permissions` | `peerwire check-permissions` against a member role |
 //! | `templates`, `bus_policy`, `event_patterns` | the SAM templates, the bus policy, every sample against every rule pattern |
 //! | `emulator::*` | each emulator patch is needed: the same assertion fails without it (one module per launcher module) |
@@ -44,6 +45,7 @@ mod permissions;
 mod replay;
 mod robust;
 mod seams;
+mod status;
 mod templates;
 mod wiring;
 mod zones;

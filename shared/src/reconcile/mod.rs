@@ -15,6 +15,8 @@
 //!   others still run.
 //! - [`report`]: the run's outcomes (published as they happen) and its error policy.
 //! - `sweep`: every peering of the policy's accepters, with bounded concurrency and a deadline.
+//! - `survey`: the same sweep over every phase in a dry run, orphans included: the fleet as
+//!   `peerwire status` shows it.
 
 mod apply;
 mod clean;
@@ -25,6 +27,7 @@ mod orphans;
 mod reconciled;
 pub mod report;
 mod snapshot;
+mod survey;
 mod sweep;
 mod wire;
 
@@ -46,7 +49,9 @@ use crate::plan::Plan;
 use crate::policy::{Membership, Policy, Wiring};
 
 pub use apply::{AppliedStep, StepResult};
+pub use orphans::Orphan;
 pub use reconciled::{Cleaned, Decided, LeftAlone, Reconciled, Wired};
+pub use survey::{survey, Survey, SurveyProgress, SURVEY};
 
 /// How long a claim on a plan holds: enough for the claiming invocation to apply it.
 const PLAN_CLAIM: Duration = Duration::from_secs(600);
@@ -58,7 +63,7 @@ const PLAN_AFTERGLOW: Duration = Duration::from_secs(60);
 
 /// How long a run waits, in all, for a peering an event named to leave a transient state.
 const SETTLE_WAIT: Duration = Duration::from_secs(15);
-pub use report::{Report, Reporter, RunLog};
+pub use report::{Failure, Report, Reporter, RunLog};
 use snapshot::Snapshot;
 
 /// Which phases of the reconcile a door may run. A phase only runs on a peering in the state

@@ -38,6 +38,23 @@ pub struct RunLog {
     /// Every peering reconciled, with its plan and what became of each step.
     #[serde(skip)]
     pub reconciled: Vec<Reconciled>,
+    /// What stopped a peering, or a whole account and region, transient or not: the permanent
+    /// ones are in `outcomes` too, the transient ones fail the run. A dry run's reader (`peerwire
+    /// status`) shows them all, each where it happened.
+    #[serde(skip)]
+    pub failures: Vec<Failure>,
+}
+
+/// An error that stopped the reconcile of one peering, or of a whole account and region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// `None` when a whole account and region failed (its peerings could not be listed).
+    pub peering_id: Option<PeeringId>,
+    pub location: Option<Location>,
+    /// The error, as logs and outcome events say it.
+    pub error: String,
+    /// Throttling, a 5xx, a timeout: the next run may well succeed.
+    pub transient: bool,
 }
 
 /// Collects a run's results while its peerings are reconciled, possibly at once.
@@ -107,6 +124,12 @@ impl<'a> Reporter<'a> {
     ) {
         let mut state = self.state.lock().await;
         let shown = peering_id.map_or("", PeeringId::as_str);
+        state.log.failures.push(Failure {
+            peering_id: peering_id.cloned(),
+            location: location.cloned(),
+            error: err.to_string(),
+            transient: err.is_transient(),
+        });
         if err.is_transient() {
             tracing::warn!(peering_id = shown, error = %err,
                 "transient error; the invocation will fail and be retried");

@@ -32,19 +32,7 @@ pub const SAFETY_MARGIN: Duration = Duration::from_secs(20);
 
 /// Every peering in the phases' statuses, reconciled and reported.
 pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
-    let statuses = run.mode.phases.sweep_statuses();
-    let mut peerings: Vec<Peering> = Vec::new();
-    for (account, region) in run.policy.accepter_regions() {
-        let at = Location::new(account, region);
-        let ec2 = run.app.aws.ec2(&at).await;
-        match observe::peerings_in_status(&ec2, &at, &statuses).await {
-            Ok(found) => {
-                tracing::info!(location = %at, peerings = found.len(), "sweep found peerings");
-                peerings.extend(found);
-            }
-            Err(err) => log.failed(run, None, Some(&at), err).await,
-        }
-    }
+    let peerings = list(run, log).await;
     let started = Instant::now();
     let listed: Vec<_> = peerings.iter().map(|p| p.id.clone()).collect();
     // What the last sweep did not reach goes first, so that no peering starves behind a
@@ -57,27 +45,7 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
             Vec::new()
         }
     };
-    let batches = batches(sweep_order(peerings, &first));
-    let not_reached: Vec<Vec<String>> = stream::iter(batches)
-        .map(|batch| async move {
-            let mut missed = Vec::new();
-            for peering in batch {
-                if too_late(run.deadline) {
-                    missed.push(peering.id.to_string());
-                    log.not_reached(peering.id).await;
-                } else {
-                    run.reconcile_and_record(Located::Peering(Box::new(peering)), log, false)
-                        .await;
-                }
-            }
-            missed
-        })
-        // Unordered: a peering waiting on its VPC's lock must not hold a slot that a peering
-        // of another VPC could use.
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let not_reached: Vec<String> = not_reached.into_iter().flatten().collect();
+    let not_reached = reconcile_all(run, log, batches(sweep_order(peerings, &first)), &|| {}).await;
     // Written only when it changes: a converged hub's sweep writes nothing at all.
     if !run.mode.dry_run && (!not_reached.is_empty() || !first.is_empty()) {
         if let Err(err) = run
@@ -98,11 +66,63 @@ pub(super) async fn sweep(run: &Run<'_>, log: &Reporter<'_>) {
     );
 }
 
+/// Every peering the policy's accepter scopes show in the statuses the run's phases work on:
+/// one filtered, paged describe per accepter account and region. A scope that cannot be listed
+/// is filed in `log` against its account and region, and the others are still listed.
+pub(super) async fn list(run: &Run<'_>, log: &Reporter<'_>) -> Vec<Peering> {
+    let statuses = run.mode.phases.sweep_statuses();
+    let mut peerings: Vec<Peering> = Vec::new();
+    for (account, region) in run.policy.accepter_regions() {
+        let at = Location::new(account, region);
+        let ec2 = run.app.aws.ec2(&at).await;
+        match observe::peerings_in_status(&ec2, &at, &statuses).await {
+            Ok(found) => {
+                tracing::info!(location = %at, peerings = found.len(), "sweep found peerings");
+                peerings.extend(found);
+            }
+            Err(err) => log.failed(run, None, Some(&at), err).await,
+        }
+    }
+    peerings
+}
+
+/// Reconciles `batches` ([`batches`]), up to [`CONCURRENCY`] at once, each result filed in
+/// `log`; `done` is called once per peering reconciled. Returns the ids of the peerings not
+/// started before the run's deadline.
+pub(super) async fn reconcile_all(
+    run: &Run<'_>,
+    log: &Reporter<'_>,
+    batches: Vec<Vec<Peering>>,
+    done: &(dyn Fn() + Sync),
+) -> Vec<String> {
+    let not_reached: Vec<Vec<String>> = stream::iter(batches)
+        .map(|batch| async move {
+            let mut missed = Vec::new();
+            for peering in batch {
+                if too_late(run.deadline) {
+                    missed.push(peering.id.to_string());
+                    log.not_reached(peering.id).await;
+                } else {
+                    run.reconcile_and_record(Located::Peering(Box::new(peering)), log, false)
+                        .await;
+                    done();
+                }
+            }
+            missed
+        })
+        // Unordered: a peering waiting on its VPC's lock must not hold a slot that a peering
+        // of another VPC could use.
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    not_reached.into_iter().flatten().collect()
+}
+
 /// The order a sweep takes `peerings` in: those the last sweep did not reach first, and within
 /// each group round-robin by accepter VPC. A hub's peerings of one VPC queue on that VPC's
 /// lock and its account's write bucket; taking the VPCs in turn keeps every account and region
 /// busy at once instead of one after the other.
-fn sweep_order(peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
+pub(super) fn sweep_order(peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
     let (missed, rest): (Vec<Peering>, Vec<Peering>) = peerings
         .into_iter()
         .partition(|p| first.iter().any(|id| id == p.id.as_str()));
@@ -115,7 +135,7 @@ fn sweep_order(peerings: Vec<Peering>, first: &[String]) -> Vec<Peering> {
 /// order they claim CIDRs, so that each is decided after every request that could make it lose
 /// (and sees it accepted or rejected); every other peering alone. A batch stands where its
 /// first peering stood in `ordered`.
-fn batches(ordered: Vec<Peering>) -> Vec<Vec<Peering>> {
+pub(super) fn batches(ordered: Vec<Peering>) -> Vec<Vec<Peering>> {
     let mut batches: Vec<Vec<Peering>> = Vec::new();
     let mut requests: Vec<((String, String, String), usize)> = Vec::new();
     for peering in ordered {
