@@ -548,10 +548,11 @@ export class PeerwireHub extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'UseLedger',
-        // UpdateItem: the wiring and drift functions add each account and Region they wrote
-        // in to the ledger's set of places, which the cleanup sweep searches for orphans.
+        // UpdateItem: the functions that wire (the request function wires what it has just
+        // accepted) add each account and Region they wrote in to the ledger's set of places,
+        // which the cleanup sweep searches for orphans.
         actions:
-          binary === 'peering-wiring' || binary === 'drift-recheck'
+          binary === 'peering-request' || binary === 'peering-wiring' || binary === 'drift-recheck'
             ? ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem']
             : ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [this.ledgerTable.attrArn],

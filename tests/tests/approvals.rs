@@ -23,8 +23,8 @@ use peerwire_emulator::organizations::nested_account;
 use peerwire_emulator::outcomes::OutcomeCapture;
 use peerwire_emulator::HUB_ACCOUNT;
 use peerwire_integration::{
-    decision, edited, held_policy, only, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, DEFAULT_POLICY,
-    REGION, REQUESTER_ACCOUNT,
+    decision, edited, first_of, held_policy, only, EnvOptions, TestEnv, ACCEPTER_ACCOUNT,
+    DEFAULT_POLICY, REGION, REQUESTER_ACCOUNT,
 };
 use serde_json::{json, Value};
 
@@ -135,7 +135,7 @@ async fn pending_shows_the_requester_ou_path_when_the_policy_names_ous() {
         ..EnvOptions::default()
     };
     let env = TestEnv::with(DEFAULT_POLICY, options).await;
-    let (vended, [parent, workloads, root]) =
+    let (vended, [parent, workloads, _root]) =
         nested_account(&env.emulator, "orders").await.unwrap();
     env.set_policy(&format!(
         r#"
@@ -165,10 +165,11 @@ rules:
     };
     assert_eq!(request.peering_id, pcx);
     assert_eq!(request.requester.account, vended);
-    // Root first, down to the account's parent: what the rule's OU is matched against.
+    // The top OU first, down to the account's parent (the root is not an OU): what the
+    // rule's OU is matched against.
     assert_eq!(
         request.requester.ou_path.as_deref(),
-        Some([root, workloads, parent].as_slice())
+        Some([workloads, parent].as_slice())
     );
     assert!(pending::render(&listed).contains(&format!("{vended} (OU ")));
 }
@@ -215,8 +216,9 @@ async fn approve_sends_the_bound_event_and_the_request_function_accepts_it() {
         }
     );
 
-    let accepted = only(&report.run.outcomes);
-    assert_eq!(accepted.kind, OutcomeKind::Accepted, "{accepted:?}");
+    // Accepted, then wired by the same run.
+    let accepted = first_of(&report.run.outcomes, OutcomeKind::Accepted);
+    assert_eq!(report.run.outcomes[1].kind, OutcomeKind::Wired);
     assert_eq!(accepted.approved_by.as_deref(), Some(caller.arn.as_str()));
     assert_eq!(env.status(&pcx).await, "active");
     let waited = waited.unwrap();
@@ -513,8 +515,9 @@ async fn a_workflow_approves_with_the_event_the_cli_sends() {
     };
     let delivered = sent(&env, &capture, &as_sent).await;
     let report = env.request_door(&delivered).await;
-    let accepted = only(&report.run.outcomes);
-    assert_eq!(accepted.kind, OutcomeKind::Accepted, "{accepted:?}");
+    // Accepted, then wired by the same run.
+    let accepted = first_of(&report.run.outcomes, OutcomeKind::Accepted);
+    assert_eq!(report.run.outcomes[1].kind, OutcomeKind::Wired);
     assert_eq!(accepted.approved_by.as_deref(), Some(by));
 }
 

@@ -15,8 +15,7 @@ use peerwire::testing::{id, net};
 use peerwire_cli::plan::reconcile_forgotten;
 use peerwire_cli::status::{self, Fleet, Health, Missing, Place, ReadError, Row, Scope, SideView};
 use peerwire_integration::{
-    browser, held_policy, schema, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT,
-    WIRING_POLICY,
+    browser, held_policy, schema, TestEnv, ACCEPTER_ACCOUNT, REQUESTER_ACCOUNT, WIRING_POLICY,
 };
 use serde_json::Value;
 
@@ -489,7 +488,7 @@ fn synthetic_row(id: &str, health: Health, n: usize) -> Row {
         ["10.1.0.0/16", "10.2.0.0/16"][n % 2],
         region,
     );
-    let forgotten = health == Health::Leftover && n % 3 == 0;
+    let forgotten = health == Health::Leftover && n.is_multiple_of(3);
     let missing = |what: String, operation| Missing {
         side: Side::Accepter,
         account: ACCEPTER_ACCOUNT.to_owned(),

@@ -549,18 +549,15 @@ fn function_roles_have_exactly_these_actions_and_no_wildcard_resource() {
                 )
             })
             .collect();
-            if matches!(function, "PeeringWiringFunction" | "DriftRecheckFunction") {
-                // They add the places they wrote in to the ledger (docs/deploy.md, section 4).
-                expected
-                    .get_mut("UseLedger")
-                    .unwrap()
-                    .push("dynamodb:UpdateItem".into());
-            }
             if extras {
                 expected.insert("DecryptPolicy".into(), vec!["kms:Decrypt".into()]);
             }
-            // The functions that write in member accounts' networks record where they wrote.
-            if matches!(function, "PeeringWiringFunction" | "DriftRecheckFunction") {
+            // The functions that write in member accounts' networks record where they wrote
+            // (docs/deploy.md, section 4); the request function wires what it accepts.
+            if matches!(
+                function,
+                "PeeringRequestFunction" | "PeeringWiringFunction" | "DriftRecheckFunction"
+            ) {
                 if let Some(ledger) = expected.get_mut("UseLedger") {
                     ledger.push("dynamodb:UpdateItem".into());
                 }
