@@ -30,6 +30,8 @@ pub struct ChildArgs {
     pub deadline_secs: Option<f64>,
     pub pause_secs: f64,
     pub event_base: usize,
+    /// One survey (`peerwire status`) instead of the sweeps.
+    pub survey: bool,
 }
 
 /// The child: the product alone in a process, `sweeps` scheduled sweeps of the wiring door,
@@ -52,6 +54,9 @@ pub async fn child(args: ChildArgs) -> Result<()> {
         "{}",
         json!({"hub_sweep": "init", "hwm_kb": status_kb("self", "VmHWM"), "rss_kb": status_kb("self", "VmRSS")})
     );
+    if args.survey {
+        return survey(&app, &clock).await;
+    }
     let cursor_key = format!("not-reached#{}", OutcomeKind::Wired.detail_type());
     for k in 0..args.sweeps {
         if k > 0 && args.pause_secs > 0.0 {
@@ -245,5 +250,47 @@ pub async fn child(args: ChildArgs) -> Result<()> {
         line["cursor_after"] = json!(cursor);
         println!("{line}");
     }
+    Ok(())
+}
+
+/// One survey, as `peerwire status` runs it (every phase, a dry run, the orphan search), in
+/// this fresh process: one JSON line with its calls, what it planned and its memory.
+async fn survey(app: &peerwire::App, clock: &Clock) -> Result<()> {
+    let started = Instant::now();
+    let survey = peerwire::reconcile::survey(app, "bench-status", &|_| {}).await?;
+    let wall = started.elapsed().as_secs_f64();
+    let (hwm_kb, rss_kb) = (status_kb("self", "VmHWM"), status_kb("self", "VmRSS"));
+    let sent = clock.pair(app.aws.calls().take())?;
+    let mut calls: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ec2_writes = 0;
+    for s in &sent {
+        *calls
+            .entry(format!("{}:{}", s.call.service, s.call.operation))
+            .or_default() += 1;
+        if s.call.service == "ec2" && s.call.is_write() {
+            ec2_writes += 1;
+        }
+    }
+    let converged = survey
+        .reconciled
+        .iter()
+        .filter(|r| r.plan().is_none_or(|plan| plan.steps.is_empty()))
+        .count();
+    println!(
+        "{}",
+        json!({
+            "hub_sweep": "sweep",
+            "sweep": 1,
+            "wall_s": wall,
+            "calls": calls,
+            "ec2_writes": ec2_writes,
+            "hwm_kb": hwm_kb,
+            "rss_kb": rss_kb,
+            "peerings": survey.reconciled.len(),
+            "converged": converged,
+            "orphans": survey.orphans.len(),
+            "failures": survey.failures.iter().map(|f| f.error.clone()).collect::<Vec<_>>(),
+        })
+    );
     Ok(())
 }

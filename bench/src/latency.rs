@@ -77,8 +77,10 @@ impl Scenario {
             Self::FreshWiring { .. } => (8, 6),
             // The peering → the requester's view → both sides at once; both views at once: 2.
             Self::Converged { .. } => (3, 2),
-            // STS → the peering → STS(requester) ∥ the accepter's leftovers → the requester's
-            // leftovers → the live twin check → revokes and deletes at once → PutEvents.
+            // STS → the peering → both sides' leftovers at once (the requester's after its
+            // STS) → the live twin check → revokes and deletes at once → PutEvents. With the
+            // requester's role assumed alongside the first describe and the live twin read
+            // with the leftovers: 5.
             Self::Cleanup { .. } => (7, 5),
         }
     }

@@ -170,6 +170,9 @@ enum Command {
         pause_secs: f64,
         #[arg(long, default_value_t = 1)]
         event_base: usize,
+        /// One `peerwire status` survey (every phase, dry run) instead of the sweeps.
+        #[arg(long)]
+        survey: bool,
     },
     /// Internal: one reconcile in a fresh process, for `rss`.
     #[command(hide = true)]
@@ -265,6 +268,7 @@ async fn main() -> ExitCode {
             deadline_secs,
             pause_secs,
             event_base,
+            survey,
         } => {
             hub_sweep::child(hub_sweep::ChildArgs {
                 endpoint,
@@ -276,6 +280,7 @@ async fn main() -> ExitCode {
                 deadline_secs,
                 pause_secs,
                 event_base,
+                survey,
             })
             .await
         }

@@ -3,10 +3,11 @@
 //! associated, and disassociated with the last peering that needed it; an association peerwire
 //! did not make is never touched.
 
-use aws_sdk_route53::types::{HostedZoneConfig, TagResourceType, Vpc, VpcRegion};
+use aws_sdk_route53::types::{HostedZoneConfig, Tag, TagResourceType, Vpc, VpcRegion};
 use peerwire::outcome::OutcomeKind;
+use peerwire::plan::Finding;
 use peerwire_integration::{
-    first_of, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
+    first_of, EnvOptions, TestEnv, ACCEPTER_ACCOUNT, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
 };
 
 /// [`WIRING_POLICY`] with the accepter's zone `zone_id` to associate with the requester VPC.
@@ -216,4 +217,95 @@ async fn cleanup_disassociates_what_peerwire_recorded_and_leaves_a_persons_assoc
         "a person's association stays"
     );
     assert_eq!(env.calls().count("DisassociateVPCFromHostedZone"), 1);
+}
+
+/// A zone carrying ten tags already: Route 53's limit per hosted zone (`route53-zone-tag-limit`).
+async fn zone_at_its_tag_limit(env: &TestEnv, zone_id: &str) {
+    let tags = (0..10)
+        .map(|i| {
+            Tag::builder()
+                .key(format!("cost-centre-{i}"))
+                .value("platform")
+                .build()
+        })
+        .collect();
+    route53(env, ACCEPTER_ACCOUNT)
+        .await
+        .change_tags_for_resource()
+        .resource_type(TagResourceType::Hostedzone)
+        .resource_id(zone_id)
+        .set_add_tags(Some(tags))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_zone_at_its_ten_tags_is_not_associated_and_the_outcome_says_why() {
+    let (env, zone) = zone_world().await;
+    zone_at_its_tag_limit(&env, &zone).await;
+    let pcx = env.active_peering().await;
+
+    let report = env.wire(&pcx).await;
+
+    // The peering is wired; the zone, whose record could not be written, is left alone.
+    let outcome = first_of(&report.run.outcomes, OutcomeKind::Wired);
+    assert!(
+        outcome.findings.iter().any(|f| matches!(
+            f,
+            Finding::ZoneNotAssociable { zone_id, why, .. }
+                if zone_id.as_str() == zone && why.contains("10 tags")
+        )),
+        "{:?}",
+        outcome.findings
+    );
+    assert_eq!(
+        zone_vpcs(&env, &zone).await,
+        std::slice::from_ref(&env.scenario.accepter.vpc_id)
+    );
+    env.assert_counts(&[
+        ("CreateRoute", 6),
+        ("ChangeTagsForResource", 0),
+        ("CreateVPCAssociationAuthorization", 0),
+        ("AssociateVPCWithHostedZone", 0),
+    ]);
+}
+
+#[tokio::test]
+async fn a_refused_record_stops_the_association_so_nothing_is_left_unrecorded() {
+    let env = TestEnv::with(
+        WIRING_POLICY,
+        EnvOptions::setting(
+            "deny_actions",
+            &format!("{ACCEPTER_ACCOUNT}:route53:ChangeTagsForResource"),
+        ),
+    )
+    .await;
+    let zone = accepter_zone(&env, "orders.db.internal").await;
+    env.set_policy(&policy_with_zone(&zone));
+    let pcx = env.active_peering().await;
+
+    let report = env.wire(&pcx).await;
+
+    // Ordering: the association waits for its record, so an association peerwire made is
+    // always one the cleanup can find and undo.
+    env.assert_counts(&[
+        ("ChangeTagsForResource", 1),
+        ("CreateVPCAssociationAuthorization", 0),
+        ("AssociateVPCWithHostedZone", 0),
+        ("CreateRoute", 6),
+    ]);
+    assert_eq!(
+        zone_vpcs(&env, &zone).await,
+        std::slice::from_ref(&env.scenario.accepter.vpc_id)
+    );
+    assert!(zone_tags(&env, &zone).await.is_empty());
+    let outcome = report
+        .run
+        .outcomes
+        .iter()
+        .find(|o| o.peering_id.as_ref().is_some_and(|p| p.as_str() == pcx))
+        .expect("an outcome");
+    let said = format!("{:?} {:?}", outcome.reasons, outcome.error);
+    assert!(said.contains("ChangeTagsForResource"), "{outcome:?}");
 }

@@ -4,8 +4,10 @@
 
 use serde_json::Value;
 
-use super::minimum::{compare, converged_minimum, floor, fresh_minimum, ratio_text, GOAL};
-use super::world::{drain, routes, run_child, seed, Sweep};
+use super::minimum::{
+    compare, converged_minimum, floor, fresh_minimum, ratio_text, status_minimum, GOAL,
+};
+use super::world::{drain, routes, run_child, run_survey, seed, Sweep};
 use super::{mib, thousands, Args};
 use crate::world::Result;
 
@@ -110,6 +112,30 @@ pub(super) async fn run(args: &Args, policy: &str) -> Result<f64> {
     );
     if converged.ec2_writes() != 0 || !converged.outcomes().is_empty() {
         return Err("the converged sweep wrote or reported".into());
+    }
+    println!("### `peerwire status` of the converged hub, in a new process\n");
+    eprintln!("[hub] fresh: one survey (peerwire status) in a new process …");
+    let status = run_survey(&main, args.budget).await?;
+    let (s_measured, s_minimum) = compare(&status, &status_minimum(shape));
+    println!(
+        "\n{} calls ({} minimum: {:.3}); {} of {} peerings healthy (an empty plan), {} orphans, \
+         {} EC2 writes, {:.1} s, peak RSS {}.\n",
+        thousands(s_measured),
+        thousands(s_minimum),
+        s_measured as f64 / s_minimum.max(1) as f64,
+        status.0["converged"],
+        status.0["peerings"],
+        status.0["orphans"],
+        status.ec2_writes(),
+        status.f("wall_s"),
+        mib(&status.0["hwm_kb"])
+    );
+    if status.ec2_writes() != 0 || status.0["converged"].as_u64() != Some(p as u64) {
+        return Err(format!(
+            "the survey wrote or found a peering not converged: {}",
+            status.0
+        )
+        .into());
     }
     drop(main);
     Ok(wall)

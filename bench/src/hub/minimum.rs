@@ -40,6 +40,7 @@ pub(super) fn fresh_minimum(shape: &Shape) -> Vec<(&'static str, usize, String)>
         ("events:PutEvents", pages(p, 10), format!("⌈{p} outcomes / 10⌉")),
         ("dynamodb:GetItem", 1, "the sweep cursor (written only when it changes: not here)".to_owned()),
         ("dynamodb:PutItem", p, "one claim per plan that writes (duplicate deliveries apply it once)".to_owned()),
+        ("dynamodb:UpdateItem", 1, "the places written in, added to the ledger's set once per run".to_owned()),
     ]
 }
 
@@ -48,6 +49,35 @@ pub(super) fn converged_minimum(shape: &Shape) -> Vec<(&'static str, usize, Stri
     fresh_minimum(shape)
         .into_iter()
         .filter(|(op, _, _)| op.starts_with("ec2:Describe") || *op == "dynamodb:GetItem")
+        .collect()
+}
+
+/// The minimum of `peerwire status` of a converged hub, in a new process: the converged
+/// sweep's reads (its one listing covers every phase's statuses in the same pages), the member
+/// roles assumed again, and the cleanup sweep's orphan search, one blackhole-route describe and
+/// one describe of the groups per place (each accepter region, and each requester account
+/// there), after the ledger's places; no sweep cursor (a survey has no deadline). A converged
+/// hub has no orphan candidate, so no peering is described by id.
+pub(super) fn status_minimum(shape: &Shape) -> Vec<(&'static str, usize, String)> {
+    let (a, r) = (shape.accounts.len(), shape.regions.len());
+    let places = r * (a + 1);
+    fresh_minimum(shape)
+        .into_iter()
+        .filter_map(|(op, n, why)| match op {
+            "sts:AssumeRole" => Some((op, n, format!("{why} (a new process)"))),
+            "ec2:DescribeRouteTables" | "ec2:DescribeSecurityGroups" => Some((
+                op,
+                n + places,
+                format!("{why}; + 1 per place searched for orphans: {r} × ({a} + 1)"),
+            )),
+            "dynamodb:GetItem" => Some((
+                op,
+                1,
+                "the ledger's places, where orphans are searched for (no sweep cursor)".to_owned(),
+            )),
+            op if op.starts_with("ec2:Describe") => Some((op, n, why)),
+            _ => None,
+        })
         .collect()
 }
 

@@ -7,7 +7,8 @@
 //!
 //! 1. **Fresh, then converged**: calls per operation against the minimum derived from first
 //!    principles, the wall time against the floor the EC2 write bucket sets, and peak RSS;
-//!    then a second sweep of the same process, which must only read.
+//!    then a second sweep of the same process, which must only read; then `peerwire status` in a
+//!    new process, against its own minimum (the converged reads and the orphan search).
 //! 2. **Deadline**: the first sweep's deadline stops it early, the next sweep finishes; every
 //!    peering is reported `Peering Wired` exactly once across both, and the second starts with
 //!    what the first did not reach (the ledger's cursor).

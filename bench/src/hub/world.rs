@@ -136,6 +136,34 @@ pub(super) async fn run_child(
     pause_secs: f64,
     event_base: usize,
 ) -> Result<(Sweep, Vec<Sweep>)> {
+    let mut extra = vec![
+        "--sweeps".to_owned(),
+        sweeps.to_string(),
+        "--pause-secs".to_owned(),
+        pause_secs.to_string(),
+        "--event-base".to_owned(),
+        event_base.to_string(),
+    ];
+    if let Some(deadline) = deadline_secs {
+        extra.extend(["--deadline-secs".to_owned(), deadline.to_string()]);
+    }
+    child(world, budget, &extra, sweeps).await
+}
+
+/// One `peerwire status` survey in a fresh child process against `world`.
+pub(super) async fn run_survey(world: &HubWorld, budget: Budget) -> Result<Sweep> {
+    let (_, mut done) = child(world, budget, &["--survey".to_owned()], 1).await?;
+    Ok(done.remove(0))
+}
+
+/// The `hub-sweep` child with `extra` arguments; `expected` lines of results.
+async fn child(
+    world: &HubWorld,
+    budget: Budget,
+    extra: &[String],
+    expected: usize,
+) -> Result<(Sweep, Vec<Sweep>)> {
+    let sweeps = expected;
     let mut command = tokio::process::Command::new(std::env::current_exe()?);
     command
         .arg("hub-sweep")
@@ -144,12 +172,7 @@ pub(super) async fn run_child(
         .arg(world.world.policy_path())
         .args(["--bus", OUTCOME_BUS, "--ledger-table", LEDGER_TABLE])
         .args(["--budget", &budget.arg()])
-        .args(["--sweeps", &sweeps.to_string()])
-        .args(["--pause-secs", &pause_secs.to_string()])
-        .args(["--event-base", &event_base.to_string()]);
-    if let Some(deadline) = deadline_secs {
-        command.args(["--deadline-secs", &deadline.to_string()]);
-    }
+        .args(extra);
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -166,6 +166,30 @@ pub struct ReadError {
     pub transient: bool,
 }
 
+impl ReadError {
+    /// Where it happened: the peering, account and region known, space-separated.
+    pub fn place(&self) -> String {
+        [
+            self.peering_id.as_deref(),
+            self.account.as_deref(),
+            self.region.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
+    /// What a person should do about it, as a suffix.
+    pub fn retry_hint(&self) -> &'static str {
+        if self.transient {
+            " (transient: run it again)"
+        } else {
+            ""
+        }
+    }
+}
+
 /// A place the survey listed peerings in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Scope {

@@ -118,20 +118,7 @@ pub fn render(fleet: &Fleet) -> String {
             "<div class=\"errors\"><h2>Not read: the fleet below is incomplete</h2><ul>\n",
         );
         for error in &fleet.errors {
-            let what = [
-                error.peering_id.as_deref(),
-                error.account.as_deref(),
-                error.region.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-            let retry = if error.transient {
-                " (transient: run it again)"
-            } else {
-                ""
-            };
+            let (what, retry) = (error.place(), error.retry_hint());
             let _ = writeln!(
                 out,
                 "<li><span class=\"mono\">{}</span>: {}{retry}</li>",

@@ -107,20 +107,7 @@ pub fn render(fleet: &Fleet, colour: bool) -> String {
     if !fleet.errors.is_empty() {
         out.push_str("\nnot read (the list above is not the whole fleet):\n");
         for error in &fleet.errors {
-            let what = [
-                error.peering_id.as_deref(),
-                error.account.as_deref(),
-                error.region.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-            let retry = if error.transient {
-                " (transient: run it again)"
-            } else {
-                ""
-            };
+            let (what, retry) = (error.place(), error.retry_hint());
             out.push_str(&format!("  {what}: {}{retry}\n", error.error));
         }
     }

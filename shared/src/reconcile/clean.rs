@@ -31,13 +31,24 @@ impl Run<'_> {
         let mut unreachable = None;
         let mut read = Vec::new();
         let owners = Location::owners(&peering);
-        for (side, view) in peering.sides.iter() {
-            let managed = wiring.as_ref().is_none_or(|w| w.side(side).manage);
-            if !managed || !self.manages(&view.account).await? {
-                continue;
+        // Both sides are read at once: neither read waits for the other's answer.
+        let reads = peering.sides.iter().map(|(side, view)| {
+            let (wiring, owners, peering_id) = (&wiring, &owners, &peering.id);
+            async move {
+                let managed = wiring.as_ref().is_none_or(|w| w.side(side).manage);
+                if !managed || !self.manages(&view.account).await? {
+                    return Ok(None);
+                }
+                let ec2 = self.app.aws.ec2(&owners[side]).await;
+                let leftovers = observe::leftovers(&ec2, peering_id, Some(&view.vpc_id)).await;
+                Ok::<_, Error>(Some((side, view, leftovers)))
             }
-            let ec2 = self.app.aws.ec2(&owners[side]).await;
-            let leftovers = match observe::leftovers(&ec2, &peering.id, Some(&view.vpc_id)).await {
+        });
+        for found in futures_util::future::try_join_all(reads).await? {
+            let Some((side, view, leftovers)) = found else {
+                continue;
+            };
+            let leftovers = match leftovers {
                 Ok(leftovers) => leftovers,
                 Err(err) if err.is_transient() => return Err(err),
                 Err(err) => {

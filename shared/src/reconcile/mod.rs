@@ -171,6 +171,9 @@ pub struct Run<'a> {
     /// Who made the change that triggered the run (`userIdentity.arn`), when the event says.
     pub actor: Option<String>,
     snapshot: Snapshot,
+    /// The places (`account/region`) a write of this run went through, added to the ledger's
+    /// set once, when the run ends ([`Self::remember_places`]).
+    written: std::sync::Mutex<Vec<String>>,
 }
 
 impl<'a> Run<'a> {
@@ -191,6 +194,7 @@ impl<'a> Run<'a> {
             deadline: None,
             actor: None,
             snapshot: Snapshot::default(),
+            written: std::sync::Mutex::default(),
         })
     }
 
@@ -226,6 +230,9 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        // Ordering: once every peering is done, so that a sweep that writes in a place for
+        // hundreds of peerings records it with one ledger write, not one per peering.
+        self.remember_places().await;
         let (log, transient) = log.finish().await;
         if !self.mode.dry_run {
             metrics::emit(&log);
@@ -451,6 +458,18 @@ impl<'a> Run<'a> {
             tracing::info!(peering_id = %peering_id, key, "another invocation is applying the same plan");
         }
         Ok(claimed)
+    }
+
+    /// Gives back the claim on `plan`, which this invocation will not apply after all (another
+    /// peering's writes changed what it must do). A claim that cannot be given back expires.
+    async fn unclaim(&self, peering_id: &PeeringId, plan: &Plan) {
+        if self.mode.dry_run || plan.steps.is_empty() {
+            return;
+        }
+        let key = Self::plan_key(peering_id, plan);
+        if let Err(err) = self.app.ledger.release(&key).await {
+            tracing::warn!(%err, key, "could not give the plan claim back; it expires on its own");
+        }
     }
 
     /// After applying a claimed plan: a step that failed transiently gives the claim back, so

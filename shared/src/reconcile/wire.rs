@@ -5,10 +5,10 @@
 
 use super::{apply, AppliedStep, LeftAlone, Reconciled, Run, StepResult, Wired};
 use crate::error::{Error, Result};
-use crate::model::{Location, Peering, PeeringId, Sides};
+use crate::model::{Location, Peering, PeeringId, Sides, WiringState};
 use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
 use crate::plan::{wiring, Plan};
-use crate::policy::{Condition, RuleMatch};
+use crate::policy::{Condition, RuleMatch, Wiring};
 
 impl Run<'_> {
     /// The wire phase: routes, rules and DNS options on both sides of an active peering. A
@@ -32,42 +32,28 @@ impl Run<'_> {
             };
         };
         let (rule, wiring) = (rule.to_owned(), wiring.clone());
+        // Read (or find) both sides first, outside the locks, with the quotas a plan from them
+        // needs, and claim that plan: none of it waits for another peering of the same VPC,
+        // so a hub's peerings of one accepter VPC hold its lock only for their writes.
+        let (_, early) = self.planned(&peering, &wiring).await?;
+        if !self.claim(&peering.id, &early).await? {
+            return Ok(self.skipped_duplicate(peering.id.clone(), early));
+        }
         // Both sides stay locked from planning until the writes are in the snapshot: two
-        // peerings of the same VPC never plan against a state the other is changing.
-        // Read (or find) both sides first, outside the locks, so peerings of other VPCs are
-        // observed meanwhile; then plan from the state as it is once the sides are ours.
-        self.snapshot
-            .wiring_state(self.app, &peering, &wiring)
-            .await?;
+        // peerings of the same VPC never plan against a state the other is changing. The plan
+        // is made again from the state as it is once the sides are ours (from the snapshot:
+        // no call); when another peering's writes changed it, the new plan is claimed instead.
         let guard = self.snapshot.lock_sides(&peering).await;
-        let mut state = self
-            .snapshot
-            .wiring_state(self.app, &peering, &wiring)
-            .await?;
-        let mut plan = wiring::plan_wiring(&state, &wiring);
-        // Quotas are read only when something would be added; the plan is then made again
-        // within them.
-        let unknown: Vec<_> = plan
-            .adds_on()
-            .into_iter()
-            .filter(|side| {
-                state.sides[*side]
-                    .as_ref()
-                    .is_some_and(|s| s.quotas.is_none())
-            })
-            .collect();
-        if !unknown.is_empty() {
-            self.snapshot
-                .with_quotas(self.app, &peering, &mut state, &unknown)
-                .await?;
-            plan = wiring::plan_wiring(&state, &wiring);
+        let (state, plan) = self.planned(&peering, &wiring).await?;
+        if Self::plan_key(&peering.id, &plan) != Self::plan_key(&peering.id, &early) {
+            self.unclaim(&peering.id, &early).await;
+            if !self.claim(&peering.id, &plan).await? {
+                drop(guard);
+                return Ok(self.skipped_duplicate(peering.id.clone(), plan));
+            }
         }
         for finding in &plan.findings {
             tracing::warn!(peering_id = %peering.id, %finding, "finding");
-        }
-        if !self.claim(&peering.id, &plan).await? {
-            drop(guard);
-            return Ok(self.skipped_duplicate(peering.id.clone(), plan));
         }
         let applied = if self.mode.dry_run {
             Vec::new()
@@ -75,11 +61,12 @@ impl Run<'_> {
             let owners = Location::owners(&peering);
             let applied = apply::apply(self, &owners, &plan).await;
             self.snapshot.record(&peering, &applied).await;
-            self.settle_claim(&peering.id, &plan, &applied).await;
-            self.remember_places(&owners, &applied).await;
+            self.note_places(&owners, &applied);
             applied
         };
         drop(guard);
+        // Ordering: after the lock, as nothing of this VPC's state depends on it.
+        self.settle_claim(&peering.id, &plan, &applied).await;
         let outcome = if plan.is_converged() {
             tracing::info!(peering_id = %peering.id, "wiring in sync; nothing to write");
             None
@@ -180,16 +167,54 @@ pub(super) const PLACES: &str = "places";
 const PLACES_KEPT: std::time::Duration = std::time::Duration::from_secs(400 * 24 * 3600);
 
 impl Run<'_> {
-    /// Adds the places of the sides that had a write go through to the ledger's set, so the
-    /// orphan sweep searches them whatever the policy says later (an OU-matched requester, a
-    /// Region dropped from the policy). One `UpdateItem`, only when something was written.
-    async fn remember_places(&self, owners: &Sides<Location>, applied: &[AppliedStep]) {
-        let mut places: Vec<String> = Vec::new();
+    /// Both sides of `peering` as `wiring` scopes them (read once per run, then from the
+    /// snapshot), and the plan from them. Quotas are read only when the plan would add
+    /// something on a side whose quotas are not known yet; the plan is then made again within
+    /// them.
+    async fn planned(&self, peering: &Peering, wiring: &Wiring) -> Result<(WiringState, Plan)> {
+        let mut state = self
+            .snapshot
+            .wiring_state(self.app, peering, wiring)
+            .await?;
+        let mut plan = wiring::plan_wiring(&state, wiring);
+        let unknown: Vec<_> = plan
+            .adds_on()
+            .into_iter()
+            .filter(|side| {
+                state.sides[*side]
+                    .as_ref()
+                    .is_some_and(|s| s.quotas.is_none())
+            })
+            .collect();
+        if !unknown.is_empty() {
+            self.snapshot
+                .with_quotas(self.app, peering, &mut state, &unknown)
+                .await?;
+            plan = wiring::plan_wiring(&state, wiring);
+        }
+        Ok((state, plan))
+    }
+
+    /// Notes the places of the sides that had a write go through, for [`Self::remember_places`].
+    fn note_places(&self, owners: &Sides<Location>, applied: &[AppliedStep]) {
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         for done in applied.iter().filter(|a| a.result == StepResult::Done) {
             let place = owners[done.step.side].to_string();
-            if !places.contains(&place) {
-                places.push(place);
+            if !written.contains(&place) {
+                written.push(place);
             }
+        }
+    }
+
+    /// Adds the places this run wrote in to the ledger's set, so the orphan sweep searches
+    /// them whatever the policy says later (an OU-matched requester, a Region dropped from the
+    /// policy). One `UpdateItem` per run, only when something was written. A run cut off
+    /// before its end (a Lambda timeout) records nothing: its places are recorded when peerwire
+    /// next writes there, and the policy's scopes are swept in any case.
+    pub(super) async fn remember_places(&self) {
+        let places = std::mem::take(&mut *self.written.lock().unwrap_or_else(|e| e.into_inner()));
+        if places.is_empty() {
+            return;
         }
         if let Err(err) = self.app.ledger.add_ids(PLACES, &places, PLACES_KEPT).await {
             tracing::warn!(%err, "could not record where peerwire wrote; the policy's scopes are still swept");
