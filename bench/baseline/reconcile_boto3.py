@@ -13,8 +13,8 @@
 
 The peering as the accepter sees it, then as the requester sees it (AWS shows each owner only
 its own view's tags, and the policy's rule requires a tag). Per side, the same filtered reads as
-peerwire: DescribeVpcs, DescribeRouteTables (vpc-id, pages of 100), DescribeSubnets (vpc-id,
-pages of 1000), DescribeVpcAttribute x2, DescribeSecurityGroups (vpc-id + tag filter). When a
+peerwire: DescribeVpcs, DescribeRouteTables (vpc-id, pages of 100; with every subnet in scope
+the tables' associations say which tables serve them, so no DescribeSubnets), DescribeVpcAttribute x2, DescribeSecurityGroups (vpc-id + tag filter). When a
 side gets routes or rules, its account's two VPC quotas (Service Quotas GetServiceQuota, once
 per process) and nothing past them. Then the missing routes (one CreateRoute per table in scope
 lacking the peer CIDR), the missing security-group rules (one Authorize per group), the missing
@@ -133,11 +133,6 @@ class Baseline:
             Filters=vpc_filter, PaginationConfig={"PageSize": 100}
         ):
             tables.extend(page["RouteTables"])
-        subnets = []
-        for page in ec2.get_paginator("describe_subnets").paginate(
-            Filters=vpc_filter, PaginationConfig={"PageSize": 1000}
-        ):
-            subnets.extend(page["Subnets"])
         dns_support = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")[
             "EnableDnsSupport"
         ]["Value"]
@@ -156,7 +151,6 @@ class Baseline:
             "vpc_id": vpc_id,
             "cidrs": [str(ipaddress.ip_network(c, strict=False)) for c in cidrs],
             "tables": tables,
-            "subnets": subnets,
             "dns": (dns_support, dns_hostnames),
             "groups": sorted(groups, key=lambda g: g["GroupId"]),
         }
@@ -175,7 +169,9 @@ class Baseline:
             for assoc in table.get("Associations", []):
                 if assoc.get("SubnetId"):
                     explicit[assoc["SubnetId"]] = table["RouteTableId"]
-        scope = {explicit.get(s["SubnetId"], main) for s in side["subnets"]}
+        # Every subnet is in scope: the tables explicitly associated with a subnet, and the main
+        # table for the others (and for subnets created later), as peerwire does.
+        scope = set(explicit.values())
         scope.add(main)
         scope.discard(None)
         return sorted(scope)

@@ -12,7 +12,7 @@ use peerwire::outcome::OutcomeKind;
 use serde_json::json;
 
 use crate::procfs::status_kb;
-use crate::record::Clock;
+use crate::record::{Clock, Sent};
 use crate::world::{app_for, sweep_event, Budget, Result, Sinks};
 
 /// How often the child reports progress.
@@ -98,16 +98,7 @@ pub async fn child(args: ChildArgs) -> Result<()> {
         });
         progress.abort();
         let sent = clock.pair(app.aws.calls().take())?;
-        let mut calls: BTreeMap<String, usize> = BTreeMap::new();
-        let mut ec2_writes = 0;
-        for s in &sent {
-            *calls
-                .entry(format!("{}:{}", s.call.service, s.call.operation))
-                .or_default() += 1;
-            if s.call.service == "ec2" && s.call.is_write() {
-                ec2_writes += 1;
-            }
-        }
+        let (calls, ec2_writes) = tally(&sent);
         let mut line = json!({
             "hub_sweep": "sweep",
             "sweep": k + 1,
@@ -261,16 +252,7 @@ async fn survey(app: &peerwire::App, clock: &Clock) -> Result<()> {
     let wall = started.elapsed().as_secs_f64();
     let (hwm_kb, rss_kb) = (status_kb("self", "VmHWM"), status_kb("self", "VmRSS"));
     let sent = clock.pair(app.aws.calls().take())?;
-    let mut calls: BTreeMap<String, usize> = BTreeMap::new();
-    let mut ec2_writes = 0;
-    for s in &sent {
-        *calls
-            .entry(format!("{}:{}", s.call.service, s.call.operation))
-            .or_default() += 1;
-        if s.call.service == "ec2" && s.call.is_write() {
-            ec2_writes += 1;
-        }
-    }
+    let (calls, ec2_writes) = tally(&sent);
     let converged = survey
         .reconciled
         .iter()
@@ -293,4 +275,19 @@ async fn survey(app: &peerwire::App, clock: &Clock) -> Result<()> {
         })
     );
     Ok(())
+}
+
+/// Calls by `service:Operation`, and how many were EC2 writes.
+fn tally(sent: &[Sent]) -> (BTreeMap<String, usize>, usize) {
+    let mut calls: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ec2_writes = 0;
+    for s in sent {
+        *calls
+            .entry(format!("{}:{}", s.call.service, s.call.operation))
+            .or_default() += 1;
+        if s.call.service == "ec2" && s.call.is_write() {
+            ec2_writes += 1;
+        }
+    }
+    (calls, ec2_writes)
 }

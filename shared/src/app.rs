@@ -8,7 +8,7 @@ use crate::aws::permissions::Job;
 use crate::aws::policy_store::PolicyStore;
 use crate::aws::quotas::QuotaBook;
 use crate::config::Config;
-use crate::error::Result;
+use peerwire_core::error::Result;
 
 /// Clients, policy and outcome bus of one process.
 #[derive(Debug)]

@@ -16,7 +16,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use peerwire_core::error::{Error, Result};
 
 /// A token bucket: `burst` writes at once, then `per_second`.
 #[derive(Debug, Clone, Copy, PartialEq)]

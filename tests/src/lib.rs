@@ -80,6 +80,17 @@ impl EnvOptions {
         }
     }
 
+    /// With the hub's Organizations role, for rules that name OUs.
+    pub fn organizations() -> Self {
+        Self {
+            organizations_role_arn: Some(format!(
+                "arn:aws:iam::{}:role/peerwire-organizations",
+                peerwire_emulator::HUB_ACCOUNT
+            )),
+            ..Self::default()
+        }
+    }
+
     /// With the ledger table.
     pub fn ledger() -> Self {
         Self {

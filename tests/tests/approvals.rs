@@ -128,13 +128,7 @@ async fn pending_lists_the_held_request_as_the_request_function_decides_it() {
 
 #[tokio::test]
 async fn pending_shows_the_requester_ou_path_when_the_policy_names_ous() {
-    let options = EnvOptions {
-        organizations_role_arn: Some(format!(
-            "arn:aws:iam::{HUB_ACCOUNT}:role/peerwire-organizations"
-        )),
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(DEFAULT_POLICY, options).await;
+    let env = TestEnv::with(DEFAULT_POLICY, EnvOptions::organizations()).await;
     let (vended, [parent, workloads, _root]) =
         nested_account(&env.emulator, "orders").await.unwrap();
     env.set_policy(&format!(

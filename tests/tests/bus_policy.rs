@@ -25,6 +25,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::cfn::iam::{arn_like, glob};
 use crate::cfn::{
     role_statements, scalar, strings, transformed_hub, yaml_template, Stack, HUB_ACCOUNT,
 };
@@ -127,40 +128,6 @@ enum Decision {
     Allow,
     ImplicitDeny,
     ExplicitDeny,
-}
-
-/// `*` and `?` wildcards, whole string.
-fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
-/// IAM's ARN comparison: the six colon-separated parts, each with wildcards that do not cross
-/// a colon of the first five.
-fn arn_like(pattern: &str, arn: &str) -> bool {
-    let p: Vec<&str> = pattern.splitn(6, ':').collect();
-    let a: Vec<&str> = arn.splitn(6, ':').collect();
-    p.len() == 6 && a.len() == 6 && p.iter().zip(&a).all(|(p, a)| glob(p, a))
 }
 
 /// One condition operator on one key: `true` when the condition holds.

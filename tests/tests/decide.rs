@@ -9,7 +9,7 @@ use peerwire::plan::{Overlap, OverlapSource, Reason};
 use peerwire::policy::Condition;
 use peerwire::Error;
 use peerwire_emulator::organizations::{move_account, nested_account};
-use peerwire_emulator::{samples, HUB_ACCOUNT};
+use peerwire_emulator::samples;
 use peerwire_integration::{
     about, decision, decision_about, held_policy, only, EnvOptions, TestEnv, ACCEPTER_ACCOUNT,
     DEFAULT_POLICY, REGION, REQUESTER_ACCOUNT, WIRING_POLICY,
@@ -287,13 +287,7 @@ async fn futures_join_all<F: std::future::Future>(
 
 #[tokio::test]
 async fn an_account_moved_into_the_ou_is_accepted_and_one_moved_out_is_rejected() {
-    let options = EnvOptions {
-        organizations_role_arn: Some(format!(
-            "arn:aws:iam::{HUB_ACCOUNT}:role/peerwire-organizations"
-        )),
-        ..EnvOptions::default()
-    };
-    let env = TestEnv::with(DEFAULT_POLICY, options).await;
+    let env = TestEnv::with(DEFAULT_POLICY, EnvOptions::organizations()).await;
     let (vended, [team, workloads, root]) = nested_account(&env.emulator, "orders").await.unwrap();
     // The rule names the parent OU; the account sits one level below it.
     env.set_policy(&format!(

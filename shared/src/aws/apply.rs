@@ -9,10 +9,10 @@ use aws_sdk_ec2::types::{
 use ipnet::IpNet;
 
 use crate::aws::error::from_sdk;
-use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::model::{Direction, PeeringId, RulePeer, SecurityGroupId, Side, ROLLBACK_TAG};
-use crate::plan::zones::zone_tag_key;
-use crate::plan::{DnsAttribute, Ec2Action, Permission, ZoneAction};
+use peerwire_core::error::{AwsError, AwsErrorKind, Error, Result};
+use peerwire_core::model::{Direction, PeeringId, RulePeer, SecurityGroupId, Side, ROLLBACK_TAG};
+use peerwire_core::plan::zones::zone_tag_key;
+use peerwire_core::plan::{DnsAttribute, Ec2Action, Permission, ZoneAction};
 
 /// Sets an IPv4 or IPv6 destination on a route request (CreateRoute, ReplaceRoute and
 /// DeleteRoute builders are distinct types with the same setters) and sends it.
@@ -151,7 +151,7 @@ pub async fn execute_zone(
     action: &ZoneAction,
 ) -> Result<Applied> {
     use aws_sdk_route53::types::{Tag, TagResourceType, Vpc, VpcRegion};
-    let vpc = |vpc_id: &crate::model::VpcId, region: &crate::model::Region| {
+    let vpc = |vpc_id: &peerwire_core::model::VpcId, region: &peerwire_core::model::Region| {
         Vpc::builder()
             .vpc_id(vpc_id.as_str())
             .vpc_region(VpcRegion::from(region.as_str()))

@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 use super::calls::CallLog;
 use super::throttle::{WriteBudget, WriteLimiter};
 use crate::config::RoleConfig;
-use crate::model::{AccountId, Location};
+use peerwire_core::model::{AccountId, Location};
 
 /// The hub's clients plus a cache of member-account clients.
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::error::{AwsError, AwsErrorKind};
+use peerwire_core::error::{AwsError, AwsErrorKind};
 
 /// Converts any SDK error of `operation`, keeping its code.
 pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::aws::error::from_sdk;
-use crate::error::Result;
+use peerwire_core::error::Result;
 
 const KEY: &str = "pk";
 const EXPIRES: &str = "expires_at";

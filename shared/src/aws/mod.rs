@@ -1,5 +1,5 @@
 //! The AWS adapters: the only code that talks to AWS. They translate SDK responses into
-//! [`crate::model`] values and plan steps into SDK calls, and depend on nothing above the
+//! [`peerwire_core::model`] values and plan steps into SDK calls, and depend on nothing above the
 //! model, the plan and the outcome types.
 
 pub mod apply;

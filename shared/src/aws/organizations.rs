@@ -14,9 +14,9 @@ use tokio::sync::Mutex;
 
 use super::clients::AwsContext;
 use crate::aws::error::from_sdk;
-use crate::error::{AwsError, Result};
-use crate::model::{AccountId, OrganizationalUnitId};
-use crate::policy::Membership;
+use peerwire_core::error::{AwsError, Result};
+use peerwire_core::model::{AccountId, OrganizationalUnitId};
+use peerwire_core::policy::Membership;
 
 /// AWS Organizations allows OUs five levels deep; a longer walk is a loop.
 const MAX_DEPTH: usize = 8;

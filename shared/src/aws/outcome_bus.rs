@@ -3,9 +3,9 @@
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::aws::error::from_sdk;
-use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::events::OUTCOME_SOURCE;
-use crate::outcome::Outcome;
+use peerwire_core::error::{AwsError, AwsErrorKind, Error, Result};
+use peerwire_core::events::OUTCOME_SOURCE;
+use peerwire_core::outcome::Outcome;
 
 /// EventBridge takes at most 10 entries per PutEvents call (and 256 KB in all).
 pub const PUT_EVENTS_BATCH: usize = 10;

@@ -8,8 +8,8 @@ use tokio::sync::Mutex;
 
 use crate::aws::error::from_sdk;
 use crate::config::PolicySource;
-use crate::error::{Error, Result};
-use crate::policy::Policy;
+use peerwire_core::error::{Error, Result};
+use peerwire_core::policy::Policy;
 
 /// The current policy, cached for `ttl`.
 #[derive(Debug)]

@@ -11,8 +11,8 @@ use tokio::sync::Mutex;
 
 use super::clients::AwsContext;
 use crate::aws::error::from_sdk;
-use crate::error::{AwsError, AwsErrorKind, Result};
-use crate::model::{Location, Quotas};
+use peerwire_core::error::{AwsError, AwsErrorKind, Result};
+use peerwire_core::model::{Location, Quotas};
 
 /// Service Quotas codes of the quotas a wiring plan must respect.
 const ROUTES_PER_TABLE: &str = "L-93826ACB";

@@ -6,11 +6,11 @@ use serde_json::Value;
 
 use super::Trigger;
 use crate::app::App;
-use crate::error::Result;
-use crate::events::{parse_cleanup_event, CleanupTrigger, Event, EventError};
-use crate::model::ApprovalDecision;
-use crate::outcome::OutcomeKind;
 use crate::reconcile::{Mode, Phases, Report, Target};
+use peerwire_core::error::Result;
+use peerwire_core::events::{parse_cleanup_event, CleanupTrigger, Event, EventError};
+use peerwire_core::model::ApprovalDecision;
+use peerwire_core::outcome::OutcomeKind;
 
 impl Trigger for CleanupTrigger {
     const MODE: Mode = Mode::new(Phases::CLEAN, OutcomeKind::CleanedUp);

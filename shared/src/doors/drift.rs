@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::Trigger;
 use crate::app::App;
-use crate::error::Result;
-use crate::events::{parse_drift_event, DriftTrigger, Event, EventError};
-use crate::model::ApprovalDecision;
-use crate::outcome::OutcomeKind;
 use crate::reconcile::{Mode, Phases, Report, Target};
+use peerwire_core::error::Result;
+use peerwire_core::events::{parse_drift_event, DriftTrigger, Event, EventError};
+use peerwire_core::model::ApprovalDecision;
+use peerwire_core::outcome::OutcomeKind;
 
 impl Trigger for DriftTrigger {
     const MODE: Mode = Mode::new(Phases::WIRE, OutcomeKind::DriftRepaired);

@@ -23,10 +23,10 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::aws::permissions::Job;
-use crate::error::{Error, Result};
-use crate::events::{CleanupTrigger, DriftTrigger, Event, RequestTrigger, WiringTrigger};
-use crate::model::ApprovalDecision;
 use crate::reconcile::{Mode, Report, Run, RunLog, Target};
+use peerwire_core::error::{Error, Result};
+use peerwire_core::events::{CleanupTrigger, DriftTrigger, Event, RequestTrigger, WiringTrigger};
+use peerwire_core::model::ApprovalDecision;
 
 /// The four functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +163,7 @@ pub trait Trigger: Serialize + Clone + Sized {
     const MODE: Mode;
 
     /// The function's parser; refuses anything it does not handle, before any AWS call.
-    fn parse(event: &Value) -> std::result::Result<Event<Self>, crate::events::EventError>;
+    fn parse(event: &Value) -> std::result::Result<Event<Self>, peerwire_core::events::EventError>;
 
     /// The target, and the approval that came with it (request door only).
     fn target(&self) -> (Target, Option<ApprovalDecision>);

@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use super::Run;
 use crate::aws::apply::{execute, execute_zone, Applied};
-use crate::error::{AwsError, AwsErrorKind, Error, Result};
-use crate::model::{Location, Sides};
-use crate::outcome::Outcome;
-use crate::plan::{order, Action, Plan, PlanStep};
+use peerwire_core::error::{AwsError, AwsErrorKind, Error, Result};
+use peerwire_core::model::{Location, Sides};
+use peerwire_core::outcome::Outcome;
+use peerwire_core::plan::{order, Action, Plan, PlanStep};
 
 /// How one step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

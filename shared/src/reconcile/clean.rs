@@ -6,13 +6,13 @@
 
 use super::{apply, side_of, Cleaned, LeftAlone, Phases, Reconciled, Run, StepResult};
 use crate::aws::observe;
-use crate::error::{Error, Result};
-use crate::model::{
+use peerwire_core::error::{Error, Result};
+use peerwire_core::model::{
     HostedZone, Leftovers, Location, Peering, PeeringId, PeeringRef, PeeringStatus, Side, Sides,
 };
-use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
-use crate::plan::{cleanup, zones, Finding, Plan};
-use crate::policy::Wiring;
+use peerwire_core::outcome::{Outcome, OutcomeError, OutcomeKind};
+use peerwire_core::plan::{cleanup, zones, Finding, Plan};
+use peerwire_core::policy::Wiring;
 
 impl Run<'_> {
     /// The clean phase on a gone peering: each managed side's routes through it and

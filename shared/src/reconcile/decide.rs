@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use super::{apply, locate, Decided, Reconciled, Run};
 use crate::aws::apply::{delete_peering, mark_rollback, Applied};
-use crate::error::Result;
-use crate::model::{Location, Peering, PeeringStatus};
-use crate::outcome::{Outcome, OutcomeKind};
-use crate::plan::request::{
+use peerwire_core::error::Result;
+use peerwire_core::model::{Location, Peering, PeeringStatus};
+use peerwire_core::outcome::{Outcome, OutcomeKind};
+use peerwire_core::plan::request::{
     decide_request, plan_request, sibling_overlaps, OverlapSource, RequestFacts, Verdict,
 };
 
@@ -221,7 +221,7 @@ impl Run<'_> {
         Ok((Some(outcome), None))
     }
 
-    /// Deletes a peering peerwire accepted and marked for rollback ([`crate::model::ROLLBACK_TAG`]), now
+    /// Deletes a peering peerwire accepted and marked for rollback ([`peerwire_core::model::ROLLBACK_TAG`]), now
     /// that it is active: a `Rejected` outcome naming the `earlier` peering that stays.
     pub(super) async fn rolled_back(
         &self,

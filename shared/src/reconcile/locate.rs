@@ -5,9 +5,9 @@ use super::report::Reporter;
 use super::{Run, Target};
 use crate::app::App;
 use crate::aws::observe;
-use crate::error::Result;
-use crate::events::Locator;
-use crate::model::{Location, Peering, PeeringId, PeeringRef, VpcId};
+use peerwire_core::error::Result;
+use peerwire_core::events::Locator;
+use peerwire_core::model::{Location, Peering, PeeringId, PeeringRef, VpcId};
 
 /// A peering found, or one AWS no longer shows to the account that reported it.
 #[derive(Debug)]

@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 
 use super::report::RunLog;
 use super::StepResult;
-use crate::error::AwsErrorKind;
-use crate::outcome::OutcomeKind;
-use crate::plan::request::Verdict;
-use crate::plan::{Action, Ec2Action, PlanStep, ZoneAction};
+use peerwire_core::error::AwsErrorKind;
+use peerwire_core::outcome::OutcomeKind;
+use peerwire_core::plan::request::Verdict;
+use peerwire_core::plan::{Action, Ec2Action, PlanStep, ZoneAction};
 
 /// The namespace of every peerwire metric.
 pub const NAMESPACE: &str = "Peerwire";

@@ -3,7 +3,7 @@
 //! **locate → observe → plan → apply → report**, for one peering or for a sweep of many.
 //!
 //! Level-triggered: the target only says where to look. Each peering is re-read, its plan is a
-//! pure function of what was observed and the policy (`crate::plan`), and only the difference
+//! pure function of what was observed and the policy (`peerwire_core::plan`), and only the difference
 //! is applied. A converged peering costs reads only: no write and no outcome.
 //!
 //! - `locate`: a target → the peerings to look at; a peering in a transient state is waited
@@ -38,15 +38,15 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::aws::observe;
-use crate::error::{Error, Result};
-use crate::events::Locator;
-use crate::model::{
+use peerwire_core::error::{Error, Result};
+use peerwire_core::events::Locator;
+use peerwire_core::model::{
     AccountId, ApprovalDecision, Location, Peering, PeeringId, PeeringRef, PeeringStatus, Region,
     Side, TagView, WiringState,
 };
-use crate::outcome::{Outcome, OutcomeKind};
-use crate::plan::Plan;
-use crate::policy::{Membership, Policy, Wiring};
+use peerwire_core::outcome::{Outcome, OutcomeKind};
+use peerwire_core::plan::Plan;
+use peerwire_core::policy::{Membership, Policy, Wiring};
 
 pub use apply::{AppliedStep, StepResult};
 pub use orphans::Orphan;

@@ -19,10 +19,10 @@ use serde::Serialize;
 use super::report::Reporter;
 use super::{Reconciled, Run};
 use crate::aws::observe;
-use crate::error::Result;
-use crate::model::{AccountId, Leftovers, Location, PeeringId, Region, Side, Sides};
-use crate::plan::cleanup::{peering_ends, plan_cleanup, referenced_peerings};
-use crate::plan::Plan;
+use peerwire_core::error::Result;
+use peerwire_core::model::{AccountId, Leftovers, Location, PeeringId, Region, Side, Sides};
+use peerwire_core::plan::cleanup::{peering_ends, plan_cleanup, referenced_peerings};
+use peerwire_core::plan::Plan;
 
 /// What one place holds of a peering AWS no longer shows, and what cleaning it takes: the
 /// steps peerwire would apply, and the findings it leaves for the owner (a route nothing proves

@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::apply::AppliedStep;
-use crate::model::{Peering, PeeringId, VpcNetwork, WiringState};
-use crate::outcome::Outcome;
-use crate::plan::request::Decision;
-use crate::plan::Plan;
+use peerwire_core::model::{Peering, PeeringId, VpcNetwork, WiringState};
+use peerwire_core::outcome::Outcome;
+use peerwire_core::plan::request::Decision;
+use peerwire_core::plan::Plan;
 
 /// The result of one peering's reconcile.
 #[derive(Debug, Clone, PartialEq, Serialize)]

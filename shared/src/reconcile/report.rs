@@ -12,9 +12,9 @@ use tokio::sync::Mutex;
 use super::{Reconciled, Run};
 use crate::app::App;
 use crate::aws::outcome_bus::PUT_EVENTS_BATCH;
-use crate::error::Error;
-use crate::model::{Location, PeeringId};
-use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
+use peerwire_core::error::Error;
+use peerwire_core::model::{Location, PeeringId};
+use peerwire_core::outcome::{Outcome, OutcomeError, OutcomeKind};
 
 /// What one invocation did: the function's response, and what `peerwire apply` prints.
 #[derive(Debug, Serialize)]

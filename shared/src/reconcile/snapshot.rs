@@ -14,13 +14,13 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use super::apply::AppliedStep;
 use crate::app::App;
 use crate::aws::observe;
-use crate::error::Result;
-use crate::model::{
+use peerwire_core::error::Result;
+use peerwire_core::model::{
     Location, Peering, PrefixListId, Route, RouteTarget, RulePeer, SgRule, Side, SideState, Sides,
     VpcId, VpcNetwork, WiringState,
 };
-use crate::plan::{Action, DnsAttribute, Ec2Action, Permission, PlanStep, ZoneAction};
-use crate::policy::{SideWiring, Wiring};
+use peerwire_core::plan::{Action, DnsAttribute, Ec2Action, Permission, PlanStep, ZoneAction};
+use peerwire_core::policy::{SideWiring, Wiring};
 
 /// One VPC, where it is owned.
 type VpcKey = (Location, VpcId);
@@ -197,7 +197,7 @@ impl Snapshot {
             siblings.retain(|s| s.id != peering.id);
             if accepted {
                 let mut live = peering.clone();
-                live.status = crate::model::PeeringStatus::Provisioning;
+                live.status = peerwire_core::model::PeeringStatus::Provisioning;
                 siblings.push(live);
             }
         }
@@ -341,7 +341,7 @@ impl Snapshot {
                     let ec2 = app.aws.ec2(&location).await;
                     observe::prefix_list_sizes(&ec2, &lists).await
                 })?;
-            Ok::<_, crate::error::Error>((side, location, vpc_id, quotas, sizes))
+            Ok::<_, peerwire_core::error::Error>((side, location, vpc_id, quotas, sizes))
         });
         for read in futures_util::future::join_all(reads).await {
             let (side, location, vpc_id, mut quotas, sizes) = read?;
@@ -428,8 +428,8 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
             } => {
                 if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
                     let rules = match direction {
-                        crate::model::Direction::Ingress => &mut group.ingress,
-                        crate::model::Direction::Egress => &mut group.egress,
+                        peerwire_core::model::Direction::Ingress => &mut group.ingress,
+                        peerwire_core::model::Direction::Egress => &mut group.egress,
                     };
                     rules.extend(permissions.iter().map(rule));
                 }
@@ -441,8 +441,8 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
             } => {
                 if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
                     let rules = match direction {
-                        crate::model::Direction::Ingress => &mut group.ingress,
-                        crate::model::Direction::Egress => &mut group.egress,
+                        peerwire_core::model::Direction::Ingress => &mut group.ingress,
+                        peerwire_core::model::Direction::Egress => &mut group.egress,
                     };
                     rules.retain(|r| !permissions.iter().any(|p| *r == rule(p)));
                 }
@@ -454,8 +454,8 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
             } => {
                 if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
                     let rules = match direction {
-                        crate::model::Direction::Ingress => &mut group.ingress,
-                        crate::model::Direction::Egress => &mut group.egress,
+                        peerwire_core::model::Direction::Ingress => &mut group.ingress,
+                        peerwire_core::model::Direction::Egress => &mut group.egress,
                     };
                     for r in rules.iter_mut() {
                         let new = permissions.iter().find(|p| {
@@ -511,9 +511,9 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
 }
 
 fn zone_mut<'a>(
-    zones: &'a mut [crate::model::HostedZone],
-    id: &crate::model::HostedZoneId,
-) -> Option<&'a mut crate::model::HostedZone> {
+    zones: &'a mut [peerwire_core::model::HostedZone],
+    id: &peerwire_core::model::HostedZoneId,
+) -> Option<&'a mut peerwire_core::model::HostedZone> {
     zones.iter_mut().find(|z| &z.id == id)
 }
 

@@ -17,9 +17,9 @@ use super::report::{Failure, Reporter};
 use super::sweep::{batches, list, reconcile_all, sweep_order};
 use super::{Mode, Phases, Reconciled, Run};
 use crate::app::App;
-use crate::error::Result;
-use crate::model::Location;
-use crate::outcome::OutcomeKind;
+use peerwire_core::error::Result;
+use peerwire_core::model::Location;
+use peerwire_core::outcome::OutcomeKind;
 
 /// Every phase, in a dry run: what the three doors' sweeps would plan together.
 pub const SURVEY: Mode = Mode {

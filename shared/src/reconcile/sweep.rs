@@ -16,8 +16,8 @@ use super::locate::Located;
 use super::report::Reporter;
 use super::Run;
 use crate::aws::observe;
-use crate::model::{Location, Peering, PeeringStatus};
-use crate::plan::request::claim_order;
+use peerwire_core::model::{Location, Peering, PeeringStatus};
+use peerwire_core::plan::request::claim_order;
 
 /// Peerings reconciled at once. The writes of an account and region are paced by its bucket
 /// whatever this is; reads of different sides overlap.
@@ -201,7 +201,7 @@ fn too_late(deadline: Option<Instant>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{id, peering, REQUESTER};
+    use peerwire_core::testing::{id, peering, REQUESTER};
 
     fn at(pcx: &str, vpc: &str) -> Peering {
         let mut p = peering(REQUESTER, &["10.0.0.0/16"]);

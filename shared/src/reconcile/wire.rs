@@ -4,11 +4,11 @@
 //! writes are recorded.
 
 use super::{apply, AppliedStep, LeftAlone, Reconciled, Run, StepResult, Wired};
-use crate::error::{Error, Result};
-use crate::model::{Location, Peering, PeeringId, Sides, WiringState};
-use crate::outcome::{Outcome, OutcomeError, OutcomeKind};
-use crate::plan::{wiring, Plan};
-use crate::policy::{Condition, RuleMatch, Wiring};
+use peerwire_core::error::{Error, Result};
+use peerwire_core::model::{Location, Peering, PeeringId, Sides, WiringState};
+use peerwire_core::outcome::{Outcome, OutcomeError, OutcomeKind};
+use peerwire_core::plan::{wiring, Plan};
+use peerwire_core::policy::{Condition, RuleMatch, Wiring};
 
 impl Run<'_> {
     /// The wire phase: routes, rules and DNS options on both sides of an active peering. A

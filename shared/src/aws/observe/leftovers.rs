@@ -6,8 +6,8 @@ use super::network::route_table_from_sdk;
 use super::security_groups::groups;
 use super::{filter, filter_any, ROUTE_TABLE_PAGE};
 use crate::aws::error::from_sdk;
-use crate::error::Result;
-use crate::model::{Leftovers, PeeringId, VpcId};
+use peerwire_core::error::Result;
+use peerwire_core::model::{Leftovers, PeeringId, VpcId};
 
 /// What is left of `peering_id` in one account: every route table with a route through it
 /// (one account-wide filtered describe, so it works even after AWS forgot the peering), and

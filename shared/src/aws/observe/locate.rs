@@ -4,8 +4,8 @@
 
 use super::filter;
 use crate::aws::error::from_sdk;
-use crate::error::{AwsError, AwsErrorKind, Result};
-use crate::model::{DbIdentifier, RouteTableId, SecurityGroupId, VpcId};
+use peerwire_core::error::{AwsError, AwsErrorKind, Result};
+use peerwire_core::model::{DbIdentifier, RouteTableId, SecurityGroupId, VpcId};
 
 /// The VPC of a route table.
 pub async fn route_table_vpc(

@@ -1,6 +1,6 @@
 //! Reads AWS into the plain model, in as few calls as the API allows: filtered and paged
 //! describes, never one call per resource. One module per kind of thing read; each translates
-//! SDK values into `crate::model` and nothing else.
+//! SDK values into `peerwire_core::model` and nothing else.
 
 mod leftovers;
 mod locate;
@@ -17,8 +17,8 @@ use std::str::FromStr;
 use aws_sdk_ec2::types::{self as ec2, Filter};
 use ipnet::IpNet;
 
-use crate::error::{Error, Result};
-use crate::model::IdError;
+use peerwire_core::error::{Error, Result};
+use peerwire_core::model::IdError;
 
 pub use leftovers::{leftovers, orphan_candidates};
 pub use locate::{db_cluster_vpc, db_instance_vpc, route_table_vpc, security_group_vpc};

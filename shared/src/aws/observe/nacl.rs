@@ -1,4 +1,4 @@
-//! Reads the network ACLs of a VPC into the plain NACL model of [`crate::model::nacl`]: one
+//! Reads the network ACLs of a VPC into the plain NACL model of [`peerwire_core::model::nacl`]: one
 //! `DescribeNetworkAcls` filtered by `vpc-id` and paged, never one call per subnet or per ACL.
 
 use aws_sdk_ec2::types as ec2;
@@ -6,9 +6,9 @@ use ipnet::IpNet;
 
 use super::{filter, missing, required_id, PAGE};
 use crate::aws::error::from_sdk;
-use crate::error::{Error, Result};
-use crate::model::nacl::{NaclAction, NaclEntry, NaclProtocol, NetworkAcl, PortRange};
-use crate::model::{SubnetId, VpcId};
+use peerwire_core::error::{Error, Result};
+use peerwire_core::model::nacl::{NaclAction, NaclEntry, NaclProtocol, NetworkAcl, PortRange};
+use peerwire_core::model::{SubnetId, VpcId};
 
 const OP: &str = "DescribeNetworkAcls";
 
@@ -59,7 +59,7 @@ fn acl_from_sdk(acl: &ec2::NetworkAcl) -> Result<NetworkAcl> {
 }
 
 fn entry_from_sdk(
-    acl_id: &crate::model::NetworkAclId,
+    acl_id: &peerwire_core::model::NetworkAclId,
     entry: &ec2::NetworkAclEntry,
 ) -> Result<NaclEntry> {
     let rule_number = entry

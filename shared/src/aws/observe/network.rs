@@ -7,14 +7,14 @@ use super::rds::describe_db_instances;
 use super::security_groups::{groups_by_id, groups_by_tags, selected};
 use super::{filter, missing, parse_net, required_id, tags, PAGE, ROUTE_TABLE_PAGE};
 use crate::aws::error::from_sdk;
-use crate::error::{AwsError, AwsErrorKind, Error, Result};
+use peerwire_core::error::{AwsError, AwsErrorKind, Error, Result};
 use std::collections::BTreeMap;
 
-use crate::model::{
+use peerwire_core::model::{
     AccountId, PrefixListId, Route, RouteTable, RouteTarget, SideState, Subnet, TargetId, VpcId,
     VpcNetwork,
 };
-use crate::policy::SideWiring;
+use peerwire_core::policy::SideWiring;
 
 /// The VPC with its associated CIDRs and every route table of it: one `DescribeVpcs` and one
 /// `DescribeRouteTables` filtered by `vpc-id` (paged), never one call per table. The two go

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::{filter, filter_any, missing, parse_net, required_id, tags, PAGE};
 use crate::aws::error::from_sdk;
-use crate::error::{AwsErrorKind, Result};
-use crate::model::{
+use peerwire_core::error::{AwsErrorKind, Result};
+use peerwire_core::model::{
     Location, Peering, PeeringId, PeeringSide, PeeringStatus, Sides, TagView, VpcId,
 };
 

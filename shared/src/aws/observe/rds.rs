@@ -4,8 +4,8 @@
 use aws_sdk_rds::types::Filter;
 
 use crate::aws::error::from_sdk;
-use crate::error::{AwsErrorKind, Result};
-use crate::model::{DbIdentifier, DbInstance, VpcId};
+use peerwire_core::error::{AwsErrorKind, Result};
+use peerwire_core::model::{DbIdentifier, DbInstance, VpcId};
 
 /// The named DB instances that live in `vpc_id`. One `DescribeDBInstances` call filtered by
 /// identifier (AWS: up to 100 filter values).

@@ -5,9 +5,9 @@ use aws_sdk_ec2::types as ec2;
 
 use super::{filter, filter_any, parse_net, required_id, tags, PAGE};
 use crate::aws::error::from_sdk;
-use crate::error::Result;
-use crate::model::{DbInstance, RulePeer, SecurityGroup, SgRule, VpcId};
-use crate::policy::SideWiring;
+use peerwire_core::error::Result;
+use peerwire_core::model::{DbInstance, RulePeer, SecurityGroup, SgRule, VpcId};
+use peerwire_core::policy::SideWiring;
 
 const OP: &str = "DescribeSecurityGroups";
 

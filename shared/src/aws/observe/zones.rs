@@ -9,8 +9,8 @@ use aws_sdk_route53::types::TagResourceType;
 
 use super::{missing, required_id};
 use crate::aws::error::from_sdk;
-use crate::error::{AwsErrorKind, Result};
-use crate::model::{DnsRecord, HostedZone, HostedZoneId, ZoneVpc, ZONE_TAG_PREFIX};
+use peerwire_core::error::{AwsErrorKind, Result};
+use peerwire_core::model::{DnsRecord, HostedZone, HostedZoneId, ZoneVpc, ZONE_TAG_PREFIX};
 
 /// `ListTagsForResources` takes at most 10 resource ids per call.
 const TAGS_BATCH: usize = 10;
