@@ -255,6 +255,14 @@ impl SecurityGroup {
             super::Direction::Egress => &self.egress,
         }
     }
+
+    /// The group's rules in `direction`, to change them as a write did.
+    pub fn rules_mut(&mut self, direction: super::Direction) -> &mut Vec<SgRule> {
+        match direction {
+            super::Direction::Ingress => &mut self.ingress,
+            super::Direction::Egress => &mut self.egress,
+        }
+    }
 }
 
 impl HostedZone {

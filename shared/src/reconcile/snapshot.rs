@@ -16,8 +16,8 @@ use crate::app::App;
 use crate::aws::observe;
 use peerwire_core::error::Result;
 use peerwire_core::model::{
-    Location, Peering, PrefixListId, Route, RouteTarget, RulePeer, SgRule, Side, SideState, Sides,
-    VpcId, VpcNetwork, WiringState,
+    Direction, Location, Peering, PrefixListId, Route, RouteTarget, RulePeer, SecurityGroupId,
+    SgRule, Side, SideState, Sides, VpcId, VpcNetwork, WiringState,
 };
 use peerwire_core::plan::{Action, DnsAttribute, Ec2Action, Permission, PlanStep, ZoneAction};
 use peerwire_core::policy::{SideWiring, Wiring};
@@ -409,6 +409,19 @@ impl Snapshot {
     }
 }
 
+/// The rules in `direction` of `state`'s group `group_id`, when the side has that group.
+fn rules_of<'a>(
+    state: &'a mut SideState,
+    group_id: &SecurityGroupId,
+    direction: Direction,
+) -> Option<&'a mut Vec<SgRule>> {
+    state
+        .security_groups
+        .iter_mut()
+        .find(|g| &g.id == group_id)
+        .map(|g| g.rules_mut(direction))
+}
+
 /// `state` after `step` went through.
 fn record_step(state: &mut SideState, step: &PlanStep) {
     record_route(&mut state.network, step);
@@ -426,11 +439,7 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
                 group_id,
                 permissions,
             } => {
-                if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
-                    let rules = match direction {
-                        peerwire_core::model::Direction::Ingress => &mut group.ingress,
-                        peerwire_core::model::Direction::Egress => &mut group.egress,
-                    };
+                if let Some(rules) = rules_of(state, group_id, *direction) {
                     rules.extend(permissions.iter().map(rule));
                 }
             }
@@ -439,11 +448,7 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
                 group_id,
                 permissions,
             } => {
-                if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
-                    let rules = match direction {
-                        peerwire_core::model::Direction::Ingress => &mut group.ingress,
-                        peerwire_core::model::Direction::Egress => &mut group.egress,
-                    };
+                if let Some(rules) = rules_of(state, group_id, *direction) {
                     rules.retain(|r| !permissions.iter().any(|p| *r == rule(p)));
                 }
             }
@@ -452,11 +457,7 @@ fn record_step(state: &mut SideState, step: &PlanStep) {
                 group_id,
                 permissions,
             } => {
-                if let Some(group) = state.security_groups.iter_mut().find(|g| &g.id == group_id) {
-                    let rules = match direction {
-                        peerwire_core::model::Direction::Ingress => &mut group.ingress,
-                        peerwire_core::model::Direction::Egress => &mut group.egress,
-                    };
+                if let Some(rules) = rules_of(state, group_id, *direction) {
                     for r in rules.iter_mut() {
                         let new = permissions.iter().find(|p| {
                             let wanted = rule(p);
